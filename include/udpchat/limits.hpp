@@ -1,0 +1,46 @@
+// Every wire limit in one place. docs/PROTOCOL.md lists the same numbers; a test checks that the
+// largest frame each message type can produce fits kMaxFrameBytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace udpchat {
+
+inline constexpr std::uint8_t kProtocolVersion = 1;
+
+// Hard limits of the wire format (bytes unless stated). A server may enforce smaller ones
+// (flags), never larger ones.
+inline constexpr std::size_t kMaxFrameBytes = 8192;
+inline constexpr std::size_t kMaxNickBytes = 32;
+inline constexpr std::size_t kMaxRoomBytes = 32;
+inline constexpr std::size_t kMaxTextBytes = 4000;
+inline constexpr std::size_t kMaxSubjectBytes = 128;
+inline constexpr std::size_t kMaxTopicBytes = 300;
+inline constexpr std::size_t kMaxReasonBytes = 300;
+inline constexpr std::size_t kMaxAwayBytes = 300;
+inline constexpr std::size_t kMaxMotdBytes = 1000;
+inline constexpr std::size_t kMaxPasswordBytes = 128;
+inline constexpr std::size_t kMaxErrorTextBytes = 400;
+inline constexpr std::size_t kMaxNameBytes = 64;          // server and client software names
+inline constexpr std::size_t kMaxRoomsPerUser = 16;
+inline constexpr std::size_t kMaxWhoEntriesPerFrame = 64;
+
+// Defaults of the server's flags.
+inline constexpr std::size_t kDefaultMaxClients = 256;
+inline constexpr std::size_t kDefaultHistory = 50;
+inline constexpr std::size_t kMaxHistory = 1000;
+inline constexpr std::size_t kDefaultNickMin = 3;
+inline constexpr std::size_t kDefaultNickMax = 16;
+inline constexpr std::size_t kDefaultMaxMessageBytes = 2000;
+inline constexpr std::uint32_t kDefaultRateBurst = 10;     // messages
+inline constexpr std::uint32_t kDefaultRatePerSecond = 5;  // messages per second
+inline constexpr std::uint16_t kDefaultPort = 7777;
+
+// ENet channels. Channel 0 carries everything that must arrive, in order; channel 1 carries
+// what is worthless when late (presence pings, typing indicators).
+inline constexpr std::uint8_t kChannelReliable = 0;
+inline constexpr std::uint8_t kChannelUnreliable = 1;
+inline constexpr std::size_t kChannelCount = 2;
+
+}  // namespace udpchat
