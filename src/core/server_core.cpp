@@ -1,0 +1,830 @@
+#include "udpchat/server_core.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <random>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "udpchat/rate_limiter.hpp"
+#include "udpchat/text.hpp"
+
+namespace udpchat {
+
+using protocol::ErrorCode;
+using protocol::PresenceState;
+
+namespace {
+
+// Rooms keep at least this many recent messages, so /delete works on messages that scrolled out
+// of a small replay history.
+constexpr std::size_t kMinRecentMessages = 200;
+// Presence pings and typing notices: their own bucket, excess dropped without a reply (they
+// travel unreliably, so a drop is indistinguishable from loss).
+constexpr std::uint32_t kUnreliableBurst = 20;
+constexpr std::uint32_t kUnreliablePerSecond = 10;
+constexpr Millis kTypingExpiry = 6000;
+// How long the resume token of a session that ended stays claimable by a reconnecting client.
+constexpr Millis kResumeWindow = 10 * 60 * 1000;
+constexpr std::string_view kDefaultRoom = "lobby";
+
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+bool constantTimeEquals(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  const std::size_t n = std::max(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned char>(x ^ y);
+  }
+  return diff == 0;
+}
+
+struct StoredMessage {
+  protocol::ChatEvent event;
+  std::uint64_t authorToken = 0;
+};
+
+struct Room {
+  std::string name;
+  std::vector<SessionId> members;  // in join order
+  std::string topic;
+  std::string topicBy;
+  std::uint64_t topicTs = 0;
+  std::deque<StoredMessage> recent;
+};
+
+struct Session {
+  SessionId id = 0;
+  bool registered = false;
+  std::string nick;
+  std::string folded;
+  std::uint64_t token = 0;
+  Millis connectedAt = 0;  // mono
+  Millis signonWall = 0;
+  Millis lastHeard = 0;    // mono, any frame
+  Millis lastActive = 0;   // mono, last request on channel 0 (idle time)
+  bool away = false;
+  bool lagging = false;
+  std::string awayMessage;
+  bool oper = false;
+  std::vector<std::string> rooms;  // canonical names, in join order
+  RateLimiter requests;
+  RateLimiter unreliable;
+  // Presence statistics, from pings.
+  bool pinged = false;
+  std::uint32_t firstSeq = 0;
+  std::uint32_t highestSeq = 0;
+  std::uint64_t pingsCounted = 0;
+  bool rttMeasured = false;
+  Millis srtt = 0;
+  // Rooms this user is typing in, and until when (mono).
+  std::vector<std::pair<std::string, Millis>> typing;
+
+  PresenceState state() const {
+    if (lagging) return PresenceState::Lagging;
+    return away ? PresenceState::Away : PresenceState::Active;
+  }
+  bool inRoom(std::string_view room) const {
+    return std::find(rooms.begin(), rooms.end(), room) != rooms.end();
+  }
+  std::uint32_t rttForDisplay() const {
+    // 0 means "not measured"; a measured sub-millisecond RTT shows as 1.
+    return rttMeasured ? static_cast<std::uint32_t>(std::max<Millis>(srtt, 1)) : 0;
+  }
+  bool typingIn(std::string_view room, Millis now) const {
+    return std::any_of(typing.begin(), typing.end(),
+                       [&](const auto& t) { return t.first == room && t.second > now; });
+  }
+  void stopTyping(std::string_view room) {
+    std::erase_if(typing, [&](const auto& t) { return t.first == room; });
+  }
+};
+
+}  // namespace
+
+std::optional<std::string> ServerConfig::validate() const {
+  // ENet allows 4095 peers per host; transports keep a few spare slots to refuse politely.
+  if (maxClients < 1 || maxClients > 4000) return "--max-clients must be between 1 and 4000";
+  if (historySize > kMaxHistory) {
+    return "--history must be at most " + std::to_string(kMaxHistory);
+  }
+  if (nickMin < 1 || nickMin > nickMax) return "--nick-min must be between 1 and --nick-max";
+  if (nickMax < 8 || nickMax > kMaxNickBytes) {
+    return "--nick-max must be between 8 (automatic nicks like user123 must fit) and " +
+           std::to_string(kMaxNickBytes);
+  }
+  if (maxMessageBytes < 1 || maxMessageBytes > kMaxTextBytes) {
+    return "--max-message-bytes must be between 1 and " + std::to_string(kMaxTextBytes);
+  }
+  if (rateBurst < 1 || rateBurst > 1000) return "the rate burst must be between 1 and 1000";
+  if (ratePerSecond < 1 || ratePerSecond > 1000) {
+    return "the rate must be between 1 and 1000 messages per second";
+  }
+  if (motd.size() > kMaxMotdBytes) {
+    return "--motd must be at most " + std::to_string(kMaxMotdBytes) + " bytes";
+  }
+  if (text::checkText(motd, true) != text::TextProblem::None) {
+    return "--motd must be UTF-8 without control characters";
+  }
+  if (serverName.empty() || serverName.size() > kMaxNameBytes ||
+      text::checkText(serverName, false) != text::TextProblem::None) {
+    return "--server-name must be 1 to " + std::to_string(kMaxNameBytes) +
+           " bytes of printable UTF-8";
+  }
+  if (operPassword.size() > kMaxPasswordBytes) {
+    return "--oper-password must be at most " + std::to_string(kMaxPasswordBytes) + " bytes";
+  }
+  if (pingInterval < 100 || laggingAfter <= pingInterval || registrationTimeout < 1000) {
+    return "presence timing: ping interval >= 100 ms, lagging threshold above it";
+  }
+  return std::nullopt;
+}
+
+struct ServerCore::State {
+  ServerConfig config;
+  Outbox& outbox;
+  std::unordered_map<SessionId, Session> sessions;
+  std::unordered_map<std::string, SessionId> byNick;   // folded nick -> session
+  std::unordered_map<std::uint64_t, SessionId> byToken;
+  // Tokens of sessions that ended recently -> until when (mono) they may be resumed. Only
+  // tokens this server issued are ever adopted, so a client cannot pick a guessable one.
+  std::unordered_map<std::uint64_t, Millis> departedTokens;
+  std::map<std::string, Room> rooms;                   // canonical name -> room
+  std::mt19937_64 random;
+  protocol::MessageId nextMessageId = 1;
+  std::uint64_t nextAutoNick = 1;
+  std::size_t registeredCount = 0;
+  ServerStats stats;
+
+  State(ServerConfig c, Outbox& o) : config(std::move(c)), outbox(o), random(config.seed) {}
+
+  // ---- sending ---------------------------------------------------------------------------
+
+  template <class T>
+  void sendTo(std::span<const SessionId> to, const T& message) {
+    if (to.empty()) return;
+    outbox.send(to, protocol::channelOf(T::kType), share(protocol::encode(message)));
+  }
+  template <class T>
+  void sendTo(SessionId to, const T& message) {
+    sendTo(std::span<const SessionId>(&to, 1), message);
+  }
+
+  void error(SessionId to, ErrorCode code, std::string context, std::string message,
+             Millis retryAfter = 0) {
+    ++stats.framesRejected;
+    protocol::ErrorReply reply;
+    reply.code = code;
+    reply.retryAfterMs = static_cast<std::uint32_t>(retryAfter);
+    reply.context = std::move(context);  // nicks, rooms and ids: always within kMaxNameBytes
+    reply.message = std::move(message);
+    sendTo(to, reply);
+  }
+
+  // The user and everyone sharing a room with them, each once.
+  std::vector<SessionId> audienceOf(const Session& s) {
+    std::vector<SessionId> out{s.id};
+    for (const auto& name : s.rooms) {
+      const Room& room = rooms.at(name);
+      out.insert(out.end(), room.members.begin(), room.members.end());
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  void announcePresence(const Session& s) {
+    protocol::PresenceEvent event{s.nick, s.state(), s.away ? s.awayMessage : std::string{}};
+    sendTo(audienceOf(s), event);
+  }
+
+  // ---- checks shared by several requests ---------------------------------------------------
+
+  // Message text: non-empty, within the configured size, UTF-8, no control characters but
+  // newline and tab. Returns false after sending the error.
+  bool checkMessageText(SessionId id, std::string_view textValue) {
+    if (textValue.empty()) {
+      error(id, ErrorCode::EmptyText, "", "message text is empty");
+      return false;
+    }
+    if (textValue.size() > config.maxMessageBytes) {
+      error(id, ErrorCode::TextTooLong, "",
+            "message is " + std::to_string(textValue.size()) + " bytes; the limit is " +
+                std::to_string(config.maxMessageBytes) + " bytes (nothing was sent)");
+      return false;
+    }
+    return checkLine(id, textValue, true, "message");
+  }
+
+  // One-line fields (subject, topic, reasons, away message).
+  bool checkLine(SessionId id, std::string_view value, bool allowNewlineTab,
+                 std::string_view what) {
+    switch (text::checkText(value, allowNewlineTab)) {
+      case text::TextProblem::None:
+        return true;
+      case text::TextProblem::InvalidUtf8:
+        error(id, ErrorCode::InvalidUtf8, "", std::string(what) + " is not valid UTF-8");
+        return false;
+      case text::TextProblem::ControlCharacter:
+        error(id, ErrorCode::ControlCharacter, "",
+              std::string(what) + " holds a control character" +
+                  (allowNewlineTab ? " (only newline and tab are allowed)" : ""));
+        return false;
+    }
+    return false;
+  }
+
+  // Returns the canonical room name when the session is in it, else sends the error.
+  std::optional<std::string> memberRoom(const Session& s, std::string_view requested) {
+    auto room = text::normalizeRoom(requested);
+    if (!room) {
+      error(s.id, ErrorCode::RoomInvalid, std::string(requested),
+            "room names are 1 to 32 letters, digits, '_' or '-', optionally after '#'");
+      return std::nullopt;
+    }
+    if (!s.inRoom(*room)) {
+      error(s.id, ErrorCode::NotInRoom, *room, "you are not in #" + *room + "; /join it first");
+      return std::nullopt;
+    }
+    return room;
+  }
+
+  bool nickAcceptable(const Session& s, const std::string& nick) {
+    if (auto problem = text::nickProblem(nick, config.nickMin, config.nickMax)) {
+      error(s.id, ErrorCode::NickInvalid, nick, "nick '" + nick + "' refused: " + *problem);
+      return false;
+    }
+    auto it = byNick.find(text::foldCase(nick));
+    if (it != byNick.end() && it->second != s.id) {
+      error(s.id, ErrorCode::NickInUse, nick, "nick '" + nick + "' is already in use");
+      return false;
+    }
+    return true;
+  }
+
+  std::string autoNick() {
+    for (;;) {
+      std::string nick = "user" + std::to_string(nextAutoNick++);
+      if (!byNick.contains(nick)) return nick;
+    }
+  }
+
+  std::uint64_t newToken() {
+    for (;;) {
+      const std::uint64_t token = random();
+      if (token != 0 && !byToken.contains(token)) return token;
+    }
+  }
+
+  // ---- rooms -------------------------------------------------------------------------------
+
+  void sendWho(SessionId to, const Room& room, Millis nowMono) {
+    std::vector<const Session*> members;
+    members.reserve(room.members.size());
+    for (SessionId id : room.members) members.push_back(&sessions.at(id));
+    std::sort(members.begin(), members.end(),
+              [](const Session* a, const Session* b) { return a->folded < b->folded; });
+    protocol::WhoReply page;
+    page.room = room.name;
+    for (std::size_t i = 0; i < members.size() || i == 0; i += kMaxWhoEntriesPerFrame) {
+      page.users.clear();
+      const std::size_t end = std::min(members.size(), i + kMaxWhoEntriesPerFrame);
+      for (std::size_t k = i; k < end; ++k) {
+        const Session& m = *members[k];
+        std::uint8_t flags = 0;
+        if (m.oper) flags |= protocol::kUserOperator;
+        if (m.typingIn(room.name, nowMono)) flags |= protocol::kUserTyping;
+        page.users.push_back({m.nick, m.state(), m.rttForDisplay(), flags});
+      }
+      page.more = end < members.size();
+      sendTo(to, page);
+      if (!page.more) break;
+    }
+  }
+
+  void join(Session& s, const std::string& name, Millis nowMono) {
+    if (s.inRoom(name)) {
+      // Already there: repeat the joiner's view so the client can switch to the room.
+      const Room& room = rooms.at(name);
+      sendTo(s.id, protocol::TopicEvent{room.name, room.topic, room.topicBy, room.topicTs});
+      sendWho(s.id, room, nowMono);
+      return;
+    }
+    if (s.rooms.size() >= kMaxRoomsPerUser) {
+      error(s.id, ErrorCode::TooManyRooms, name,
+            "you are in " + std::to_string(kMaxRoomsPerUser) + " rooms, the most allowed; /part one first");
+      return;
+    }
+    auto [it, created] = rooms.try_emplace(name);
+    Room& room = it->second;
+    if (created) room.name = name;
+    room.members.push_back(s.id);
+    s.rooms.push_back(name);
+    sendTo(room.members, protocol::JoinEvent{room.name, s.nick});
+    sendTo(s.id, protocol::TopicEvent{room.name, room.topic, room.topicBy, room.topicTs});
+    sendWho(s.id, room, nowMono);
+    const std::size_t replay = std::min(config.historySize, room.recent.size());
+    for (auto m = room.recent.end() - static_cast<std::ptrdiff_t>(replay); m != room.recent.end();
+         ++m) {
+      protocol::ChatEvent event = m->event;
+      event.flags |= protocol::kFlagHistory;
+      sendTo(s.id, event);
+    }
+  }
+
+  // Takes the session out of a room; drops the room when it empties.
+  void leaveRoom(Session& s, const std::string& name) {
+    std::erase(s.rooms, name);
+    s.stopTyping(name);
+    auto it = rooms.find(name);
+    if (it == rooms.end()) return;
+    std::erase(it->second.members, s.id);
+    if (it->second.members.empty()) rooms.erase(it);
+  }
+
+  // Forgets a session. Rooms hear `quitReason` unless it is nullopt (kicks announce themselves).
+  // `resumableUntil` (mono; 0: never) keeps the token claimable by the same person.
+  void removeSession(SessionId id, std::optional<std::string> quitReason,
+                     Millis resumableUntil = 0) {
+    auto it = sessions.find(id);
+    if (it == sessions.end()) return;
+    Session& s = it->second;
+    const std::vector<std::string> memberOf = s.rooms;
+    for (const auto& name : memberOf) {
+      leaveRoom(s, name);
+      auto room = rooms.find(name);
+      if (quitReason && room != rooms.end()) {
+        sendTo(room->second.members, protocol::QuitEvent{name, s.nick, *quitReason});
+      }
+    }
+    if (s.registered) {
+      byNick.erase(s.folded);
+      --registeredCount;
+    }
+    if (s.token != 0) {
+      byToken.erase(s.token);
+      if (resumableUntil != 0) departedTokens[s.token] = resumableUntil;
+    }
+    sessions.erase(it);
+  }
+
+  // ---- requests ----------------------------------------------------------------------------
+
+  void onHello(Session& s, protocol::Hello& hello, Now now) {
+    if (s.registered) {
+      error(s.id, ErrorCode::AlreadyRegistered, s.nick, "you are already registered as " + s.nick);
+      return;
+    }
+    std::vector<std::string> wanted;
+    for (const auto& requested : hello.rooms) {
+      auto room = text::normalizeRoom(requested);
+      if (!room) {
+        error(s.id, ErrorCode::RoomInvalid, requested,
+              "room names are 1 to 32 letters, digits, '_' or '-', optionally after '#'");
+        return;
+      }
+      if (std::find(wanted.begin(), wanted.end(), *room) == wanted.end()) wanted.push_back(*room);
+    }
+    if (wanted.empty()) wanted.emplace_back(kDefaultRoom);
+
+    // A resume token names the same person coming back: its stale session goes first, so the
+    // nick is free again and the person keeps the right to delete their own messages.
+    bool resumed = false;
+    if (hello.resumeToken != 0) {
+      auto ghost = byToken.find(hello.resumeToken);
+      if (ghost != byToken.end() && ghost->second != s.id) {
+        const SessionId stale = ghost->second;
+        removeSession(stale, std::string("reconnected"));
+        outbox.close(stale);
+        resumed = true;
+      } else if (auto departed = departedTokens.find(hello.resumeToken);
+                 departed != departedTokens.end() && departed->second > now.mono) {
+        resumed = true;
+      }
+    }
+    std::string nick = hello.nick.empty() ? autoNick() : hello.nick;
+    if (!hello.nick.empty() && !nickAcceptable(s, nick)) return;
+
+    s.registered = true;
+    ++registeredCount;
+    s.nick = nick;
+    s.folded = text::foldCase(nick);
+    s.token = resumed ? hello.resumeToken : newToken();
+    departedTokens.erase(s.token);
+    s.signonWall = now.wall;
+    s.lastActive = now.mono;
+    byNick[s.folded] = s.id;
+    byToken[s.token] = s.id;
+
+    protocol::Welcome welcome;
+    welcome.nick = s.nick;
+    welcome.resumeToken = s.token;
+    welcome.serverName = config.serverName;
+    welcome.motd = config.motd;
+    welcome.maxMessageBytes = static_cast<std::uint32_t>(config.maxMessageBytes);
+    welcome.nickMin = static_cast<std::uint8_t>(config.nickMin);
+    welcome.nickMax = static_cast<std::uint8_t>(config.nickMax);
+    welcome.historySize = static_cast<std::uint16_t>(config.historySize);
+    welcome.rateBurst = static_cast<std::uint16_t>(config.rateBurst);
+    welcome.ratePerSecond = static_cast<std::uint16_t>(config.ratePerSecond);
+    welcome.pingIntervalMs = static_cast<std::uint32_t>(config.pingInterval);
+    sendTo(s.id, welcome);
+    for (const auto& room : wanted) join(s, room, now.mono);
+  }
+
+  void onChat(Session& s, const protocol::SendChat& m, Now now) {
+    auto roomName = memberRoom(s, m.room);
+    if (!roomName || !checkMessageText(s.id, m.text) || !checkLine(s.id, m.subject, false, "subject")) {
+      return;
+    }
+    Room& room = rooms.at(*roomName);
+    StoredMessage stored;
+    stored.authorToken = s.token;
+    stored.event = protocol::ChatEvent{nextMessageId++, static_cast<std::uint64_t>(now.wall),
+                                       room.name, s.nick, m.subject, m.text,
+                                       static_cast<std::uint8_t>(m.flags & protocol::kFlagAction)};
+    ++stats.messagesRelayed;
+    s.stopTyping(room.name);
+    sendTo(room.members, stored.event);
+    room.recent.push_back(std::move(stored));
+    while (room.recent.size() > std::max(config.historySize, kMinRecentMessages)) {
+      room.recent.pop_front();
+    }
+  }
+
+  Session* findNick(const Session& asker, std::string_view nick) {
+    auto it = byNick.find(text::foldCase(nick));
+    if (it == byNick.end()) {
+      error(asker.id, ErrorCode::NoSuchNick, std::string(nick),
+            "no such nick: " + std::string(nick));
+      return nullptr;
+    }
+    return &sessions.at(it->second);
+  }
+
+  void onPrivate(Session& s, const protocol::SendPrivate& m, Now now) {
+    if (!checkMessageText(s.id, m.text) || !checkLine(s.id, m.subject, false, "subject")) return;
+    Session* target = findNick(s, m.to);
+    if (target == nullptr) return;
+    protocol::PrivateEvent event{nextMessageId++, static_cast<std::uint64_t>(now.wall), s.nick,
+                                 target->nick, m.subject, m.text,
+                                 static_cast<std::uint8_t>(m.flags & protocol::kFlagAction)};
+    ++stats.messagesRelayed;
+    // Recipient first, then the sender's confirmation; one frame for both.
+    const SessionId both[] = {target->id, s.id};
+    sendTo(std::span<const SessionId>(both, target->id == s.id ? 1 : 2), event);
+    if (target->away) sendTo(s.id, protocol::AwayReply{target->nick, target->awayMessage});
+  }
+
+  void onJoin(Session& s, const protocol::JoinRoom& m, Now now) {
+    auto room = text::normalizeRoom(m.room);
+    if (!room) {
+      error(s.id, ErrorCode::RoomInvalid, m.room,
+            "room names are 1 to 32 letters, digits, '_' or '-', optionally after '#'");
+      return;
+    }
+    join(s, *room, now.mono);
+  }
+
+  void onPart(Session& s, const protocol::PartRoom& m) {
+    auto roomName = memberRoom(s, m.room);
+    if (!roomName || !checkLine(s.id, m.reason, false, "reason")) return;
+    sendTo(rooms.at(*roomName).members, protocol::PartEvent{*roomName, s.nick, m.reason});
+    leaveRoom(s, *roomName);
+  }
+
+  void onTopic(Session& s, const protocol::SetTopic& m, Now now) {
+    auto roomName = memberRoom(s, m.room);
+    if (!roomName || !checkLine(s.id, m.topic, false, "topic")) return;
+    Room& room = rooms.at(*roomName);
+    room.topic = m.topic;
+    room.topicBy = m.topic.empty() ? std::string() : s.nick;
+    room.topicTs = m.topic.empty() ? 0 : static_cast<std::uint64_t>(now.wall);
+    protocol::TopicEvent event{room.name, room.topic, room.topicBy, room.topicTs};
+    if (m.topic.empty()) event.setBy = s.nick;  // say who cleared it
+    sendTo(room.members, event);
+  }
+
+  void onNick(Session& s, const protocol::ChangeNick& m) {
+    if (!nickAcceptable(s, m.nick)) return;
+    if (m.nick == s.nick) return;
+    const std::string old = s.nick;
+    byNick.erase(s.folded);
+    s.nick = m.nick;
+    s.folded = text::foldCase(m.nick);
+    byNick[s.folded] = s.id;
+    sendTo(audienceOf(s), protocol::NickEvent{old, s.nick});
+  }
+
+  void onWho(Session& s, const protocol::WhoRequest& m, Now now) {
+    if (auto roomName = memberRoom(s, m.room)) sendWho(s.id, rooms.at(*roomName), now.mono);
+  }
+
+  void onWhois(Session& s, const protocol::WhoisRequest& m, Now now) {
+    const Session* target = findNick(s, m.nick);
+    if (target == nullptr) return;
+    protocol::WhoisReply reply;
+    reply.nick = target->nick;
+    reply.state = target->state();
+    reply.signonTs = static_cast<std::uint64_t>(target->signonWall);
+    reply.idleMs = static_cast<std::uint64_t>(std::max<Millis>(0, now.mono - target->lastActive));
+    reply.awayMessage = target->away ? target->awayMessage : std::string();
+    reply.rttMs = target->rttForDisplay();
+    if (target->pinged) {
+      const std::uint64_t expected = std::uint64_t{target->highestSeq} - target->firstSeq + 1;
+      const std::uint64_t lost = expected - std::min(expected, target->pingsCounted);
+      reply.pingLossPermille = static_cast<std::uint16_t>(lost * 1000 / expected);
+    }
+    reply.lastHeardMs = static_cast<std::uint64_t>(std::max<Millis>(0, now.mono - target->lastHeard));
+    reply.flags = target->oper ? protocol::kUserOperator : 0;
+    reply.rooms = target->rooms;
+    sendTo(s.id, reply);
+  }
+
+  void onAway(Session& s, const protocol::SetAway& m) {
+    if (!checkLine(s.id, m.message, false, "away message")) return;
+    s.away = m.away;
+    s.awayMessage = m.away ? m.message : std::string();
+    announcePresence(s);
+  }
+
+  void onDelete(Session& s, const protocol::DeleteMessage& m) {
+    auto roomName = memberRoom(s, m.room);
+    if (!roomName) return;
+    Room& room = rooms.at(*roomName);
+    auto it = std::find_if(room.recent.begin(), room.recent.end(),
+                           [&](const StoredMessage& stored) { return stored.event.id == m.id; });
+    const std::string idText = std::to_string(m.id);
+    if (it == room.recent.end()) {
+      error(s.id, ErrorCode::NoSuchMessage, idText,
+            "no message " + idText + " among the recent messages of #" + room.name);
+      return;
+    }
+    if (it->authorToken != s.token && !s.oper) {
+      error(s.id, ErrorCode::NotYourMessage, idText,
+            "message " + idText + " is not yours; you can delete only your own messages");
+      return;
+    }
+    room.recent.erase(it);
+    sendTo(room.members, protocol::DeletedEvent{room.name, m.id, s.nick});
+  }
+
+  void onOper(Session& s, const protocol::OperRequest& m) {
+    if (config.operPassword.empty()) {
+      error(s.id, ErrorCode::OperDisabled, "", "this server has no operator password");
+      return;
+    }
+    if (!constantTimeEquals(m.password, config.operPassword)) {
+      error(s.id, ErrorCode::BadPassword, "", "wrong operator password");
+      return;
+    }
+    s.oper = true;
+    sendTo(s.id, protocol::NoticeEvent{protocol::NoticeKind::OperGranted, "you are now an operator"});
+  }
+
+  void onKick(Session& s, const protocol::KickRequest& m) {
+    if (!s.oper) {
+      error(s.id, ErrorCode::NotOperator, "", "only operators can kick; see /oper");
+      return;
+    }
+    if (!checkLine(s.id, m.reason, false, "reason")) return;
+    Session* target = findNick(s, m.nick);
+    if (target == nullptr) return;
+    if (target->id == s.id) {
+      error(s.id, ErrorCode::CannotKickSelf, s.nick, "you cannot kick yourself; use /quit");
+      return;
+    }
+    const SessionId victim = target->id;
+    if (target->rooms.empty()) {
+      sendTo(victim, protocol::KickEvent{"", target->nick, s.nick, m.reason});
+    }
+    for (const auto& name : target->rooms) {
+      sendTo(rooms.at(name).members, protocol::KickEvent{name, target->nick, s.nick, m.reason});
+    }
+    removeSession(victim, std::nullopt);
+    outbox.close(victim);
+  }
+
+  void onPing(Session& s, const protocol::PresencePing& m, Now now) {
+    sendTo(s.id, protocol::PresencePong{m.seq, m.clientTime, static_cast<std::uint64_t>(now.mono)});
+    if (!s.pinged) {
+      s.pinged = true;
+      s.firstSeq = s.highestSeq = m.seq;
+      s.pingsCounted = 1;
+    } else if (m.seq > s.highestSeq) {
+      s.highestSeq = m.seq;
+      ++s.pingsCounted;
+    }
+    if (m.echoServerTime != 0) {
+      const Millis sample = now.mono - static_cast<Millis>(m.echoServerTime) - m.echoHoldMs;
+      if (sample >= 0 && static_cast<Millis>(m.echoServerTime) <= now.mono) {
+        s.srtt = s.rttMeasured ? s.srtt + (sample - s.srtt) / 8 : sample;
+        s.rttMeasured = true;
+      }
+    }
+  }
+
+  void onTyping(Session& s, const protocol::TypingNotice& m, Now now) {
+    protocol::TypingEvent event{s.nick, "", m.isPrivate, m.active};
+    if (m.isPrivate) {
+      auto it = byNick.find(text::foldCase(m.target));
+      if (it == byNick.end()) return;
+      const Session& target = sessions.at(it->second);
+      event.target = target.nick;
+      sendTo(target.id, event);
+      return;
+    }
+    auto room = text::normalizeRoom(m.target);
+    if (!room || !s.inRoom(*room)) return;
+    s.stopTyping(*room);
+    if (m.active) s.typing.emplace_back(*room, now.mono + kTypingExpiry);
+    event.target = *room;
+    std::vector<SessionId> others = rooms.at(*room).members;
+    std::erase(others, s.id);
+    sendTo(others, event);
+  }
+
+  void dispatch(Session& s, protocol::Message& message, Now now) {
+    std::visit(Overloaded{
+                   [&](protocol::Hello& m) { onHello(s, m, now); },
+                   [&](protocol::SendChat& m) { onChat(s, m, now); },
+                   [&](protocol::SendPrivate& m) { onPrivate(s, m, now); },
+                   [&](protocol::JoinRoom& m) { onJoin(s, m, now); },
+                   [&](protocol::PartRoom& m) { onPart(s, m); },
+                   [&](protocol::SetTopic& m) { onTopic(s, m, now); },
+                   [&](protocol::ChangeNick& m) { onNick(s, m); },
+                   [&](protocol::WhoRequest& m) { onWho(s, m, now); },
+                   [&](protocol::WhoisRequest& m) { onWhois(s, m, now); },
+                   [&](protocol::SetAway& m) { onAway(s, m); },
+                   [&](protocol::DeleteMessage& m) { onDelete(s, m); },
+                   [&](protocol::OperRequest& m) { onOper(s, m); },
+                   [&](protocol::KickRequest& m) { onKick(s, m); },
+                   [&](protocol::PresencePing& m) { onPing(s, m, now); },
+                   [&](protocol::TypingNotice& m) { onTyping(s, m, now); },
+                   [&](auto&) {},  // QuitRequest is handled before dispatch; others are refused
+               },
+               message);
+  }
+};
+
+ServerCore::ServerCore(ServerConfig config, Outbox& outbox)
+    : state_(std::make_unique<State>(std::move(config), outbox)) {}
+
+ServerCore::~ServerCore() = default;
+
+const ServerConfig& ServerCore::config() const { return state_->config; }
+
+ServerStats ServerCore::stats() const {
+  ServerStats out = state_->stats;
+  out.sessions = state_->sessions.size();
+  out.registered = state_->registeredCount;
+  out.rooms = state_->rooms.size();
+  return out;
+}
+
+void ServerCore::connected(SessionId id, Now now) {
+  State& st = *state_;
+  if (st.sessions.size() >= st.config.maxClients) {
+    st.error(id, ErrorCode::ServerFull, "",
+             "server is full (" + std::to_string(st.config.maxClients) +
+                 " clients); try again later");
+    st.outbox.close(id);
+    return;
+  }
+  Session& s = st.sessions[id];
+  s.id = id;
+  s.connectedAt = s.lastHeard = s.lastActive = now.mono;
+  s.requests = RateLimiter(st.config.rateBurst, st.config.ratePerSecond, now.mono);
+  s.unreliable = RateLimiter(kUnreliableBurst, kUnreliablePerSecond, now.mono);
+}
+
+void ServerCore::disconnected(SessionId id, Now now) {
+  state_->removeSession(id, std::string("connection lost"), now.mono + kResumeWindow);
+}
+
+void ServerCore::received(SessionId id, std::uint8_t channel, protocol::ByteSpan frame, Now now) {
+  State& st = *state_;
+  auto it = st.sessions.find(id);
+  if (it == st.sessions.end()) return;  // closed by us; late frames are ignored
+  Session& s = it->second;
+  s.lastHeard = now.mono;
+  if (s.lagging) {
+    s.lagging = false;
+    if (s.registered) st.announcePresence(s);
+  }
+
+  const bool reliable = channel == kChannelReliable;
+  auto decoded = protocol::decode(frame);
+  if (!decoded) {
+    if (!reliable || !s.requests.tryTake(now.mono)) {
+      // Unreliable garbage, or garbage beyond the rate limit: dropped without a reply, so a
+      // flood of junk cannot make the server send a flood of errors.
+      ++st.stats.framesRejected;
+      return;
+    }
+    if (decoded.error() == protocol::DecodeError::BadVersion) {
+      st.error(id, ErrorCode::UnsupportedVersion, "",
+               "this server speaks protocol version " + std::to_string(kProtocolVersion));
+      st.removeSession(id, std::string("unsupported protocol version"));
+      st.outbox.close(id);
+      return;
+    }
+    // Two decode failures have codes of their own, because a person can act on them.
+    switch (decoded.error()) {
+      case protocol::DecodeError::InvalidUtf8:
+        st.error(id, ErrorCode::InvalidUtf8, "", "text must be valid UTF-8 (nothing was sent)");
+        break;
+      case protocol::DecodeError::FieldTooLong:
+        st.error(id, ErrorCode::TextTooLong, "",
+                 "a field is longer than the protocol allows (message text: at most " +
+                     std::to_string(st.config.maxMessageBytes) + " bytes); nothing was sent");
+        break;
+      default:
+        st.error(id, ErrorCode::Malformed, "",
+                 "malformed frame: " + std::string(protocol::toString(decoded.error())));
+    }
+    return;
+  }
+  protocol::Message& message = decoded.value();
+  const protocol::MessageType type = protocol::typeOf(message);
+
+  if (!reliable) {
+    // Pings and typing notices only; anything else here is dropped silently, because replies
+    // to unreliable traffic would let a spoofed or lossy stream trigger reliable errors.
+    if (protocol::channelOf(type) != kChannelUnreliable || !protocol::isClientToServer(type) ||
+        !s.unreliable.tryTake(now.mono)) {
+      ++st.stats.framesRejected;
+      return;
+    }
+    if (type == protocol::MessageType::TypingNotice && !s.registered) return;
+    st.dispatch(s, message, now);
+    return;
+  }
+
+  if (!protocol::isClientToServer(type) || protocol::channelOf(type) != kChannelReliable) {
+    st.error(id, ErrorCode::UnexpectedMessage, "",
+             "message type " + std::to_string(static_cast<int>(type)) +
+                 " is not accepted from a client on channel 0");
+    return;
+  }
+  if (type == protocol::MessageType::QuitRequest) {
+    // Never rate limited: leaving must always work.
+    std::string reason = std::get<protocol::QuitRequest>(message).reason;
+    if (text::checkText(reason, false) != text::TextProblem::None) reason.clear();
+    st.removeSession(id, std::move(reason), now.mono + kResumeWindow);
+    st.outbox.close(id);
+    return;
+  }
+  // Hello is outside the bucket so that registering never costs a newcomer part of its burst;
+  // a refused Hello costs the server one reply, no more than the frame that caused it.
+  if (type != protocol::MessageType::Hello && !s.requests.tryTake(now.mono)) {
+    const Millis wait = s.requests.retryAfter(now.mono);
+    st.error(id, ErrorCode::RateLimited, "",
+             "too many messages: at most " + std::to_string(st.config.rateBurst) +
+                 " at once and " + std::to_string(st.config.ratePerSecond) +
+                 " per second; retry in " + std::to_string(wait) + " ms (this one was not sent)",
+             wait);
+    return;
+  }
+  if (!s.registered && type != protocol::MessageType::Hello) {
+    st.error(id, ErrorCode::NotRegistered, "", "register first: send Hello with your nick");
+    return;
+  }
+  s.lastActive = now.mono;
+  st.dispatch(s, message, now);
+}
+
+void ServerCore::tick(Now now) {
+  State& st = *state_;
+  std::vector<SessionId> expired;
+  for (auto& [id, s] : st.sessions) {
+    if (!s.registered) {
+      if (now.mono - s.connectedAt > st.config.registrationTimeout) expired.push_back(id);
+      continue;
+    }
+    if (!s.lagging && now.mono - s.lastHeard > st.config.laggingAfter) {
+      s.lagging = true;
+      st.announcePresence(s);
+    }
+    std::erase_if(s.typing, [&](const auto& t) { return t.second <= now.mono; });
+  }
+  std::erase_if(st.departedTokens, [&](const auto& t) { return t.second <= now.mono; });
+  for (SessionId id : expired) {
+    st.error(id, ErrorCode::RegistrationTimeout, "",
+             "no Hello within " + std::to_string(st.config.registrationTimeout / 1000) +
+                 " s of connecting");
+    st.removeSession(id, std::nullopt);
+    st.outbox.close(id);
+  }
+}
+
+}  // namespace udpchat
