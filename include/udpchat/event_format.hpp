@@ -1,0 +1,19 @@
+// How the line client prints events: human lines, or JSON Lines. Pure functions.
+#pragma once
+
+#include <string>
+
+#include "udpchat/client_core.hpp"
+#include "udpchat/time.hpp"
+
+namespace udpchat::format {
+
+// "[HH:MM:SS] <nick> text" style, in local time. `wallNow` stamps events that carry no time of
+// their own. Every string from the network is passed through text::sanitizeForTerminal.
+// Returns an empty string for events that print nothing.
+std::string humanLine(const ClientEvent& event, Millis wallNow);
+
+// One JSON object, no trailing newline; the types and keys are listed in docs/PROTOCOL.md.
+std::string jsonLine(const ClientEvent& event, Millis wallNow);
+
+}  // namespace udpchat::format

@@ -1,0 +1,961 @@
+#include "udpchat/client_core.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "udpchat/command_parser.hpp"
+#include "udpchat/limits.hpp"
+#include "udpchat/rate_limiter.hpp"
+#include "udpchat/text.hpp"
+
+namespace udpchat {
+
+using protocol::ErrorCode;
+
+namespace {
+
+constexpr std::string_view kDefaultRoom = "lobby";
+constexpr std::string_view kRoomRule =
+    "room names are 1 to 32 letters, digits, '_' or '-', optionally after '#'";
+
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+// What waits in the send queue: a command typed by the person (evaluated when it leaves the
+// queue, so "the current room" means the room current at that moment), a request the core
+// built itself, or the quit that ends the queue.
+struct QuitMarker {
+  std::string reason;
+};
+using Queued = std::variant<command::Command, protocol::Message, QuitMarker>;
+
+// Someone else typing somewhere. `target` is the TypingEvent's: a room, or for a private
+// notice the recipient's nick (ours).
+struct TypingEntry {
+  std::string nick;
+  std::string target;
+  bool isPrivate = false;
+  Millis expires = 0;  // mono
+};
+
+bool sameName(std::string_view a, std::string_view b) {
+  return text::foldCase(a) == text::foldCase(b);
+}
+
+// Cuts `s` to at most `maxBytes` without splitting a UTF-8 sequence.
+std::string clampUtf8(std::string s, std::size_t maxBytes) {
+  if (s.size() <= maxBytes) return s;
+  std::size_t end = maxBytes;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  s.resize(end);
+  return s;
+}
+
+}  // namespace
+
+std::string_view toString(ConnectionState state) {
+  switch (state) {
+    case ConnectionState::Idle:
+      return "idle";
+    case ConnectionState::Connecting:
+      return "connecting";
+    case ConnectionState::Registering:
+      return "registering";
+    case ConnectionState::Registered:
+      return "registered";
+    case ConnectionState::WaitingRetry:
+      return "waiting_retry";
+    case ConnectionState::Closing:
+      return "closing";
+    case ConnectionState::Finished:
+      return "finished";
+  }
+  return "unknown";
+}
+
+struct ClientCore::State {
+  State(ClientConfig c, ClientHost& h) : config(std::move(c)), host(h) {}
+
+  ClientConfig config;
+  ClientHost& host;
+  ConnectionState state = ConnectionState::Idle;
+  int exitStatus = 0;
+
+  // Identity and rooms.
+  std::string nick;               // registered nick; before that, the one we ask for
+  std::uint64_t resumeToken = 0;  // from the latest Welcome; 0 before the first
+  bool everRegistered = false;
+  std::vector<std::string> firstRooms;  // canonical rooms for the first Hello
+  std::vector<std::string> helloRooms;  // rooms asked for in the latest Hello
+  bool helloRejected = false;           // the latest Hello got NickInUse/NickInvalid
+  std::vector<std::string> rooms;       // canonical, oldest join first; a re-join moves to end
+  std::string currentRoom;
+  std::vector<std::string> pendingJoins;  // JoinRoom sent, our JoinEvent not yet seen
+  std::map<std::string, protocol::TopicEvent> topics;
+  std::map<std::string, std::vector<protocol::WhoEntry>> whoPages;
+  std::string pendingSubject;
+  bool away = false;
+  std::string awayMessage;
+
+  // The server's limits, from Welcome.
+  std::size_t maxMessageBytes = kMaxTextBytes;
+  std::size_t nickMin = 1;
+  std::size_t nickMax = kMaxNickBytes;
+  Millis pingInterval = 0;
+
+  // Pacing: a copy of the server's token bucket for our session. The server charges every
+  // channel-0 request but Hello and QuitRequest from a bucket that is full when the connection
+  // opens, so the copy starts full at the moment we connected.
+  bool paced = false;
+  RateLimiter bucket;
+  Millis connectedAt = 0;
+  std::deque<Queued> queue;
+  bool quitQueued = false;
+
+  // Presence.
+  std::uint32_t pingSeq = 0;  // one counter for the client's lifetime, across reconnects
+  Millis nextPingAt = 0;
+  bool havePong = false;  // on this connection
+  std::uint64_t pongServerTime = 0;
+  Millis pongArrivedAt = 0;
+  bool rttMeasured = false;
+  double srtt = 0;
+
+  // Typing.
+  std::map<std::pair<std::string, bool>, Millis> typingSent;  // (folded target, private) -> mono
+  std::vector<TypingEntry> typing;
+
+  // Reconnect and the end.
+  int attempt = 0;  // reconnect attempts since the last Welcome
+  Millis retryAt = 0;
+  bool kicked = false;
+  std::string kickReason;
+  bool refused = false;
+  std::string refusedReason;
+  Millis quitDeadline = 0;
+
+  // ---- small helpers ---------------------------------------------------------------------
+
+  void emit(const ClientEvent& event) { host.event(event); }
+  void localError(std::string code, std::string message) {
+    emit(client_event::LocalError{std::move(code), std::move(message)});
+  }
+  void info(std::string text) { emit(client_event::Info{std::move(text)}); }
+
+  template <class T>
+  void send(const T& message) {
+    host.send(protocol::channelOf(T::kType), protocol::encode(message));
+  }
+  void send(const protocol::Message& message) {
+    host.send(protocol::channelOf(protocol::typeOf(message)), protocol::encode(message));
+  }
+
+  void finish(int status, std::string reason) {
+    if (state == ConnectionState::Finished) return;
+    state = ConnectionState::Finished;
+    exitStatus = status;
+    queue.clear();
+    emit(client_event::Finished{status, std::move(reason)});
+  }
+
+  bool isSelf(std::string_view other) const { return !nick.empty() && sameName(other, nick); }
+
+  // Checks a string the person typed before it goes on the wire, with the server's error
+  // names, so an over-long or unprintable line is refused here instead of cut or bounced.
+  bool checkField(std::string_view value, std::size_t maxBytes, bool allowNewlineTab,
+                  std::string_view what) {
+    switch (text::checkText(value, allowNewlineTab)) {
+      case text::TextProblem::InvalidUtf8:
+        localError("invalid_utf8", "the " + std::string(what) + " is not valid UTF-8");
+        return false;
+      case text::TextProblem::ControlCharacter:
+        localError("control_character",
+                   "the " + std::string(what) + " holds a control character" +
+                       (allowNewlineTab ? " (only newline and tab are allowed)" : ""));
+        return false;
+      case text::TextProblem::None:
+        break;
+    }
+    if (value.size() > maxBytes) {
+      localError("text_too_long",
+                 "the " + std::string(what) + " is " + std::to_string(value.size()) +
+                     " bytes; the server accepts at most " + std::to_string(maxBytes));
+      return false;
+    }
+    return true;
+  }
+
+  bool checkNickArgument(std::string_view value) {
+    if (value.empty() || value.size() > kMaxNickBytes) {
+      localError("nick_invalid", "a nick is 1 to " + std::to_string(kMaxNickBytes) + " bytes");
+      return false;
+    }
+    return true;
+  }
+
+  std::optional<std::string> room(std::string_view typed) {
+    auto canonical = text::normalizeRoom(typed);
+    if (!canonical) localError("room_invalid", std::string(kRoomRule) + ": " + std::string(typed));
+    return canonical;
+  }
+
+  bool needCurrentRoom() {
+    if (!currentRoom.empty()) return true;
+    localError("not_in_room", "you are in no room; /join #room first");
+    return false;
+  }
+
+  // ---- rooms -----------------------------------------------------------------------------
+
+  void removeRoom(const std::string& name) {
+    std::erase(rooms, name);
+    std::erase(pendingJoins, name);
+    topics.erase(name);
+    whoPages.erase(name);
+    if (currentRoom == name) currentRoom = rooms.empty() ? std::string() : rooms.back();
+  }
+
+  // ---- typing ----------------------------------------------------------------------------
+
+  template <class Pred>
+  void stopTyping(Pred pred) {
+    std::vector<TypingEntry> stopped;
+    std::erase_if(typing, [&](const TypingEntry& t) {
+      if (!pred(t)) return false;
+      stopped.push_back(t);
+      return true;
+    });
+    for (const TypingEntry& t : stopped) {
+      emit(client_event::Typing{t.nick, t.target, t.isPrivate, false});
+    }
+  }
+
+  void stopTypingOf(std::string_view who, std::string_view target, bool isPrivate) {
+    stopTyping([&](const TypingEntry& t) {
+      return t.isPrivate == isPrivate && sameName(t.nick, who) &&
+             (isPrivate || sameName(t.target, target));
+    });
+  }
+
+  // ---- connection ------------------------------------------------------------------------
+
+  void sendHello() {
+    helloRooms = everRegistered ? rooms : firstRooms;
+    // An empty list would mean "lobby" to the server anyway; saying so keeps our idea of
+    // where we are the same as the server's.
+    if (helloRooms.empty()) helloRooms.emplace_back(kDefaultRoom);
+    if (helloRooms.size() > kMaxRoomsPerUser) helloRooms.resize(kMaxRoomsPerUser);
+    helloRejected = false;
+    send(protocol::Hello{nick, resumeToken, helloRooms, config.clientName});
+  }
+
+  void scheduleRetry(Now now) {
+    ++attempt;
+    if (config.maxReconnects >= 0 && attempt > config.maxReconnects) {
+      finish(kExitGaveUp,
+             "gave up after " + std::to_string(config.maxReconnects) + " reconnect attempts");
+      return;
+    }
+    Millis delay = std::max<Millis>(config.reconnectInitial, 1);
+    for (int i = 1; i < attempt && delay < config.reconnectMax; ++i) delay *= 2;
+    delay = std::min(delay, std::max(config.reconnectMax, config.reconnectInitial));
+    state = ConnectionState::WaitingRetry;
+    retryAt = now.mono + delay;
+    emit(client_event::Reconnecting{delay, attempt});
+  }
+
+  void lost(std::string reason, Now now) {
+    const ConnectionState was = state;
+    whoPages.clear();
+    pendingJoins.clear();
+    paced = false;
+    havePong = false;
+    if (kicked) {
+      finish(kExitKicked, kickReason);
+    } else if (refused) {
+      finish(kExitRefused, refusedReason);
+    } else if (was == ConnectionState::Closing) {
+      finish(kExitOk, "");
+    } else {
+      emit(client_event::ConnectionLost{reason});
+      if (!everRegistered) {
+        finish(kExitCannotConnect, "could not connect: " + reason);
+      } else {
+        scheduleRetry(now);
+      }
+    }
+  }
+
+  // After a QuitRequest the server closes the connection itself, once everything it queued for
+  // us (the echo of our last lines included) is delivered; we close only if it does not within
+  // quitTimeout. Without a QuitRequest to wait on, we close at once.
+  void beginClosing(Now now, bool serverWillClose) {
+    if (!serverWillClose) host.disconnect();
+    state = ConnectionState::Closing;
+    quitDeadline = now.mono + config.quitTimeout;
+    queue.clear();
+  }
+
+  // ---- the send queue --------------------------------------------------------------------
+
+  bool takeToken(Now now) { return !paced || bucket.tryTake(now.mono); }
+
+  // Sends what the queue holds, in order, as far as the server's rate limit allows; tick()
+  // sends the rest as tokens come back.
+  void drain(Now now) {
+    while (state == ConnectionState::Registered && !kicked && !queue.empty()) {
+      Queued& front = queue.front();
+      if (auto* q = std::get_if<QuitMarker>(&front)) {
+        send(protocol::QuitRequest{q->reason});
+        beginClosing(now, true);
+        return;
+      }
+      if (auto* request = std::get_if<protocol::Message>(&front)) {
+        if (!takeToken(now)) return;
+        send(*request);
+        queue.pop_front();
+        continue;
+      }
+      const command::Command& cmd = std::get<command::Command>(front);
+      std::optional<protocol::Message> request = prepare(cmd);
+      if (request) {
+        if (!takeToken(now)) return;
+        send(*request);
+        committed(*request);
+      }
+      queue.pop_front();
+    }
+  }
+
+  std::optional<protocol::Message> roomMessage(const std::string& text, std::uint8_t flags) {
+    if (!needCurrentRoom()) return std::nullopt;
+    if (!checkField(text, maxMessageBytes, true, "message")) return std::nullopt;
+    if (!checkField(pendingSubject, kMaxSubjectBytes, false, "subject")) return std::nullopt;
+    return protocol::SendChat{currentRoom, pendingSubject, text, flags};
+  }
+
+  // Turns a command into the request it sends, or handles it here and returns nullopt. Has no
+  // side effect when it returns a request: the request may have to wait for a token, and the
+  // command is then prepared again.
+  std::optional<protocol::Message> prepare(const command::Command& cmd) {
+    using R = std::optional<protocol::Message>;
+    return std::visit(
+        Overloaded{
+            [&](const command::Say& c) -> R { return roomMessage(c.text, 0); },
+            [&](const command::Me& c) -> R { return roomMessage(c.text, protocol::kFlagAction); },
+            [&](const command::Msg& c) -> R {
+              const std::string& subject = c.subject.empty() ? pendingSubject : c.subject;
+              if (!checkNickArgument(c.nick) ||
+                  !checkField(c.text, maxMessageBytes, true, "message") ||
+                  !checkField(subject, kMaxSubjectBytes, false, "subject")) {
+                return std::nullopt;
+              }
+              return protocol::SendPrivate{c.nick, subject, c.text, 0};
+            },
+            [&](const command::Subject& c) -> R {
+              if (!checkField(c.text, kMaxSubjectBytes, false, "subject")) return std::nullopt;
+              pendingSubject = c.text;
+              info(c.text.empty() ? std::string("subject cleared")
+                                  : "subject of your next message: " + c.text);
+              return std::nullopt;
+            },
+            [&](const command::Join& c) -> R {
+              auto name = room(c.room);
+              if (!name) return std::nullopt;
+              return protocol::JoinRoom{*name};
+            },
+            [&](const command::Part& c) -> R {
+              std::optional<std::string> name;
+              if (c.room.empty()) {
+                if (!needCurrentRoom()) return std::nullopt;
+                name = currentRoom;
+              } else {
+                name = room(c.room);
+              }
+              if (!name || !checkField(c.reason, kMaxReasonBytes, false, "reason")) {
+                return std::nullopt;
+              }
+              return protocol::PartRoom{*name, c.reason};
+            },
+            [&](const command::Topic& c) -> R {
+              if (!needCurrentRoom()) return std::nullopt;
+              if (c.text.empty()) {
+                showTopic();
+                return std::nullopt;
+              }
+              if (!checkField(c.text, kMaxTopicBytes, false, "topic")) return std::nullopt;
+              return protocol::SetTopic{currentRoom, c.text};
+            },
+            [&](const command::Nick& c) -> R {
+              if (auto problem = text::nickProblem(c.nick, nickMin, nickMax)) {
+                localError("nick_invalid", *problem);
+                return std::nullopt;
+              }
+              return protocol::ChangeNick{c.nick};
+            },
+            [&](const command::Who& c) -> R {
+              std::optional<std::string> name;
+              if (c.room.empty()) {
+                if (!needCurrentRoom()) return std::nullopt;
+                name = currentRoom;
+              } else {
+                name = room(c.room);
+              }
+              if (!name) return std::nullopt;
+              return protocol::WhoRequest{*name};
+            },
+            [&](const command::Whois& c) -> R {
+              if (!checkNickArgument(c.nick)) return std::nullopt;
+              return protocol::WhoisRequest{c.nick};
+            },
+            [&](const command::Away& c) -> R {
+              if (!checkField(c.message, kMaxAwayBytes, false, "away message")) {
+                return std::nullopt;
+              }
+              return protocol::SetAway{true, c.message};
+            },
+            [&](const command::Back&) -> R {
+              return protocol::SetAway{false, ""};
+            },
+            [&](const command::Delete& c) -> R {
+              if (!needCurrentRoom()) return std::nullopt;
+              return protocol::DeleteMessage{currentRoom, c.id};
+            },
+            [&](const command::Oper& c) -> R {
+              if (!checkField(c.password, kMaxPasswordBytes, false, "password")) {
+                return std::nullopt;
+              }
+              return protocol::OperRequest{c.password};
+            },
+            [&](const command::Kick& c) -> R {
+              if (!checkNickArgument(c.nick) ||
+                  !checkField(c.reason, kMaxReasonBytes, false, "reason")) {
+                return std::nullopt;
+              }
+              return protocol::KickRequest{c.nick, c.reason};
+            },
+            // input() handles these two at once; they never enter the queue.
+            [&](const command::Quit&) -> R { return std::nullopt; },
+            [&](const command::Help&) -> R { return std::nullopt; },
+        },
+        cmd);
+  }
+
+  // The local side of a command whose request has just been sent.
+  void committed(const protocol::Message& request) {
+    if (auto* chat = std::get_if<protocol::SendChat>(&request)) {
+      pendingSubject.clear();
+      // Receivers drop our indicator when the message arrives; forgetting when we last told
+      // them lets the next keystroke announce typing again at once.
+      typingSent.erase({text::foldCase(chat->room), false});
+    } else if (auto* priv = std::get_if<protocol::SendPrivate>(&request)) {
+      pendingSubject.clear();
+      typingSent.erase({text::foldCase(priv->to), true});
+    } else if (auto* join = std::get_if<protocol::JoinRoom>(&request)) {
+      if (std::find(rooms.begin(), rooms.end(), join->room) != rooms.end()) {
+        // Already in it: the server sends no JoinEvent, so switch now.
+        std::erase(rooms, join->room);
+        rooms.push_back(join->room);
+        currentRoom = join->room;
+      } else if (std::find(pendingJoins.begin(), pendingJoins.end(), join->room) ==
+                 pendingJoins.end()) {
+        pendingJoins.push_back(join->room);
+      }
+    } else if (auto* setAway = std::get_if<protocol::SetAway>(&request)) {
+      away = setAway->away;
+      awayMessage = setAway->message;
+    }
+  }
+
+  void showTopic() {
+    auto it = topics.find(currentRoom);
+    if (it == topics.end() || it->second.topic.empty()) {
+      info("#" + currentRoom + " has no topic");
+      return;
+    }
+    std::string line = "topic of #" + currentRoom + ": " + it->second.topic;
+    if (!it->second.setBy.empty()) line += " (set by " + it->second.setBy + ")";
+    info(std::move(line));
+  }
+
+  void help(const std::string& topic) {
+    const std::string_view all = command::helpText();
+    if (topic.empty()) {
+      info(std::string(all));
+      return;
+    }
+    const std::string prefix = "/" + topic;
+    std::size_t start = 0;
+    while (start < all.size()) {
+      std::size_t end = all.find('\n', start);
+      if (end == std::string_view::npos) end = all.size();
+      const std::string_view line = all.substr(start, end - start);
+      if (line.starts_with(prefix) &&
+          (line.size() == prefix.size() || line[prefix.size()] == ' ')) {
+        info(std::string(line));
+        return;
+      }
+      start = end + 1;
+    }
+    localError("usage", "no command /" + topic + "; type /help for the list");
+  }
+
+  // ---- presence --------------------------------------------------------------------------
+
+  void sendPing(Now now) {
+    protocol::PresencePing ping;
+    ping.seq = pingSeq++;
+    ping.clientTime = static_cast<std::uint64_t>(std::max<Millis>(now.mono, 0));
+    ping.state = away ? protocol::PresenceState::Away : protocol::PresenceState::Active;
+    if (havePong) {
+      ping.echoServerTime = pongServerTime;
+      ping.echoHoldMs =
+          static_cast<std::uint32_t>(std::clamp<Millis>(now.mono - pongArrivedAt, 0, INT32_MAX));
+    }
+    send(ping);
+    nextPingAt = now.mono + pingInterval;
+  }
+
+  // ---- received messages -----------------------------------------------------------------
+
+  void onWelcome(const protocol::Welcome& w, Now now) {
+    if (state != ConnectionState::Registering) return;
+    nick = w.nick;
+    resumeToken = w.resumeToken;
+    maxMessageBytes = w.maxMessageBytes == 0
+                          ? kMaxTextBytes
+                          : std::min<std::size_t>(w.maxMessageBytes, kMaxTextBytes);
+    nickMin = w.nickMin == 0 ? 1 : w.nickMin;
+    nickMax = w.nickMax == 0 ? kMaxNickBytes : std::min<std::size_t>(w.nickMax, kMaxNickBytes);
+    pingInterval = w.pingIntervalMs != 0 ? Millis{w.pingIntervalMs} : config.pingInterval;
+    pingInterval = std::max<Millis>(pingInterval, 1);
+    paced = w.rateBurst != 0 && w.ratePerSecond != 0;
+    if (paced) bucket = RateLimiter(w.rateBurst, w.ratePerSecond, connectedAt);
+    // The server has put us in every room the Hello named before it answers anything else,
+    // so lines queued until now may go to those rooms straight away.
+    for (const std::string& name : helloRooms) {
+      if (std::find(rooms.begin(), rooms.end(), name) == rooms.end()) rooms.push_back(name);
+    }
+    if (std::find(rooms.begin(), rooms.end(), currentRoom) == rooms.end()) {
+      currentRoom = helloRooms.front();
+    }
+    const bool reconnected = everRegistered;
+    everRegistered = true;
+    attempt = 0;
+    state = ConnectionState::Registered;
+    typingSent.clear();
+    emit(client_event::Welcome{w, currentRoom, reconnected});
+    // A new session starts active; being away is the person's choice, so it survives.
+    if (reconnected && away)
+      queue.emplace_front(protocol::Message{protocol::SetAway{true, awayMessage}});
+    sendPing(now);
+    drain(now);
+  }
+
+  void onError(const protocol::ErrorReply& e, Now now) {
+    emit(e);
+    if (e.code == ErrorCode::ServerFull || e.code == ErrorCode::UnsupportedVersion) {
+      refused = true;
+      refusedReason = "refused by the server: " +
+                      (e.message.empty() ? std::string(protocol::toString(e.code)) : e.message);
+      return;
+    }
+    if (state == ConnectionState::Registering &&
+        (e.code == ErrorCode::NickInUse || e.code == ErrorCode::NickInvalid)) {
+      helloRejected = true;
+      if (quitQueued) {
+        // The person already asked to leave, so nobody will type "/nick other": the lines
+        // waiting for registration cannot be delivered.
+        refused = true;
+        refusedReason = "could not register: " +
+                        (e.message.empty() ? std::string(protocol::toString(e.code)) : e.message);
+        beginClosing(now, false);
+      }
+    }
+  }
+
+  void onJoin(const protocol::JoinEvent& j) {
+    if (isSelf(j.nick)) {
+      const bool asked =
+          std::find(pendingJoins.begin(), pendingJoins.end(), j.room) != pendingJoins.end();
+      std::erase(pendingJoins, j.room);
+      if (std::find(rooms.begin(), rooms.end(), j.room) == rooms.end()) rooms.push_back(j.room);
+      if (asked || currentRoom.empty()) currentRoom = j.room;
+    }
+    emit(j);
+  }
+
+  void onKick(const protocol::KickEvent& k) {
+    if (isSelf(k.nick)) {
+      kicked = true;
+      kickReason = "kicked by " + k.by + (k.reason.empty() ? "" : ": " + k.reason);
+      if (!k.room.empty()) removeRoom(k.room);
+    } else {
+      stopTypingOf(k.nick, k.room, false);
+    }
+    emit(k);
+  }
+
+  void onWho(const protocol::WhoReply& w) {
+    auto& users = whoPages[w.room];
+    users.insert(users.end(), w.users.begin(), w.users.end());
+    if (w.more) return;
+    client_event::WhoList list{w.room, std::move(users)};
+    whoPages.erase(w.room);
+    emit(list);
+  }
+
+  void onPong(const protocol::PresencePong& p, Now now) {
+    havePong = true;
+    pongServerTime = p.serverTime;
+    pongArrivedAt = now.mono;
+    const auto sent = static_cast<Millis>(p.echoClientTime);
+    if (p.echoClientTime > static_cast<std::uint64_t>(INT64_MAX) || sent > now.mono) return;
+    const auto sample = static_cast<double>(now.mono - sent);
+    // The same smoothing as TCP's SRTT (RFC 6298): one eighth of each new sample.
+    srtt = rttMeasured ? srtt + (sample - srtt) / 8.0 : sample;
+    rttMeasured = true;
+  }
+
+  void onTyping(const protocol::TypingEvent& t, Now now) {
+    if (isSelf(t.from)) return;
+    auto it = std::find_if(typing.begin(), typing.end(), [&](const TypingEntry& e) {
+      return e.isPrivate == t.isPrivate && sameName(e.nick, t.from) && sameName(e.target, t.target);
+    });
+    if (!t.active) {
+      if (it != typing.end()) {
+        TypingEntry e = *it;
+        typing.erase(it);
+        emit(client_event::Typing{e.nick, e.target, e.isPrivate, false});
+      }
+      return;
+    }
+    if (it != typing.end()) {
+      it->expires = now.mono + config.typingExpiry;
+      return;
+    }
+    typing.push_back({t.from, t.target, t.isPrivate, now.mono + config.typingExpiry});
+    emit(client_event::Typing{t.from, t.target, t.isPrivate, true});
+  }
+
+  void onMessage(protocol::Message& message, Now now) {
+    std::visit(
+        Overloaded{
+            [&](const protocol::Welcome& m) { onWelcome(m, now); },
+            [&](const protocol::ErrorReply& m) { onError(m, now); },
+            [&](const protocol::ChatEvent& m) {
+              if ((m.flags & protocol::kFlagHistory) == 0) {
+                stopTypingOf(m.from, m.room, false);
+              }
+              emit(m);
+            },
+            [&](const protocol::PrivateEvent& m) {
+              stopTypingOf(m.from, m.to, true);
+              emit(m);
+            },
+            [&](const protocol::JoinEvent& m) { onJoin(m); },
+            [&](const protocol::PartEvent& m) {
+              if (isSelf(m.nick)) {
+                removeRoom(m.room);
+              } else {
+                stopTypingOf(m.nick, m.room, false);
+              }
+              emit(m);
+            },
+            [&](const protocol::QuitEvent& m) {
+              stopTypingOf(m.nick, m.room, false);
+              emit(m);
+            },
+            [&](const protocol::NickEvent& m) {
+              if (isSelf(m.oldNick)) {
+                nick = m.newNick;
+              } else {
+                stopTyping([&](const TypingEntry& t) { return sameName(t.nick, m.oldNick); });
+              }
+              emit(m);
+            },
+            [&](const protocol::TopicEvent& m) {
+              topics[m.room] = m;
+              emit(m);
+            },
+            [&](const protocol::DeletedEvent& m) { emit(m); },
+            [&](const protocol::KickEvent& m) { onKick(m); },
+            [&](const protocol::WhoReply& m) { onWho(m); },
+            [&](const protocol::WhoisReply& m) { emit(m); },
+            [&](const protocol::PresenceEvent& m) {
+              if (isSelf(m.nick) && m.state != protocol::PresenceState::Lagging) {
+                away = m.state == protocol::PresenceState::Away;
+                awayMessage = away ? m.awayMessage : std::string();
+              }
+              emit(m);
+            },
+            [&](const protocol::AwayReply& m) { emit(m); },
+            [&](const protocol::NoticeEvent& m) { emit(m); },
+            [&](const protocol::PresencePong& m) { onPong(m, now); },
+            [&](const protocol::TypingEvent& m) { onTyping(m, now); },
+            // Client-to-server types never come from a server; ignore them.
+            [&](const auto&) {},
+        },
+        message);
+  }
+};
+
+// ---- ClientCore ----------------------------------------------------------------------------
+
+ClientCore::ClientCore(ClientConfig config, ClientHost& host)
+    : state_(std::make_unique<State>(std::move(config), host)) {}
+
+ClientCore::~ClientCore() = default;
+
+void ClientCore::start(Now) {
+  State& st = *state_;
+  if (st.state != ConnectionState::Idle) return;
+  st.nick = st.config.nick;
+  if (st.nick.size() > kMaxNickBytes) {
+    st.localError("nick_invalid", "a nick is at most " + std::to_string(kMaxNickBytes) +
+                                      " bytes; the server will pick one");
+    st.nick.clear();
+  }
+  st.config.clientName = clampUtf8(st.config.clientName, kMaxNameBytes);
+  for (const std::string& typed : st.config.rooms) {
+    auto name = st.room(typed);
+    if (!name) continue;
+    if (std::find(st.firstRooms.begin(), st.firstRooms.end(), *name) != st.firstRooms.end()) {
+      continue;
+    }
+    if (st.firstRooms.size() == kMaxRoomsPerUser) {
+      st.localError("too_many_rooms", "at most " + std::to_string(kMaxRoomsPerUser) +
+                                          " rooms; not joining #" + *name);
+      continue;
+    }
+    st.firstRooms.push_back(*name);
+  }
+  if (st.firstRooms.empty()) st.firstRooms.emplace_back(kDefaultRoom);
+  st.state = ConnectionState::Connecting;
+  st.host.connect();
+}
+
+void ClientCore::connected(Now now) {
+  State& st = *state_;
+  if (st.state != ConnectionState::Connecting) return;
+  st.connectedAt = now.mono;
+  st.emit(client_event::Connected{});
+  if (st.quitQueued && st.queue.size() == 1 && !st.everRegistered) {
+    // Asked to leave before ever connecting, with nothing to say: the server is reachable,
+    // which is all there was to learn. Registering would only make the room see a join and a
+    // quit.
+    st.beginClosing(now, false);
+    return;
+  }
+  st.state = ConnectionState::Registering;
+  st.sendHello();
+}
+
+void ClientCore::connectFailed(std::string reason, Now now) {
+  State& st = *state_;
+  if (st.state != ConnectionState::Connecting) return;
+  st.lost(std::move(reason), now);
+}
+
+void ClientCore::disconnected(std::string reason, Now now) {
+  State& st = *state_;
+  switch (st.state) {
+    case ConnectionState::Connecting:
+    case ConnectionState::Registering:
+    case ConnectionState::Registered:
+    case ConnectionState::Closing:
+      st.lost(std::move(reason), now);
+      break;
+    case ConnectionState::Idle:
+    case ConnectionState::WaitingRetry:
+    case ConnectionState::Finished:
+      break;
+  }
+}
+
+void ClientCore::received(std::uint8_t, protocol::ByteSpan frame, Now now) {
+  State& st = *state_;
+  if (st.state == ConnectionState::Finished || st.state == ConnectionState::Idle) return;
+  auto decoded = protocol::decode(frame);
+  if (!decoded) {
+    st.localError("malformed", "undecodable frame from the server: " +
+                                   std::string(protocol::toString(decoded.error())));
+    return;
+  }
+  st.onMessage(decoded.value(), now);
+}
+
+void ClientCore::input(std::string_view line, Now now) {
+  State& st = *state_;
+  if (st.state == ConnectionState::Finished) return;
+  if (st.state == ConnectionState::Closing || st.quitQueued) {
+    st.localError("closing", "leaving; this line was not sent");
+    return;
+  }
+  auto parsed = command::parse(line);
+  if (!parsed) {
+    if (!parsed.error().message.empty()) st.localError("usage", parsed.error().message);
+    return;
+  }
+  command::Command& cmd = parsed.value();
+  if (auto* q = std::get_if<command::Quit>(&cmd)) {
+    quit(q->reason, now);
+    return;
+  }
+  // Help depends on nothing, so it answers at once even while connecting.
+  if (auto* h = std::get_if<command::Help>(&cmd)) {
+    st.help(h->topic);
+    return;
+  }
+  if (auto* n = std::get_if<command::Nick>(&cmd)) {
+    const bool beforeFirstHello = !st.everRegistered && (st.state == ConnectionState::Idle ||
+                                                         st.state == ConnectionState::Connecting);
+    const bool retryHello = st.state == ConnectionState::Registering && st.helloRejected;
+    if (beforeFirstHello || retryHello) {
+      if (auto problem = text::nickProblem(n->nick, 1, kMaxNickBytes)) {
+        st.localError("nick_invalid", *problem);
+        return;
+      }
+      st.nick = n->nick;
+      if (retryHello) {
+        st.sendHello();
+      } else {
+        st.info("will register as " + n->nick);
+      }
+      return;
+    }
+  }
+  st.queue.emplace_back(std::move(cmd));
+  st.drain(now);
+}
+
+void ClientCore::typing(std::string_view target, bool isPrivate, Now now) {
+  State& st = *state_;
+  if (st.state != ConnectionState::Registered || st.kicked) return;
+  std::string name;
+  if (isPrivate) {
+    if (target.empty() || target.size() > kMaxNickBytes) return;
+    name = std::string(target);
+  } else {
+    auto room = text::normalizeRoom(target);
+    if (!room) return;
+    name = *room;
+  }
+  const auto key = std::make_pair(text::foldCase(name), isPrivate);
+  auto it = st.typingSent.find(key);
+  if (it != st.typingSent.end() && now.mono - it->second < st.config.typingRefresh) return;
+  st.typingSent[key] = now.mono;
+  st.send(protocol::TypingNotice{name, isPrivate, true});
+}
+
+void ClientCore::quit(std::string reason, Now now) {
+  State& st = *state_;
+  if (st.quitQueued) return;
+  switch (st.state) {
+    case ConnectionState::Finished:
+    case ConnectionState::Closing:
+      return;
+    case ConnectionState::Idle:
+      st.finish(kExitOk, "");
+      return;
+    case ConnectionState::WaitingRetry:
+      if (st.queue.empty()) {
+        st.finish(kExitOk, "");
+        return;
+      }
+      break;  // lines typed during the outage go out after the reconnect, then the quit
+    case ConnectionState::Connecting:
+      // Even with nothing queued, wait for the outcome: a server that cannot be reached must
+      // still end in kExitCannotConnect (connected() closes at once when nothing is queued).
+      break;
+    case ConnectionState::Registering:
+      if (st.queue.empty()) {
+        // The server refuses QuitRequest before registration; closing says the same.
+        st.beginClosing(now, false);
+        return;
+      }
+      break;
+    case ConnectionState::Registered:
+      break;
+  }
+  // Leaving must always work: a reason the server would refuse is dropped, not the quit.
+  if (!st.checkField(reason, kMaxReasonBytes, false, "quit reason")) reason.clear();
+  st.quitQueued = true;
+  st.queue.emplace_back(QuitMarker{std::move(reason)});
+  st.drain(now);
+}
+
+void ClientCore::tick(Now now) {
+  State& st = *state_;
+  st.stopTyping([&](const TypingEntry& t) { return t.expires <= now.mono; });
+  switch (st.state) {
+    case ConnectionState::WaitingRetry:
+      if (now.mono >= st.retryAt) {
+        st.state = ConnectionState::Connecting;
+        st.host.connect();
+      }
+      break;
+    case ConnectionState::Closing:
+      if (now.mono >= st.quitDeadline) {
+        st.host.disconnect();
+        if (st.kicked) {
+          st.finish(kExitKicked, st.kickReason);
+        } else if (st.refused) {
+          st.finish(kExitRefused, st.refusedReason);
+        } else {
+          st.finish(kExitOk, "");
+        }
+      }
+      break;
+    case ConnectionState::Registered:
+      st.drain(now);
+      if (st.state == ConnectionState::Registered && !st.kicked && now.mono >= st.nextPingAt) {
+        st.sendPing(now);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+ConnectionState ClientCore::state() const {
+  return state_->state;
+}
+bool ClientCore::finished() const {
+  return state_->state == ConnectionState::Finished;
+}
+int ClientCore::exitStatus() const {
+  return state_->exitStatus;
+}
+const std::string& ClientCore::nick() const {
+  return state_->nick;
+}
+const std::vector<std::string>& ClientCore::rooms() const {
+  return state_->rooms;
+}
+const std::string& ClientCore::currentRoom() const {
+  return state_->currentRoom;
+}
+
+Millis ClientCore::rttMs() const {
+  return state_->rttMeasured ? static_cast<Millis>(std::llround(state_->srtt)) : 0;
+}
+
+std::vector<std::string> ClientCore::typingIn(std::string_view target, bool isPrivate) const {
+  std::vector<std::string> out;
+  for (const TypingEntry& t : state_->typing) {
+    if (t.isPrivate == isPrivate && sameName(t.target, target)) out.push_back(t.nick);
+  }
+  return out;
+}
+
+}  // namespace udpchat
