@@ -1,0 +1,105 @@
+// The client side of the ENet transport: one connection to one server.
+//
+// Thread affinity: one thread uses a transport. Nothing is called back: serviceOnce() returns
+// what happened, so the caller can feed a ClientCore without re-entering it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "udpchat/protocol.hpp"
+#include "udpchat/time.hpp"
+
+namespace udpchat {
+
+struct EnetClientOptions {
+  // ENet retries a connect for about 31 s; the transport gives up after this instead.
+  Millis connectTimeout = 5000;  // milliseconds
+  // After disconnectGracefully(), a server that never confirms is dropped after this.
+  Millis disconnectTimeout = 3000;  // milliseconds
+};
+
+namespace transport_event {
+struct Connected {};
+// The connect did not complete: no answer within connectTimeout, or the server refused.
+struct ConnectFailed {
+  std::string reason;
+};
+// An established connection ended: closed by the server, timed out, or closed by us.
+struct Disconnected {
+  std::string reason;
+};
+struct Received {
+  std::uint8_t channel = 0;
+  protocol::Bytes bytes;
+};
+}  // namespace transport_event
+
+using ClientTransportEvent =
+    std::variant<transport_event::Connected, transport_event::ConnectFailed,
+                 transport_event::Disconnected, transport_event::Received>;
+
+struct EnetClientStats {
+  std::uint64_t packetsSent = 0;
+  std::uint64_t bytesSent = 0;  // frame bytes
+  std::uint64_t packetsReceived = 0;
+  std::uint64_t bytesReceived = 0;
+  std::uint64_t sendFailures = 0;   // not connected, oversized, ENet refused
+  std::uint64_t serviceErrors = 0;  // enet_host_service failed
+};
+
+class EnetClientTransport {
+ public:
+  // Creates the client's ENet host (an unbound UDP socket). Throws std::runtime_error if ENet
+  // cannot create it.
+  explicit EnetClientTransport(EnetClientOptions options = {});
+  ~EnetClientTransport();
+  EnetClientTransport(const EnetClientTransport&) = delete;
+  EnetClientTransport& operator=(const EnetClientTransport&) = delete;
+
+  // Starts connecting (dropping any previous connection at once). Returns an error for people
+  // when `host` cannot be resolved or ENet has no peer to spare; nullopt when the attempt has
+  // started and serviceOnce() will report Connected or ConnectFailed.
+  std::optional<std::string> connect(const std::string& host, std::uint16_t port);
+
+  // Waits up to maxWait milliseconds for network activity (0: just look), then returns what
+  // happened, oldest first. Also enforces the connect and disconnect deadlines and flushes
+  // frames queued by send().
+  std::vector<ClientTransportEvent> serviceOnce(Millis maxWait);
+
+  // Queues a frame: channel 0 reliable sequenced, channel 1 unreliable sequenced. Returns false,
+  // and sends nothing, when not connected, the channel does not exist, or the frame is over
+  // kMaxFrameBytes. Frames leave at the next serviceOnce() or flush().
+  bool send(std::uint8_t channel, protocol::ByteSpan frame);
+
+  // Sends what send() queued now, without waiting for the next serviceOnce(). Call it after
+  // feeding a core whose timers may have queued frames, or they wait one loop turn.
+  void flush();
+
+  // Closes once the queued frames are delivered; serviceOnce() then reports Disconnected (after
+  // the server confirms, or disconnectTimeout). While still connecting, the attempt is dropped
+  // and Disconnected is reported at the next serviceOnce().
+  void disconnectGracefully();
+
+  // Drops the connection at once without telling the server and without an event.
+  void reset();
+
+  bool connected() const;
+  // True while a connect, a connection or a graceful close is in progress.
+  bool busy() const;
+
+  // The UDP socket, for poll() alongside other descriptors. Owned by the transport.
+  int socketFd() const;
+
+  const EnetClientStats& stats() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace udpchat

@@ -1,0 +1,82 @@
+// The server side of the ENet transport: one ENetHost, sessions as ids, frames in and out.
+//
+// Thread affinity: after construction, one thread at a time uses the transport (serviceOnce,
+// run, send, close, stats, shutdown). The SessionHandler is called on that thread, and it may
+// call send() and close() from inside its callbacks. ENet itself is not thread-safe per host.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "udpchat/limits.hpp"
+#include "udpchat/outbox.hpp"
+#include "udpchat/time.hpp"
+
+namespace udpchat {
+
+struct EnetServerOptions {
+  std::string host = "0.0.0.0";       // IPv4 address or name to bind
+  std::uint16_t port = kDefaultPort;  // 0: an ephemeral port, see port()
+  std::size_t maxClients = kDefaultMaxClients;
+};
+
+struct EnetServerStats {
+  std::uint64_t packetsSent = 0;     // one per recipient
+  std::uint64_t packetsCreated = 0;  // one per send() call: a broadcast shares its packet
+  std::uint64_t bytesSent = 0;       // frame bytes, per recipient
+  std::uint64_t packetsReceived = 0;
+  std::uint64_t bytesReceived = 0;      // frame bytes
+  std::uint64_t sendFailures = 0;       // unknown session, oversized frame, ENet refused
+  std::uint64_t oversizedReceived = 0;  // frames over kMaxFrameBytes, dropped
+  std::uint64_t serviceErrors = 0;  // enet_host_service failed (e.g. a datagram over 4096 bytes)
+  std::size_t peers = 0;            // sessions open now
+};
+
+class EnetServerTransport final : public Outbox {
+ public:
+  // ENet slots beyond maxClients. A full ENetHost ignores connects silently, so there must always
+  // be room for one more peer: the core then tells it ServerFull and closes it.
+  static constexpr std::size_t kSpareSlots = 32;
+  // ENet numbers peers with 12 bits (ENET_PROTOCOL_MAXIMUM_PEER_ID, 0xFFF), spares included.
+  static constexpr std::size_t kMaxClientsLimit = 0xFFF - kSpareSlots;
+  // How long serviceOnce() waits in run(): ENet retransmits and times out only while serviced.
+  static constexpr Millis kServiceWaitMs = 1;
+
+  // Binds the socket. Throws std::runtime_error naming the address and the reason, e.g.
+  // "cannot listen on 0.0.0.0:7777: address already in use".
+  explicit EnetServerTransport(EnetServerOptions options);
+  ~EnetServerTransport() override;
+  EnetServerTransport(const EnetServerTransport&) = delete;
+  EnetServerTransport& operator=(const EnetServerTransport&) = delete;
+
+  // The port actually bound (the ephemeral one when options.port was 0).
+  std::uint16_t port() const;
+  // "ADDRESS:PORT" as bound, e.g. "0.0.0.0:7777".
+  std::string boundAddress() const;
+
+  // Waits up to maxWait milliseconds for network activity, reports every pending event to
+  // `handler`, then flushes what the handler queued. Returns the number of events handled.
+  int serviceOnce(SessionHandler& handler, Millis maxWait);
+  // serviceOnce() with kServiceWaitMs until `stop` is set, calling handler.tick() every
+  // handler.tickInterval() milliseconds. Time comes from readClocks().
+  void run(SessionHandler& handler, const std::atomic<bool>& stop);
+  // Closes every session gracefully and services until they are gone or `grace` milliseconds
+  // passed. The handler is not called: the server is going away.
+  void shutdown(Millis grace);
+
+  // Outbox. Frames over kMaxFrameBytes, unknown sessions and closed sessions count as
+  // sendFailures and are otherwise ignored (the core may race a disconnect).
+  void send(std::span<const SessionId> to, std::uint8_t channel, const SharedFrame& frame) override;
+  void close(SessionId session) override;
+
+  const EnetServerStats& stats() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace udpchat

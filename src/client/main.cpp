@@ -1,0 +1,104 @@
+// udpchat-client: the line client (human lines or JSON Lines).
+//
+// Exit statuses: 0 quit normally (EOF, /quit); 2 cannot connect or resolve the server; 3 kicked;
+// 4 gave up reconnecting; 5 refused by the server (full, bad version); 64 bad command line.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "line_client.hpp"
+
+namespace {
+
+constexpr int kExitUsage = 64;
+
+std::atomic<bool> stopRequested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag is set in a signal handler");
+
+extern "C" void onStopSignal(int) {
+  stopRequested.store(true);
+}
+
+void installSignalHandlers() {
+  struct sigaction action {};
+  action.sa_handler = onStopSignal;
+  // The first signal quits politely; a second one kills, for a server that never answers.
+  action.sa_flags = SA_RESETHAND;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);  // a closed stdout must not kill us before we quit politely
+}
+
+// Reads one line from the terminal with read(), not std::cin, so that no input is left in a
+// stdio buffer the poll() loop cannot see.
+std::string readLineFromFd(int fd) {
+  std::string line;
+  char c = 0;
+  while (::read(fd, &c, 1) == 1 && c != '\n') line.push_back(c);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+bool wantsJson(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--json") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace udpchat;
+  client::LineClientOptions options;
+  std::vector<std::string> rooms{"lobby"};
+  double connectTimeoutSeconds = 5;
+  bool plain = false;
+
+  CLI::App app{"udpchat-client: chat over UDP (ENet), one line per event"};
+  app.add_option("--host", options.host, "server address or name")->capture_default_str();
+  app.add_option("--port", options.port, "server UDP port")->capture_default_str();
+  auto* nickOption =
+      app.add_option("--nick", options.core.nick, "nickname; empty lets the server choose");
+  app.add_option("--room", rooms, "room to join (repeat, or comma-separated)")
+      ->delimiter(',')
+      ->capture_default_str();
+  auto* jsonFlag = app.add_flag("--json", options.json, "print JSON Lines instead of text");
+  app.add_flag("--plain", plain, "print text lines (the default)")->excludes(jsonFlag);
+  app.add_option("--connect-timeout", connectTimeoutSeconds, "seconds to wait for the server")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    client::printError(stderr, wantsJson(argc, argv), "usage",
+                       std::string(e.what()) + " (run with --help for the options)");
+    return kExitUsage;
+  }
+  options.core.rooms = rooms;
+  options.connectTimeout = static_cast<Millis>(connectTimeoutSeconds * 1000.0);
+
+  if (nickOption->count() == 0 && ::isatty(STDIN_FILENO) == 1) {
+    std::fputs("nickname (empty: let the server choose): ", stderr);
+    std::fflush(stderr);
+    options.core.nick = readLineFromFd(STDIN_FILENO);
+  }
+
+  installSignalHandlers();
+  try {
+    return client::runLineClient(options, STDIN_FILENO, stdout, stderr, stopRequested);
+  } catch (const std::exception& e) {
+    client::printError(stderr, options.json, "fatal", e.what());
+    return kExitCannotConnect;
+  }
+}

@@ -1,0 +1,122 @@
+// udpchat-server: the chat server over ENet.
+//
+// Exit statuses: 0 stopped by SIGINT/SIGTERM; 1 cannot listen (address named on stderr);
+// 64 bad command line (EX_USAGE from sysexits.h).
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <stdexcept>
+
+#include "udpchat/enet_server_transport.hpp"
+#include "udpchat/limits.hpp"
+#include "udpchat/server_core.hpp"
+
+namespace {
+
+constexpr int kExitCannotListen = 1;
+constexpr int kExitUsage = 64;
+// How long a stopping server waits for clients to confirm the disconnect: closing them tells
+// them at once instead of leaving them to time out.
+constexpr udpchat::Millis kShutdownGraceMs = 1000;
+
+std::atomic<bool> stopRequested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag is set in a signal handler");
+
+extern "C" void onStopSignal(int) {
+  stopRequested.store(true);
+}
+
+void installSignalHandlers() {
+  struct sigaction action {};
+  action.sa_handler = onStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+std::uint64_t randomSeed() {
+  std::random_device device;
+  return (static_cast<std::uint64_t>(device()) << 32) ^ device();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace udpchat;
+  ServerConfig config;
+  EnetServerOptions net;
+
+  CLI::App app{"udpchat-server: a LAN chat server over UDP (ENet)"};
+  app.add_option("--host", net.host, "IPv4 address to listen on")->capture_default_str();
+  app.add_option("--port", net.port, "UDP port; 0 picks a free one")->capture_default_str();
+  app.add_option("--max-clients", config.maxClients, "sessions at once; more are refused")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, EnetServerTransport::kMaxClientsLimit));
+  app.add_option("--motd", config.motd, "message of the day, sent on registration")
+      ->check(CLI::Validator(
+          [](std::string& s) {
+            return s.size() <= kMaxMotdBytes
+                       ? std::string{}
+                       : "at most " + std::to_string(kMaxMotdBytes) + " bytes";
+          },
+          "TEXT"));
+  app.add_option("--history", config.historySize, "messages replayed per room on join")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{0}, kMaxHistory));
+  app.add_option("--oper-password", config.operPassword,
+                 "password for /oper; empty disables it (also from UDPCHAT_OPER_PASSWORD)")
+      ->envname("UDPCHAT_OPER_PASSWORD");
+  app.add_option("--nick-min", config.nickMin, "shortest nickname, in characters")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, kMaxNickBytes));
+  app.add_option("--nick-max", config.nickMax, "longest nickname, in characters")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, kMaxNickBytes));
+  app.add_option("--max-message-bytes", config.maxMessageBytes, "longest chat message, in bytes")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, kMaxTextBytes));
+  app.add_option("--server-name", config.serverName, "name sent to clients in the welcome")
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    std::cerr << "udpchat-server: " << e.what() << "\nRun with --help for the options.\n";
+    return kExitUsage;
+  }
+  if (auto problem = config.validate()) {
+    std::cerr << "udpchat-server: " << *problem << "\n";
+    return kExitUsage;
+  }
+  net.maxClients = config.maxClients;
+  config.seed = randomSeed();
+
+  std::unique_ptr<EnetServerTransport> transport;
+  try {
+    transport = std::make_unique<EnetServerTransport>(net);
+  } catch (const std::exception& e) {
+    std::cerr << "udpchat-server: " << e.what() << "\n";
+    return kExitCannotListen;
+  }
+  ServerCore core(config, *transport);
+
+  installSignalHandlers();
+  std::cout << "udpchat-server listening on " << transport->boundAddress() << " (UDP, ENet)"
+            << std::endl;  // flushed: scripts and tests wait for this line
+
+  transport->run(core, stopRequested);
+  transport->shutdown(kShutdownGraceMs);
+
+  const EnetServerStats& s = transport->stats();
+  const ServerStats cs = core.stats();
+  std::cerr << "udpchat-server: stopped; " << cs.messagesRelayed << " messages relayed, "
+            << s.packetsReceived << " packets in, " << s.packetsSent << " packets out, "
+            << s.serviceErrors << " service errors\n";
+  return 0;
+}

@@ -1,0 +1,195 @@
+#include "udpchat/enet_client_transport.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "enet_handles.hpp"
+
+namespace udpchat {
+namespace {
+
+std::string describeDuration(Millis ms) {
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
+  return std::to_string(ms) + " ms";
+}
+
+}  // namespace
+
+struct EnetClientTransport::State {
+  enum class Phase { Idle, Connecting, Connected, Closing };
+
+  enet::LibraryGuard library;  // declared first: outlives the host
+  EnetClientOptions options;
+  enet::HostPtr host;
+  ENetPeer* peer = nullptr;  // owned by `host`; null when Idle
+  Phase phase = Phase::Idle;
+  Millis deadline = 0;  // monotonic ms: end of the connect or of the graceful close
+  std::vector<ClientTransportEvent> pending;
+  EnetClientStats stats;
+
+  void dropPeer() {
+    if (peer != nullptr) enet_peer_reset(peer);
+    peer = nullptr;
+    phase = Phase::Idle;
+  }
+
+  void handle(const ENetEvent& event, std::vector<ClientTransportEvent>& out) {
+    if (event.type == ENET_EVENT_TYPE_RECEIVE) {
+      enet::PacketPtr packet(event.packet);
+      if (event.peer != peer || phase == Phase::Idle) return;
+      if (packet->dataLength > kMaxFrameBytes) return;  // ENet refuses these already
+      ++stats.packetsReceived;
+      stats.bytesReceived += packet->dataLength;
+      const auto* data = reinterpret_cast<const std::byte*>(packet->data);
+      out.push_back(transport_event::Received{event.channelID,
+                                              protocol::Bytes(data, data + packet->dataLength)});
+      return;
+    }
+    if (event.peer != peer) return;  // a peer reset earlier; nothing of it is reported
+    if (event.type == ENET_EVENT_TYPE_CONNECT) {
+      // Throttling is left alone here: the server's THROTTLE_CONFIGURE sets both ends.
+      phase = Phase::Connected;
+      out.push_back(transport_event::Connected{});
+    } else if (event.type == ENET_EVENT_TYPE_DISCONNECT) {
+      const Phase was = phase;
+      peer = nullptr;  // ENet has reset the peer already
+      phase = Phase::Idle;
+      if (was == Phase::Connecting) {
+        out.push_back(transport_event::ConnectFailed{"connection refused"});
+      } else if (was == Phase::Closing) {
+        out.push_back(transport_event::Disconnected{"closed"});
+      } else if (event.data == enet::kDisconnectClosedByServer) {
+        out.push_back(transport_event::Disconnected{"closed by the server"});
+      } else {
+        out.push_back(transport_event::Disconnected{"connection lost"});
+      }
+    }
+  }
+
+  void checkDeadlines(std::vector<ClientTransportEvent>& out) {
+    if (phase != Phase::Connecting && phase != Phase::Closing) return;
+    // Strictly after: clocks are read in whole milliseconds, so ">=" could give up up to 1 ms
+    // before the full timeout has passed.
+    if (readClocks().mono <= deadline) return;
+    const Phase was = phase;
+    // ENet would keep retransmitting the connect for ~31 s; our deadline is the user's.
+    dropPeer();
+    if (was == Phase::Connecting) {
+      out.push_back(transport_event::ConnectFailed{"no answer within " +
+                                                   describeDuration(options.connectTimeout)});
+    } else {
+      out.push_back(transport_event::Disconnected{"closed (the server did not confirm)"});
+    }
+  }
+};
+
+EnetClientTransport::EnetClientTransport(EnetClientOptions options)
+    : state_(std::make_unique<State>()) {
+  state_->options = options;
+  state_->host.reset(enet_host_create(/*address=*/nullptr, /*peerCount=*/1, kChannelCount,
+                                      /*incomingBandwidth=*/0, /*outgoingBandwidth=*/0));
+  if (!state_->host) throw std::runtime_error("cannot create an ENet client host");
+  enet::applyHostLimits(*state_->host);
+}
+
+EnetClientTransport::~EnetClientTransport() = default;
+
+std::optional<std::string> EnetClientTransport::connect(const std::string& host,
+                                                        std::uint16_t port) {
+  reset();
+  ENetAddress address{};
+  if (enet_address_set_host(&address, host.c_str()) != 0) {
+    return "cannot resolve host \"" + host + "\"";
+  }
+  address.port = port;
+  ENetPeer* peer = enet_host_connect(state_->host.get(), &address, kChannelCount, /*data=*/0);
+  if (peer == nullptr) return std::string("no ENet peer available");
+  enet::applyPeerTimeouts(*peer);
+  state_->peer = peer;
+  state_->phase = State::Phase::Connecting;
+  state_->deadline = readClocks().mono + state_->options.connectTimeout;
+  enet_host_flush(state_->host.get());  // the CONNECT leaves now
+  return std::nullopt;
+}
+
+std::vector<ClientTransportEvent> EnetClientTransport::serviceOnce(Millis maxWait) {
+  std::vector<ClientTransportEvent> out = std::move(state_->pending);
+  state_->pending.clear();
+  ENetHost* host = state_->host.get();
+  ENetEvent event{};
+  const int rc = enet_host_service(
+      host, &event, static_cast<enet_uint32>(std::clamp<Millis>(maxWait, 0, 60'000)));
+  if (rc < 0) {
+    ++state_->stats.serviceErrors;
+  } else if (rc > 0) {
+    do {
+      state_->handle(event, out);
+    } while (enet_host_check_events(host, &event) > 0);
+  }
+  state_->checkDeadlines(out);
+  enet_host_flush(host);
+  return out;
+}
+
+bool EnetClientTransport::send(std::uint8_t channel, protocol::ByteSpan frame) {
+  if (state_->phase != State::Phase::Connected || channel >= kChannelCount ||
+      frame.size() > kMaxFrameBytes) {
+    ++state_->stats.sendFailures;
+    return false;
+  }
+  enet::PacketPtr packet(
+      enet_packet_create(frame.data(), frame.size(), enet::packetFlagsFor(channel)));
+  if (!packet || enet_peer_send(state_->peer, channel, packet.get()) != 0) {
+    ++state_->stats.sendFailures;
+    return false;
+  }
+  static_cast<void>(packet.release());  // ENet holds it now
+  ++state_->stats.packetsSent;
+  state_->stats.bytesSent += frame.size();
+  return true;
+}
+
+void EnetClientTransport::flush() {
+  enet_host_flush(state_->host.get());
+}
+
+void EnetClientTransport::disconnectGracefully() {
+  switch (state_->phase) {
+    case State::Phase::Connected:
+      enet_peer_disconnect_later(state_->peer, /*data=*/0);
+      state_->phase = State::Phase::Closing;
+      state_->deadline = readClocks().mono + state_->options.disconnectTimeout;
+      break;
+    case State::Phase::Connecting:
+    case State::Phase::Idle:
+      // Nothing to deliver; report the close anyway so a caller waiting for it is not stuck.
+      state_->dropPeer();
+      state_->pending.push_back(transport_event::Disconnected{"closed"});
+      break;
+    case State::Phase::Closing:
+      break;
+  }
+}
+
+void EnetClientTransport::reset() {
+  state_->dropPeer();
+  state_->pending.clear();
+}
+
+bool EnetClientTransport::connected() const {
+  return state_->phase == State::Phase::Connected;
+}
+
+bool EnetClientTransport::busy() const {
+  return state_->phase != State::Phase::Idle;
+}
+
+int EnetClientTransport::socketFd() const {
+  return state_->host->socket;
+}
+
+const EnetClientStats& EnetClientTransport::stats() const {
+  return state_->stats;
+}
+
+}  // namespace udpchat

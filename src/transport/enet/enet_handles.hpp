@@ -1,0 +1,122 @@
+// RAII for ENet's C handles, shared by the server and the client transport. Private to the
+// transport layer: nothing outside src/transport/enet/ includes ENet.
+#pragma once
+
+#include <enet/enet.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+
+#include "udpchat/limits.hpp"
+#include "udpchat/outbox.hpp"
+
+namespace udpchat::enet {
+
+// Keeps ENet initialised while any transport lives. enet_initialize/enet_deinitialize are
+// process-global, so transports on different threads share one count under a mutex.
+class LibraryGuard {
+ public:
+  LibraryGuard() {
+    std::lock_guard lock(mutex());
+    if (count() == 0 && enet_initialize() != 0) throw std::runtime_error("cannot initialise ENet");
+    ++count();
+  }
+  ~LibraryGuard() {
+    std::lock_guard lock(mutex());
+    if (--count() == 0) enet_deinitialize();
+  }
+  LibraryGuard(const LibraryGuard&) = delete;
+  LibraryGuard& operator=(const LibraryGuard&) = delete;
+
+ private:
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static int& count() {
+    static int n = 0;
+    return n;
+  }
+};
+
+struct HostDeleter {
+  void operator()(ENetHost* host) const { enet_host_destroy(host); }
+};
+using HostPtr = std::unique_ptr<ENetHost, HostDeleter>;
+
+// A packet we still own. Released (unique_ptr::release) only once ENet holds a reference, i.e.
+// after at least one enet_peer_send succeeded; otherwise destroyed here.
+struct PacketDeleter {
+  void operator()(ENetPacket* packet) const { enet_packet_destroy(packet); }
+};
+using PacketPtr = std::unique_ptr<ENetPacket, PacketDeleter>;
+
+// A plain file descriptor (used to probe why a bind failed).
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  ~UniqueFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// ENet's packet limits, lowered from its 32 MiB defaults so that a peer cannot make us buffer
+// more than a frame per packet, or more than this many frames of unfinished fragments.
+inline constexpr std::size_t kMaxWaitingFrames = 64;
+
+inline void applyHostLimits(ENetHost& host) {
+  host.maximumPacketSize = kMaxFrameBytes;
+  host.maximumWaitingData = kMaxWaitingFrames * kMaxFrameBytes;
+}
+
+// Peer timeouts, set explicitly on both sides although they equal ENet's defaults, because the
+// lab depends on them: a reliable command is given up on only after 32 retransmissions AND at
+// least 5 s without an acknowledgement, so a link losing 20 % of its packets keeps its session;
+// a silent peer is declared dead after 5 s at the earliest and 30 s at the latest.
+inline constexpr enet_uint32 kPeerTimeoutLimit = 32;
+inline constexpr enet_uint32 kPeerTimeoutMinimumMs = 5000;
+inline constexpr enet_uint32 kPeerTimeoutMaximumMs = 30000;
+
+inline void applyPeerTimeouts(ENetPeer& peer) {
+  enet_peer_timeout(&peer, kPeerTimeoutLimit, kPeerTimeoutMinimumMs, kPeerTimeoutMaximumMs);
+}
+
+// ENet's packet throttle drops unreliable packets at the sender when the RTT varies, which on
+// loopback collapses the throttle and silently eats presence pings. Ours are tiny and 1/s, so the
+// throttle goes to full scale at once and never decelerates. Sent by the server on CONNECT; the
+// command also configures the client's side of the connection.
+inline void disableUnreliableThrottling(ENetPeer& peer) {
+  enet_peer_throttle_configure(&peer, ENET_PEER_PACKET_THROTTLE_INTERVAL,
+                               ENET_PEER_PACKET_THROTTLE_SCALE, 0);
+}
+
+// The disconnect data a server sends when it closes a session on purpose, so that the client can
+// tell "closed by the server" from a timeout (which ENet reports with data 0).
+inline constexpr enet_uint32 kDisconnectClosedByServer = 1;
+
+// Session ids live in peer->data. ENet never clears it, so the transport does, on every
+// DISCONNECT and whenever it resets or closes a peer itself. 0 means "no session".
+inline SessionId sessionOf(const ENetPeer& peer) {
+  return static_cast<SessionId>(reinterpret_cast<std::uintptr_t>(peer.data));
+}
+inline void setSession(ENetPeer& peer, SessionId session) {
+  peer.data = reinterpret_cast<void*>(static_cast<std::uintptr_t>(session));
+}
+
+inline enet_uint32 packetFlagsFor(std::uint8_t channel) {
+  // Channel 0: reliable sequenced. Channel 1: unreliable sequenced (flag 0), so a late presence
+  // ping is dropped rather than delivered after a newer one.
+  return channel == kChannelReliable ? ENET_PACKET_FLAG_RELIABLE : 0;
+}
+
+}  // namespace udpchat::enet

@@ -1,0 +1,257 @@
+#include "udpchat/enet_server_transport.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "enet_handles.hpp"
+
+namespace udpchat {
+namespace {
+
+std::string lowercaseFirst(std::string s) {
+  if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
+  return s;
+}
+
+// ENet reports a failed bind only as a null host and leaves errno unspecified, so the reason is
+// found by binding a plain UDP socket the way ENet does (no SO_REUSEADDR) and reading errno.
+std::string probeBindError(const ENetAddress& address) {
+  enet::UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (fd.get() < 0) return lowercaseFirst(std::strerror(errno));
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(address.port);
+  sin.sin_addr.s_addr = address.host;  // ENet keeps it in network byte order
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sin), sizeof sin) != 0) {
+    return lowercaseFirst(std::strerror(errno));
+  }
+  return "ENet could not create the host";
+}
+
+enet_uint32 serviceTimeout(Millis maxWait) {
+  return static_cast<enet_uint32>(std::clamp<Millis>(maxWait, 0, 60'000));
+}
+
+}  // namespace
+
+struct EnetServerTransport::State {
+  enet::LibraryGuard library;  // declared first: outlives the host
+  EnetServerOptions options;
+  enet::HostPtr host;
+  std::unordered_map<SessionId, ENetPeer*> peers;
+  SessionId nextSession = 1;
+  EnetServerStats stats;
+
+  SessionId newSessionId() {
+    SessionId id = nextSession++;
+    if (nextSession == 0) nextSession = 1;  // 0 means "no session" in peer->data
+    return id;
+  }
+
+  ENetPeer* find(SessionId session) const {
+    auto it = peers.find(session);
+    return it == peers.end() ? nullptr : it->second;
+  }
+
+  void forget(ENetPeer& peer) {
+    const SessionId session = enet::sessionOf(peer);
+    enet::setSession(peer, 0);
+    if (session != 0) peers.erase(session);
+    stats.peers = peers.size();
+  }
+
+  void handle(const ENetEvent& event, SessionHandler& handler, Now now) {
+    switch (event.type) {
+      case ENET_EVENT_TYPE_CONNECT: {
+        const SessionId session = newSessionId();
+        enet::setSession(*event.peer, session);
+        peers.emplace(session, event.peer);
+        stats.peers = peers.size();
+        enet::applyPeerTimeouts(*event.peer);
+        enet::disableUnreliableThrottling(*event.peer);
+        handler.connected(session, now);  // may close() it at once (server full)
+        break;
+      }
+      case ENET_EVENT_TYPE_RECEIVE: {
+        enet::PacketPtr packet(event.packet);
+        const SessionId session = enet::sessionOf(*event.peer);
+        // 0: a session we closed; its last frames are of no interest to anyone.
+        if (session == 0) break;
+        if (packet->dataLength > kMaxFrameBytes) {
+          ++stats.oversizedReceived;
+          break;
+        }
+        ++stats.packetsReceived;
+        stats.bytesReceived += packet->dataLength;
+        handler.received(session, event.channelID,
+                         protocol::ByteSpan(reinterpret_cast<const std::byte*>(packet->data),
+                                            packet->dataLength),
+                         now);
+        break;
+      }
+      case ENET_EVENT_TYPE_DISCONNECT: {
+        const SessionId session = enet::sessionOf(*event.peer);
+        forget(*event.peer);
+        // A session we closed ourselves was already forgotten by the core.
+        if (session != 0) handler.disconnected(session, now);
+        break;
+      }
+      case ENET_EVENT_TYPE_NONE:
+        break;
+    }
+  }
+};
+
+EnetServerTransport::EnetServerTransport(EnetServerOptions options)
+    : state_(std::make_unique<State>()) {
+  state_->options = std::move(options);
+  const EnetServerOptions& o = state_->options;
+  const std::string where = "cannot listen on " + o.host + ":" + std::to_string(o.port) + ": ";
+  static_assert(kMaxClientsLimit + kSpareSlots == ENET_PROTOCOL_MAXIMUM_PEER_ID);
+  if (o.maxClients == 0 || o.maxClients > kMaxClientsLimit) {
+    throw std::runtime_error(where + "max clients must be 1.." + std::to_string(kMaxClientsLimit));
+  }
+  ENetAddress address{};
+  if (enet_address_set_host(&address, o.host.c_str()) != 0) {
+    throw std::runtime_error(where + "cannot resolve host");
+  }
+  address.port = o.port;
+  state_->host.reset(enet_host_create(&address, o.maxClients + kSpareSlots, kChannelCount,
+                                      /*incomingBandwidth=*/0, /*outgoingBandwidth=*/0));
+  if (!state_->host) throw std::runtime_error(where + probeBindError(address));
+  enet::applyHostLimits(*state_->host);
+}
+
+EnetServerTransport::~EnetServerTransport() = default;
+
+std::uint16_t EnetServerTransport::port() const {
+  return state_->host->address.port;
+}
+
+std::string EnetServerTransport::boundAddress() const {
+  char ip[64] = {};
+  if (enet_address_get_host_ip(&state_->host->address, ip, sizeof ip) != 0) {
+    return state_->options.host + ":" + std::to_string(port());
+  }
+  return std::string(ip) + ":" + std::to_string(port());
+}
+
+int EnetServerTransport::serviceOnce(SessionHandler& handler, Millis maxWait) {
+  ENetHost* host = state_->host.get();
+  ENetEvent event{};
+  int handled = 0;
+  const int rc = enet_host_service(host, &event, serviceTimeout(maxWait));
+  if (rc < 0) {
+    // An oversized datagram (ENet's receive buffer is 4096 bytes) or an interrupted poll: the
+    // datagram is gone, the next call carries on.
+    ++state_->stats.serviceErrors;
+  } else if (rc > 0) {
+    const Now now = readClocks();
+    do {
+      state_->handle(event, handler, now);
+      ++handled;
+    } while (enet_host_check_events(host, &event) > 0);
+  }
+  // Replies queued by the handler leave now rather than on the next service call.
+  enet_host_flush(host);
+  return handled;
+}
+
+void EnetServerTransport::run(SessionHandler& handler, const std::atomic<bool>& stop) {
+  Millis nextTick = readClocks().mono + handler.tickInterval();
+  while (!stop.load(std::memory_order_relaxed)) {
+    serviceOnce(handler, kServiceWaitMs);
+    const Now now = readClocks();
+    if (now.mono >= nextTick) {
+      handler.tick(now);
+      enet_host_flush(state_->host.get());
+      // After a stall, tick once and resume the cadence instead of catching up in a burst.
+      nextTick = std::max(nextTick + handler.tickInterval(), now.mono + 1);
+    }
+  }
+}
+
+void EnetServerTransport::shutdown(Millis grace) {
+  ENetHost* host = state_->host.get();
+  for (auto& [session, peer] : state_->peers) {
+    enet::setSession(*peer, 0);
+    enet_peer_disconnect_later(peer, enet::kDisconnectClosedByServer);
+  }
+  state_->peers.clear();
+  state_->stats.peers = 0;
+
+  auto anyPeerLeft = [host] {
+    for (std::size_t i = 0; i < host->peerCount; ++i) {
+      if (host->peers[i].state != ENET_PEER_STATE_DISCONNECTED) return true;
+    }
+    return false;
+  };
+  const Millis deadline = readClocks().mono + grace;
+  while (anyPeerLeft() && readClocks().mono < deadline) {
+    ENetEvent event{};
+    int rc = enet_host_service(host, &event, 10);
+    while (rc > 0) {
+      if (event.type == ENET_EVENT_TYPE_RECEIVE) {
+        enet::PacketPtr dropped(event.packet);
+      }
+      if (event.type == ENET_EVENT_TYPE_CONNECT) {
+        enet_peer_disconnect(event.peer, enet::kDisconnectClosedByServer);
+      }
+      if (event.type == ENET_EVENT_TYPE_DISCONNECT) enet::setSession(*event.peer, 0);
+      rc = enet_host_check_events(host, &event);
+    }
+  }
+  enet_host_flush(host);
+}
+
+void EnetServerTransport::send(std::span<const SessionId> to, std::uint8_t channel,
+                               const SharedFrame& frame) {
+  EnetServerStats& stats = state_->stats;
+  if (to.empty()) return;
+  if (!frame || frame->size() > kMaxFrameBytes || channel >= kChannelCount) {
+    stats.sendFailures += to.size();
+    return;
+  }
+  // One packet for every recipient: ENet reference counts it per queued command.
+  enet::PacketPtr packet(
+      enet_packet_create(frame->data(), frame->size(), enet::packetFlagsFor(channel)));
+  if (!packet) {
+    stats.sendFailures += to.size();
+    return;
+  }
+  ++stats.packetsCreated;
+  for (SessionId session : to) {
+    ENetPeer* peer = state_->find(session);
+    if (peer == nullptr || enet_peer_send(peer, channel, packet.get()) != 0) {
+      ++stats.sendFailures;
+      continue;
+    }
+    ++stats.packetsSent;
+    stats.bytesSent += frame->size();
+  }
+  // ENet frees the packet when its last reference goes; until one exists, it is ours to free.
+  if (packet->referenceCount != 0) static_cast<void>(packet.release());
+}
+
+void EnetServerTransport::close(SessionId session) {
+  ENetPeer* peer = state_->find(session);
+  if (peer == nullptr) return;
+  // _later: what is queued (e.g. ServerFull, the last KickEvent) is delivered before the
+  // disconnect. Forgetting the peer now means its DISCONNECT event is not reported.
+  state_->forget(*peer);
+  enet_peer_disconnect_later(peer, enet::kDisconnectClosedByServer);
+}
+
+const EnetServerStats& EnetServerTransport::stats() const {
+  return state_->stats;
+}
+
+}  // namespace udpchat
