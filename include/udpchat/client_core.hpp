@@ -70,7 +70,9 @@ using ClientEvent =
 class ClientHost {
  public:
   virtual ~ClientHost() = default;
-  // Start connecting; answer later with connected() or connectFailed().
+  // Start connecting; answer later with connected() or connectFailed(). Never call back into
+  // the core from inside connect(): even a failure known at once (a host name that does not
+  // resolve) is reported on the next turn of the frontend's loop.
   virtual void connect() = 0;
   virtual void send(std::uint8_t channel, protocol::Bytes frame) = 0;
   // Close gracefully: frames already passed to send() are delivered first.

@@ -95,7 +95,10 @@ std::string whoisText(const protocol::WhoisReply& w) {
   if (w.flags & protocol::kUserTyping) out += ", typing";
   out += "\nrooms:";
   if (w.rooms.empty()) out += " none";
-  for (const auto& r : w.rooms) out += " " + room(r);
+  for (const auto& r : w.rooms) {
+    out += ' ';
+    out += room(r);
+  }
   out += "\nround trip ";
   out += w.rttMs == 0 ? std::string("not measured") : std::to_string(w.rttMs) + " ms";
   char loss[32];
