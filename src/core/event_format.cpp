@@ -4,7 +4,9 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "udpchat/text.hpp"
 
@@ -120,10 +122,17 @@ std::string whoListText(const client_event::WhoList& w) {
     separator = ", ";
     if (u.flags & protocol::kUserOperator) out += "@";
     out += safe(u.nick);
-    std::string tags;
-    if (u.state != protocol::PresenceState::Active) tags = std::string(protocol::toString(u.state));
-    if (u.flags & protocol::kUserTyping) tags += tags.empty() ? "typing" : ", typing";
-    if (!tags.empty()) out += " (" + tags + ")";
+    // Presence in parentheses: the state when not plain active, typing, and the round-trip
+    // time once the server has measured one.
+    std::vector<std::string> tags;
+    if (u.state != protocol::PresenceState::Active) tags.emplace_back(protocol::toString(u.state));
+    if (u.flags & protocol::kUserTyping) tags.emplace_back("typing");
+    if (u.rttMs != 0) tags.push_back(std::to_string(u.rttMs) + " ms");
+    for (std::size_t i = 0; i < tags.size(); ++i) {
+      out += i == 0 ? " (" : ", ";
+      out += tags[i];
+    }
+    if (!tags.empty()) out += ')';
   }
   return out;
 }

@@ -189,13 +189,15 @@ TEST(HumanLine, WelcomeShowsTheRoomAndTheMotdIndented) {
             "              world");
 }
 
-TEST(HumanLine, WhoListMarksOperatorsAndStates) {
+TEST(HumanLine, WhoListShowsOperatorsStatesAndRoundTripTimes) {
   client_event::WhoList w{"dev",
                           {{"alice", protocol::PresenceState::Active, 3, protocol::kUserOperator},
                            {"bob", protocol::PresenceState::Away, 0, protocol::kUserTyping},
-                           {"carol", protocol::PresenceState::Active, 0, 0}}};
+                           {"carol", protocol::PresenceState::Active, 0, 0},
+                           {"dave", protocol::PresenceState::Lagging, 250, 0}}};
   EXPECT_EQ(humanLine(w, kWallNow),
-            "[22:14:21] #dev -- 3 users: @alice, bob (away, typing), carol");
+            "[22:14:21] #dev -- 4 users: @alice (3 ms), bob (away, typing), carol, dave (lagging, "
+            "250 ms)");
 }
 
 TEST(HumanLine, TypingStartIsShownStopIsNot) {
