@@ -30,7 +30,9 @@ const char* const kClientBin = UDPCHAT_CLIENT_BIN;
 
 class ServerProcess {
  public:
-  explicit ServerProcess(std::vector<std::string> extra = {}) : proc_(kServerBin, args(extra)) {
+  // port 0: an ephemeral one, read back from the "listening on" line.
+  explicit ServerProcess(std::vector<std::string> extra = {}, std::uint16_t port = 0)
+      : proc_(kServerBin, args(extra, port)) {
     const auto line = proc_.readLine(Stream::Stdout, after(kStep));
     static const std::regex kListening(
         R"(^udpchat-server listening on 127\.0\.0\.1:(\d+) \(UDP, ENet\)$)");
@@ -45,8 +47,8 @@ class ServerProcess {
   Subprocess& proc() { return proc_; }
 
  private:
-  static std::vector<std::string> args(std::vector<std::string> extra) {
-    std::vector<std::string> a = {"--host", "127.0.0.1", "--port", "0"};
+  static std::vector<std::string> args(std::vector<std::string> extra, std::uint16_t port) {
+    std::vector<std::string> a = {"--host", "127.0.0.1", "--port", std::to_string(port)};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -322,6 +324,58 @@ TEST(Binaries, ServerStopsCleanlyOnSigtermAndTellsItsClients) {
   EXPECT_EQ(server.proc().wait(after(kStep)), 0);
   // The server closed the session instead of leaving it to time out (5-30 s).
   EXPECT_TRUE(waitForEvent(*alice, {{"type", "connection_lost"}}, after(3s)));
+}
+
+TEST(Binaries, AClientReconnectsToARestartedServerAndRejoinsItsRoom) {
+  auto server = std::make_unique<ServerProcess>();
+  const std::uint16_t port = server->port();
+  ASSERT_NE(port, 0);
+  auto alice = startClient(port, "alice", {"--json", "--room", "dev"});
+  const auto welcome = waitForEvent(*alice, {{"type", "welcome"}, {"nick", "alice"}});
+  ASSERT_TRUE(welcome) << "alice got no welcome";
+  EXPECT_EQ((*welcome)["reconnected"], false);
+  EXPECT_EQ((*welcome)["room"], "dev");
+  ASSERT_TRUE(waitForEvent(*alice, {{"type", "join"}, {"nick", "alice"}, {"room", "dev"}}));
+
+  // The server stops gracefully and closes alice's session; a new one takes the same port.
+  server->proc().kill(SIGTERM);
+  ASSERT_EQ(server->proc().wait(after(kStep)), 0);
+  // Read in order: each wait starts after the line the previous one matched.
+  const auto lost = waitForEvent(*alice, {{"type", "connection_lost"}});
+  ASSERT_TRUE(lost) << "alice did not notice the server stopping";
+  EXPECT_EQ((*lost)["reason"], "closed by the server");
+  const auto retry = waitForEvent(*alice, {{"type", "reconnecting"}});
+  ASSERT_TRUE(retry) << "no reconnecting after connection_lost";
+  EXPECT_EQ((*retry)["attempt"], 1);
+  EXPECT_EQ((*retry)["delay_ms"], 500);  // the documented default first delay
+  server = std::make_unique<ServerProcess>(std::vector<std::string>{}, port);
+  ASSERT_EQ(server->port(), port);
+
+  const auto again =
+      waitForEvent(*alice, {{"type", "welcome"}, {"nick", "alice"}}, after(2 * kStep));
+  ASSERT_TRUE(again) << "alice did not re-register; her output: "
+                     << ::testing::PrintToString(alice->seen(Stream::Stdout));
+  EXPECT_EQ((*again)["reconnected"], true);
+  EXPECT_EQ((*again)["room"], "dev");
+  ASSERT_TRUE(waitForEvent(*alice, {{"type", "join"}, {"nick", "alice"}, {"room", "dev"}}))
+      << "alice did not rejoin #dev";
+  EXPECT_FALSE(anyLineContains(alice->seen(Stream::Stdout), R"("type":"finished")"));
+
+  auto bob = startClient(port, "bob", {"--json", "--room", "dev"});
+  ASSERT_TRUE(waitForEvent(*bob, {{"type", "welcome"}, {"nick", "bob"}}));
+  ASSERT_TRUE(waitForEvent(*bob, {{"type", "join"}, {"nick", "bob"}, {"room", "dev"}}));
+  ASSERT_TRUE(alice->write("back after the restart\n"));
+  const auto message = waitForEvent(
+      *bob, {{"type", "message"}, {"from", "alice"}, {"text", "back after the restart"}});
+  ASSERT_TRUE(message) << "bob did not hear alice";
+  EXPECT_EQ((*message)["room"], "dev");
+  EXPECT_EQ((*message)["history"], false);
+
+  alice->closeStdin();
+  EXPECT_EQ(alice->wait(after(kStep)), 0);
+  EXPECT_TRUE(waitForEvent(*bob, {{"type", "quit"}, {"nick", "alice"}}));
+  bob->closeStdin();
+  EXPECT_EQ(bob->wait(after(kStep)), 0);
 }
 
 }  // namespace

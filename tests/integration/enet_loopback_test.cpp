@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -478,10 +479,21 @@ class CoreClient final : public ClientHost {
 
   template <class T, class Pred>
   const T* find(Pred pred) const {
-    for (const auto& e : events) {
-      if (auto* t = std::get_if<T>(&e); t && pred(*t)) return t;
+    return findFrom<T>(0, pred);
+  }
+  // The first matching event at index `first` or later.
+  template <class T, class Pred>
+  const T* findFrom(std::size_t first, Pred pred) const {
+    const std::size_t at = indexOf<T>(first, pred);
+    return at == events.size() ? nullptr : &std::get<T>(events[at]);
+  }
+  // Index of the first matching event at `first` or later; events.size() when there is none.
+  template <class T, class Pred>
+  std::size_t indexOf(std::size_t first, Pred pred) const {
+    for (std::size_t i = first; i < events.size(); ++i) {
+      if (auto* t = std::get_if<T>(&events[i]); t && pred(*t)) return i;
     }
-    return nullptr;
+    return events.size();
   }
 
   ClientCore& core() { return core_; }
@@ -498,9 +510,11 @@ struct CoreServer {
       : transport(std::move(options)), core(std::move(config), transport) {
     thread = std::thread([this] { transport.run(core, stop); });
   }
-  ~CoreServer() {
+  ~CoreServer() { stopService(); }
+  // Stops the service thread; the transport and the core then belong to the calling thread.
+  void stopService() {
     stop = true;
-    thread.join();
+    if (thread.joinable()) thread.join();
   }
   EnetServerTransport transport;
   ServerCore core;
@@ -607,6 +621,316 @@ TEST(EnetLoopback, TheServerCoreRefusesControlCharactersFromARawClient) {
       kChannelReliable, protocol::encode(protocol::SendChat{"lobby", "", "evil \x1b[2J", 0})));
   ASSERT_TRUE(pumpUntil({&raw}, [&] { return !errors().empty(); }));
   EXPECT_EQ(errors().front().code, protocol::ErrorCode::ControlCharacter);
+}
+
+constexpr auto anyEvent = [](const auto&) { return true; };
+
+TEST(EnetLoopback, AClientCoreReconnectsToARestartedServerAndRejoinsItsRoom) {
+  auto server = std::make_unique<CoreServer>(ServerConfig{});
+  const std::uint16_t port = server->transport.port();
+  ClientConfig aliceConfig = clientNamed("alice");
+  aliceConfig.rooms = {"dev"};
+  aliceConfig.reconnectInitial = 100;  // milliseconds
+  CoreClient alice(aliceConfig, port);
+  auto aliceInDev = [](const protocol::JoinEvent& j) {
+    return j.nick == "alice" && j.room == "dev";
+  };
+  alice.core().start(readClocks());
+  ASSERT_TRUE(pumpCoresUntil({&alice}, [&] {
+    return alice.core().state() == ConnectionState::Registered &&
+           alice.find<protocol::JoinEvent>(aliceInDev) != nullptr;
+  }));
+  const auto* firstWelcome = alice.find<client_event::Welcome>(anyEvent);
+  ASSERT_NE(firstWelcome, nullptr);
+  EXPECT_FALSE(firstWelcome->reconnected);
+
+  // The server restarts: it closes its sessions gracefully, as udpchat-server does on SIGTERM,
+  // while alice's transport is serviced to acknowledge the close; then it goes away.
+  const std::size_t mark = alice.events.size();
+  server->stopService();
+  std::atomic<bool> closed{false};
+  std::thread closer([&] {
+    server->transport.shutdown(1000);
+    closed = true;
+  });
+  const bool noticed = pumpCoresUntil({&alice}, [&] {
+    return closed && alice.findFrom<client_event::ConnectionLost>(mark, anyEvent) != nullptr;
+  });
+  closer.join();
+  ASSERT_TRUE(noticed) << "alice did not notice the server closing";
+  server.reset();
+  // The port is free again (UDP has no TIME_WAIT); a new server takes it.
+  server = std::make_unique<CoreServer>(ServerConfig{}, EnetServerOptions{"127.0.0.1", port, 16});
+  ASSERT_EQ(server->transport.port(), port);
+
+  ASSERT_TRUE(pumpCoresUntil({&alice},
+                             [&] {
+                               return alice.core().state() == ConnectionState::Registered &&
+                                      alice.findFrom<protocol::JoinEvent>(mark, aliceInDev) !=
+                                          nullptr;
+                             }))
+      << "alice did not re-register and rejoin #dev; state " << toString(alice.core().state());
+
+  // In order: the drop, the scheduled retry, the new connection, the Welcome, the rejoin.
+  const std::size_t lost = alice.indexOf<client_event::ConnectionLost>(mark, anyEvent);
+  const std::size_t retry = alice.indexOf<client_event::Reconnecting>(mark, anyEvent);
+  const std::size_t welcome = alice.indexOf<client_event::Welcome>(mark, anyEvent);
+  const std::size_t rejoin = alice.indexOf<protocol::JoinEvent>(mark, aliceInDev);
+  ASSERT_LT(welcome, alice.events.size());
+  EXPECT_LT(lost, retry);
+  EXPECT_LT(retry, welcome);
+  EXPECT_LT(alice.indexOf<client_event::Connected>(retry, anyEvent), welcome);
+  EXPECT_LT(welcome, rejoin);
+  EXPECT_EQ(std::get<client_event::ConnectionLost>(alice.events[lost]).reason,
+            "closed by the server");
+  const auto& firstRetry = std::get<client_event::Reconnecting>(alice.events[retry]);
+  EXPECT_EQ(firstRetry.attempt, 1);
+  EXPECT_EQ(firstRetry.delay, 100);
+  const auto& again = std::get<client_event::Welcome>(alice.events[welcome]);
+  EXPECT_TRUE(again.reconnected);
+  EXPECT_EQ(again.server.nick, "alice");
+  EXPECT_EQ(again.room, "dev");
+  EXPECT_EQ(alice.core().nick(), "alice");
+  EXPECT_EQ(alice.core().rooms(), std::vector<std::string>{"dev"});
+  EXPECT_EQ(alice.core().currentRoom(), "dev");
+
+  // Bob joins #dev on the new server and hears what alice says there.
+  ClientConfig bobConfig = clientNamed("bob");
+  bobConfig.rooms = {"dev"};
+  CoreClient bob(bobConfig, port);
+  bob.core().start(readClocks());
+  ASSERT_TRUE(pumpCoresUntil({&alice, &bob}, [&] {
+    return bob.find<protocol::JoinEvent>(
+               [](const auto& j) { return j.nick == "bob" && j.room == "dev"; }) != nullptr;
+  }));
+  alice.core().input("back after the restart", readClocks());
+  const protocol::ChatEvent* heard = nullptr;
+  ASSERT_TRUE(pumpCoresUntil({&alice, &bob}, [&] {
+    heard = bob.find<protocol::ChatEvent>(
+        [](const auto& c) { return c.text == "back after the restart"; });
+    return heard != nullptr;
+  }));
+  EXPECT_EQ(heard->from, "alice");
+  EXPECT_EQ(heard->room, "dev");
+  EXPECT_EQ(heard->flags & protocol::kFlagHistory, 0);
+  EXPECT_EQ(alice.findFrom<client_event::Finished>(0, anyEvent), nullptr);
+}
+
+// The ErrorReply the server owes an undecodable channel-0 frame (PROTOCOL.md section 7).
+protocol::ErrorCode replyFor(protocol::DecodeError error) {
+  switch (error) {
+    case protocol::DecodeError::BadVersion:
+      return protocol::ErrorCode::UnsupportedVersion;
+    case protocol::DecodeError::InvalidUtf8:
+      return protocol::ErrorCode::InvalidUtf8;
+    case protocol::DecodeError::FieldTooLong:
+      return protocol::ErrorCode::TextTooLong;
+    default:
+      return protocol::ErrorCode::Malformed;
+  }
+}
+
+// Frames with the right version byte, a client request type (so the decoder gets into the
+// fields) and random body bytes, that do not decode. Seeded, and std::mt19937's output is fully
+// specified, so every run sends the same ones.
+std::vector<protocol::Bytes> randomUndecodableFrames(std::size_t count, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<protocol::Bytes> out;
+  while (out.size() < count) {
+    protocol::Bytes frame{std::byte{kProtocolVersion}};
+    frame.push_back(static_cast<std::byte>(1 + rng() % 0x0E));  // Hello .. QuitRequest
+    const std::size_t length = rng() % 32;
+    for (std::size_t i = 0; i < length; ++i) frame.push_back(static_cast<std::byte>(rng() & 0xFF));
+    if (!protocol::decode(frame)) out.push_back(std::move(frame));
+  }
+  return out;
+}
+
+// What a raw client received on channel 0, decoded.
+std::vector<protocol::Message> decodedFrames(const TestClient& client) {
+  std::vector<protocol::Message> out;
+  for (const auto& e : client.events) {
+    auto* r = std::get_if<transport_event::Received>(&e);
+    if (r == nullptr || r->channel != kChannelReliable) continue;
+    auto decoded = protocol::decode(r->bytes);
+    EXPECT_TRUE(decoded) << "the server sent an undecodable frame";
+    if (decoded) out.push_back(std::move(decoded.value()));
+  }
+  return out;
+}
+
+template <class T>
+std::vector<T> only(const std::vector<protocol::Message>& messages) {
+  std::vector<T> out;
+  for (const auto& m : messages) {
+    if (auto* t = std::get_if<T>(&m)) out.push_back(*t);
+  }
+  return out;
+}
+
+TEST(EnetLoopback, GarbageFromARawClientIsAnsweredAndTheServerChatsOn) {
+  const ServerConfig config;  // rate limit: burst 10, 5 per second
+  ASSERT_EQ(config.rateBurst, 10u);
+  CoreServer server{config};
+  const std::uint16_t port = server.transport.port();
+
+  CoreClient bob(clientNamed("bob"), port);
+  bob.core().start(readClocks());
+  ASSERT_TRUE(pumpCoresUntil({&bob}, [&] {
+    return bob.find<protocol::JoinEvent>([](const auto& j) { return j.nick == "bob"; }) != nullptr;
+  }));
+
+  TestClient mallory;
+  ASSERT_EQ(mallory.transport.connect("127.0.0.1", port), std::nullopt);
+  ASSERT_TRUE(pumpUntil({&mallory}, [&] { return mallory.transport.connected(); }));
+  ASSERT_TRUE(mallory.transport.send(
+      kChannelReliable, protocol::encode(protocol::Hello{"mallory", 0, {"lobby"}, "raw"})));
+  ASSERT_TRUE(pumpUntil({&mallory},
+                        [&] { return !only<protocol::Welcome>(decodedFrames(mallory)).empty(); }));
+  ASSERT_TRUE(pumpCoresUntil({&bob}, [&] {
+    return bob.find<protocol::JoinEvent>([](const auto& j) { return j.nick == "mallory"; }) !=
+           nullptr;
+  }));
+
+  // Each frame with the reply it must get. Hello is free, so the bucket still holds the whole
+  // burst: these eight, the valid message and the bad version take its ten tokens (time only
+  // adds more), so every one of them is answered.
+  struct Case {
+    std::string what;
+    protocol::Bytes frame;
+    protocol::ErrorCode reply;
+  };
+  std::vector<Case> cases;
+  // Seed 146: a value out of range, a truncated field and a field over its limit.
+  for (auto& frame : randomUndecodableFrames(3, 146)) {
+    const auto reply = replyFor(protocol::decode(frame).error());
+    cases.push_back({"random", std::move(frame), reply});
+  }
+  {
+    auto frame = protocol::encode(protocol::SendChat{"lobby", "", "cut short", 0});
+    frame.resize(frame.size() - 4);
+    cases.push_back({"truncated SendChat", std::move(frame), protocol::ErrorCode::Malformed});
+  }
+  {
+    // The text is the last field before the flags byte: "ab" becomes C3 28, a lead byte
+    // followed by no continuation byte.
+    auto frame = protocol::encode(protocol::SendChat{"lobby", "", "ab", 0});
+    frame[frame.size() - 3] = std::byte{0xC3};
+    frame[frame.size() - 2] = std::byte{0x28};
+    cases.push_back({"invalid UTF-8", std::move(frame), protocol::ErrorCode::InvalidUtf8});
+  }
+  {
+    // Text one byte over the wire limit: length, text, flags replace "x" and its flags.
+    auto frame = protocol::encode(protocol::SendChat{"lobby", "", "x", 0});
+    frame.resize(frame.size() - 4);
+    const std::size_t length = kMaxTextBytes + 1;
+    frame.push_back(static_cast<std::byte>(length >> 8));
+    frame.push_back(static_cast<std::byte>(length & 0xFF));
+    frame.insert(frame.end(), length, std::byte{'x'});
+    frame.push_back(std::byte{0});
+    cases.push_back(
+        {"text over the wire limit", std::move(frame), protocol::ErrorCode::TextTooLong});
+  }
+  {
+    auto frame = protocol::encode(protocol::SendChat{"lobby", "", "trailing", 0});
+    frame.push_back(std::byte{0});
+    cases.push_back({"trailing byte", std::move(frame), protocol::ErrorCode::Malformed});
+  }
+  cases.push_back({"empty", {}, protocol::ErrorCode::Malformed});
+  for (const auto& c : cases) {
+    const auto decoded = protocol::decode(c.frame);
+    ASSERT_FALSE(decoded) << c.what << " decodes";
+    ASSERT_EQ(replyFor(decoded.error()), c.reply) << c.what;
+  }
+  protocol::Bytes badVersion = protocol::encode(protocol::SendChat{"lobby", "", "v2", 0});
+  badVersion[0] = std::byte{kProtocolVersion + 1};
+  ASSERT_LE(cases.size() + 2, config.rateBurst);
+
+  for (const auto& c : cases) ASSERT_TRUE(mallory.transport.send(kChannelReliable, c.frame));
+  // A valid message among the garbage is relayed like any other.
+  ASSERT_TRUE(mallory.transport.send(
+      kChannelReliable, protocol::encode(protocol::SendChat{"lobby", "", "amid the junk", 0})));
+  ASSERT_TRUE(mallory.transport.send(kChannelReliable, badVersion));  // last: this one closes
+  ASSERT_TRUE(
+      pumpUntil({&mallory}, [&] { return mallory.count<transport_event::Disconnected>() == 1; }));
+  EXPECT_EQ(std::get<transport_event::Disconnected>(mallory.events.back()).reason,
+            "closed by the server");
+
+  const auto received = decodedFrames(mallory);
+  const auto errors = only<protocol::ErrorReply>(received);
+  ASSERT_EQ(errors.size(), cases.size() + 1) << "one reply per undecodable frame, no more";
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_EQ(errors[i].code, cases[i].reply)
+        << cases[i].what << ": " << protocol::toString(errors[i].code) << " " << errors[i].message;
+    if (cases[i].reply == protocol::ErrorCode::Malformed) {
+      EXPECT_EQ(errors[i].message,
+                "malformed frame: " +
+                    std::string(protocol::toString(protocol::decode(cases[i].frame).error())));
+    }
+  }
+  EXPECT_EQ(errors.back().code, protocol::ErrorCode::UnsupportedVersion);
+  const auto echoes = only<protocol::ChatEvent>(received);
+  ASSERT_EQ(echoes.size(), 1u);
+  EXPECT_EQ(echoes[0].text, "amid the junk");
+
+  // Bob heard the one valid message, then mallory's departure.
+  ASSERT_TRUE(pumpCoresUntil({&bob}, [&] {
+    return bob.find<protocol::QuitEvent>([](const auto& q) { return q.nick == "mallory"; }) !=
+           nullptr;
+  }));
+  std::vector<std::string> fromMallory;
+  for (const auto& e : bob.events) {
+    if (auto* c = std::get_if<protocol::ChatEvent>(&e); c && c->from == "mallory") {
+      fromMallory.push_back(c->text);
+    }
+  }
+  EXPECT_EQ(fromMallory, std::vector<std::string>{"amid the junk"});
+  EXPECT_EQ(
+      bob.find<protocol::QuitEvent>([](const auto& q) { return q.nick == "mallory"; })->reason,
+      "unsupported protocol version");
+
+  // A flood beyond the burst: replies stop at the rate limit, the excess is dropped silently.
+  // Hello is never rate limited, so its Welcome marks the end of the server's answers.
+  constexpr std::size_t kFlood = 30;
+  TestClient flooder;
+  const auto floodStart = Clock::now();
+  ASSERT_EQ(flooder.transport.connect("127.0.0.1", port), std::nullopt);
+  ASSERT_TRUE(pumpUntil({&flooder}, [&] { return flooder.transport.connected(); }));
+  for (std::size_t i = 0; i < kFlood; ++i) {
+    ASSERT_TRUE(flooder.transport.send(
+        kChannelReliable, protocol::Bytes{std::byte{kProtocolVersion}, std::byte{0xFF}}));
+  }
+  ASSERT_TRUE(flooder.transport.send(
+      kChannelReliable, protocol::encode(protocol::Hello{"flooder", 0, {"lobby"}, "raw"})));
+  ASSERT_TRUE(pumpUntil({&flooder},
+                        [&] { return !only<protocol::Welcome>(decodedFrames(flooder)).empty(); }));
+  const double floodSeconds = std::chrono::duration<double>(Clock::now() - floodStart).count();
+  std::size_t floodReplies = 0;
+  for (const auto& m : decodedFrames(flooder)) {
+    if (std::holds_alternative<protocol::Welcome>(m)) break;
+    auto* e = std::get_if<protocol::ErrorReply>(&m);
+    ASSERT_NE(e, nullptr) << "only error replies come before the Welcome";
+    EXPECT_EQ(e->code, protocol::ErrorCode::Malformed);
+    ++floodReplies;
+  }
+  EXPECT_GE(floodReplies, config.rateBurst);
+  EXPECT_LE(floodReplies,
+            config.rateBurst + static_cast<std::size_t>(floodSeconds * config.ratePerSecond) + 1)
+      << "over " << floodSeconds << " s";
+
+  // And bob chats on through the same server.
+  bob.core().input("still here", readClocks());
+  ASSERT_TRUE(pumpCoresUntil({&bob}, [&] {
+    return bob.find<protocol::ChatEvent>(
+               [](const auto& c) { return c.from == "bob" && c.text == "still here"; }) != nullptr;
+  }));
+  EXPECT_EQ(bob.core().state(), ConnectionState::Registered);
+
+  server.stopService();
+  const ServerStats stats = server.core.stats();
+  EXPECT_EQ(stats.messagesRelayed, 2u);
+  EXPECT_EQ(stats.framesRejected, cases.size() + 1 + kFlood);
+  EXPECT_EQ(stats.registered, 2u);  // bob and the flooder
 }
 
 }  // namespace
