@@ -33,6 +33,9 @@ std::optional<std::string> nickProblem(std::string_view nick, std::size_t minLen
 // canonical form (no '#', lowercase) or nullopt.
 std::optional<std::string> normalizeRoom(std::string_view room);
 
+// Appends the UTF-8 form of a code point (precondition: at most U+10FFFF).
+void appendUtf8(std::string& out, char32_t cp);
+
 // Number of code points in valid UTF-8.
 std::size_t codePoints(std::string_view s);
 

@@ -6,7 +6,6 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -14,28 +13,11 @@
 #include <vector>
 
 #include "line_client.hpp"
+#include "udpchat/stop_signal.hpp"
 
 namespace {
 
 constexpr int kExitUsage = 64;
-
-std::atomic<bool> stopRequested{false};
-static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag is set in a signal handler");
-
-extern "C" void onStopSignal(int) {
-  stopRequested.store(true);
-}
-
-void installSignalHandlers() {
-  struct sigaction action {};
-  action.sa_handler = onStopSignal;
-  // The first signal quits politely; a second one kills, for a server that never answers.
-  action.sa_flags = SA_RESETHAND;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);  // a closed stdout must not kill us before we quit politely
-}
 
 // Reads one line from the terminal with read(), not std::cin, so that no input is left in a
 // stdio buffer the poll() loop cannot see.
@@ -94,7 +76,7 @@ int main(int argc, char** argv) {
     options.core.nick = readLineFromFd(STDIN_FILENO);
   }
 
-  installSignalHandlers();
+  const std::atomic<bool>& stopRequested = installStopSignals();
   try {
     return client::runLineClient(options, STDIN_FILENO, stdout, stderr, stopRequested);
   } catch (const std::exception& e) {

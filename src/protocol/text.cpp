@@ -130,6 +130,20 @@ std::optional<std::string> normalizeRoom(std::string_view room) {
   return foldCase(room);
 }
 
+void appendUtf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+    return;
+  }
+  // Lead byte marker and payload bits for 2, 3 and 4 byte forms.
+  const int length = cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  static constexpr unsigned char kLead[] = {0, 0, 0xC0, 0xE0, 0xF0};
+  out += static_cast<char>(kLead[length] | (cp >> (6 * (length - 1))));
+  for (int shift = 6 * (length - 2); shift >= 0; shift -= 6) {
+    out += static_cast<char>(0x80 | ((cp >> shift) & 0x3F));
+  }
+}
+
 std::size_t codePoints(std::string_view s) {
   std::size_t count = 0;
   for (char c : s) {

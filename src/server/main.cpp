@@ -4,7 +4,6 @@
 // 64 bad command line (EX_USAGE from sysexits.h).
 #include <CLI/CLI.hpp>
 #include <atomic>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -14,6 +13,7 @@
 
 #include "udpchat/enet_server_transport.hpp"
 #include "udpchat/limits.hpp"
+#include "udpchat/stop_signal.hpp"
 #include "udpchat/server_core.hpp"
 
 namespace {
@@ -23,21 +23,6 @@ constexpr int kExitUsage = 64;
 // How long a stopping server waits for clients to confirm the disconnect: closing them tells
 // them at once instead of leaving them to time out.
 constexpr udpchat::Millis kShutdownGraceMs = 1000;
-
-std::atomic<bool> stopRequested{false};
-static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag is set in a signal handler");
-
-extern "C" void onStopSignal(int) {
-  stopRequested.store(true);
-}
-
-void installSignalHandlers() {
-  struct sigaction action {};
-  action.sa_handler = onStopSignal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
 
 std::uint64_t randomSeed() {
   std::random_device device;
@@ -106,7 +91,7 @@ int main(int argc, char** argv) {
   }
   ServerCore core(config, *transport);
 
-  installSignalHandlers();
+  const std::atomic<bool>& stopRequested = installStopSignals();
   std::cout << "udpchat-server listening on " << transport->boundAddress() << " (UDP, ENet)"
             << std::endl;  // flushed: scripts and tests wait for this line
 

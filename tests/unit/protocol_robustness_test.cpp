@@ -24,8 +24,12 @@
 
 #include "udpchat/limits.hpp"
 #include "udpchat/protocol.hpp"
+#include "udpchat/text.hpp"
+#include "unit/message_types.hpp"
 
 namespace udpchat::protocol {
+
+using ::udpchat::testing::TypesOf;
 namespace {
 
 std::string hex(ByteSpan frame, std::size_t maxBytes = 64) {
@@ -223,23 +227,6 @@ class RandomFiller {
   std::size_t pickCount(std::size_t max) {
     return uniform(0, 9) < 7 ? uniform(0, std::min<std::size_t>(max, 3)) : uniform(0, max);
   }
-  static void append(std::string& s, char32_t cp) {
-    if (cp < 0x80) {
-      s += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      s += static_cast<char>(0xC0 | (cp >> 6));
-      s += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      s += static_cast<char>(0xE0 | (cp >> 12));
-      s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      s += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      s += static_cast<char>(0xF0 | (cp >> 18));
-      s += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      s += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
   std::string text(std::size_t bytes) {
     std::string s;
     while (s.size() < bytes) {
@@ -262,7 +249,7 @@ class RandomFiller {
       if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
       const std::size_t need = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
       if (need > room) cp = static_cast<char32_t>(uniform(0x20, 0x7E));
-      append(s, cp);
+      text::appendUtf8(s, cp);
     }
     return s;
   }
@@ -288,13 +275,6 @@ T largest() {
 }
 
 // ---- typed tests over every alternative of Message -------------------------------------------
-
-template <class V>
-struct TypesOf;
-template <class... Ts>
-struct TypesOf<std::variant<Ts...>> {
-  using type = ::testing::Types<Ts...>;
-};
 
 struct TypeCodeNames {
   template <class T>

@@ -2,6 +2,7 @@
 // type codes, channels and directions, the limits (the largest instance of every type fits one
 // frame), and the names of error codes.
 #include "udpchat/protocol.hpp"
+#include "unit/message_types.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,6 +23,8 @@
 #include "udpchat/limits.hpp"
 
 namespace udpchat::protocol {
+
+using ::udpchat::testing::TypesOf;
 
 // Walks fields() and records every field's value as text: used to print messages in failures
 // and to compare a sample with a default-constructed struct field by field.
@@ -267,13 +270,6 @@ class Overfill {
 };
 
 // ---- typed tests over every alternative of Message -------------------------------------------
-
-template <class V>
-struct TypesOf;
-template <class... Ts>
-struct TypesOf<std::variant<Ts...>> {
-  using type = ::testing::Types<Ts...>;
-};
 
 struct MessageNames {
   template <class T>
