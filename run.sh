@@ -9,9 +9,20 @@ udpchat_ensure_packages
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build --target udpchat-server udpchat-client -j"$(nproc)"
 
+port=7777
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --port) port="${args[i + 1]:-$port}" ;;
+    --port=*) port="${args[i]#--port=}" ;;
+  esac
+done
 echo
-echo "To join from this machine:     build/src/udpchat-client --nick YOURNAME"
-echo "From another machine on the LAN: udpchat-client --host <this machine's address> --nick YOURNAME"
-echo "(open UDP port 7777, or the --port you chose, in this machine's firewall)"
+echo "Join from this machine:   build/src/udpchat-client --port $port --nick YOURNAME"
+for address in $(hostname -I 2>/dev/null); do
+  case "$address" in *:*) continue ;; esac  # the server listens on IPv4
+  echo "Join from the LAN:        udpchat-client --host $address --port $port --nick YOURNAME"
+done
+echo "Other machines need UDP port $port open in this machine's firewall."
 echo
 exec build/src/udpchat-server "$@"
