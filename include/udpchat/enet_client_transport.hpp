@@ -1,7 +1,5 @@
-// The client side of the ENet transport: one connection to one server.
-//
-// Thread affinity: one thread uses a transport. Nothing is called back: serviceOnce() returns
-// what happened, so the caller can feed a ClientCore without re-entering it.
+// The client side of the ENet transport: one connection to one server, two channels (0 reliable
+// sequenced, 1 unreliable sequenced). See client_transport.hpp for the contract.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "udpchat/client_transport.hpp"
 #include "udpchat/protocol.hpp"
 #include "udpchat/time.hpp"
 
@@ -23,26 +22,6 @@ struct EnetClientOptions {
   Millis disconnectTimeout = 3000;  // milliseconds
 };
 
-namespace transport_event {
-struct Connected {};
-// The connect did not complete: no answer within connectTimeout, or the server refused.
-struct ConnectFailed {
-  std::string reason;
-};
-// An established connection ended: closed by the server, timed out, or closed by us.
-struct Disconnected {
-  std::string reason;
-};
-struct Received {
-  std::uint8_t channel = 0;
-  protocol::Bytes bytes;
-};
-}  // namespace transport_event
-
-using ClientTransportEvent =
-    std::variant<transport_event::Connected, transport_event::ConnectFailed,
-                 transport_event::Disconnected, transport_event::Received>;
-
 struct EnetClientStats {
   std::uint64_t packetsSent = 0;
   std::uint64_t bytesSent = 0;  // frame bytes
@@ -52,47 +31,49 @@ struct EnetClientStats {
   std::uint64_t serviceErrors = 0;  // enet_host_service failed
 };
 
-class EnetClientTransport {
+class EnetClientTransport final : public ClientTransport {
  public:
   // Creates the client's ENet host (an unbound UDP socket). Throws std::runtime_error if ENet
   // cannot create it.
   explicit EnetClientTransport(EnetClientOptions options = {});
-  ~EnetClientTransport();
+  ~EnetClientTransport() override;
   EnetClientTransport(const EnetClientTransport&) = delete;
   EnetClientTransport& operator=(const EnetClientTransport&) = delete;
 
   // Starts connecting (dropping any previous connection at once). Returns an error for people
   // when `host` cannot be resolved or ENet has no peer to spare; nullopt when the attempt has
   // started and serviceOnce() will report Connected or ConnectFailed.
-  std::optional<std::string> connect(const std::string& host, std::uint16_t port);
+  std::optional<std::string> connect(const std::string& host, std::uint16_t port) override;
 
   // Waits up to maxWait milliseconds for network activity (0: just look), then returns what
   // happened, oldest first. Also enforces the connect and disconnect deadlines and flushes
   // frames queued by send().
-  std::vector<ClientTransportEvent> serviceOnce(Millis maxWait);
+  std::vector<ClientTransportEvent> serviceOnce(Millis maxWait) override;
 
   // Queues a frame: channel 0 reliable sequenced, channel 1 unreliable sequenced. Returns false,
   // and sends nothing, when not connected, the channel does not exist, or the frame is over
   // kMaxFrameBytes. Frames leave at the next serviceOnce() or flush().
-  bool send(std::uint8_t channel, protocol::ByteSpan frame);
+  bool send(std::uint8_t channel, protocol::ByteSpan frame) override;
 
   // Sends what send() queued now, without waiting for the next serviceOnce(). Call it after
   // feeding a core whose timers may have queued frames, or they wait one loop turn.
-  void flush();
+  void flush() override;
 
   // Closes once the queued frames are delivered; serviceOnce() then reports Disconnected (after
   // the server confirms, or disconnectTimeout). While still connecting, the attempt is dropped
   // and Disconnected is reported at the next serviceOnce().
-  void disconnectGracefully();
+  void disconnectGracefully() override;
 
   // Drops the connection at once without telling the server and without an event.
-  void reset();
+  void reset() override;
 
-  bool connected() const;
+  bool connected() const override;
   // True while a connect, a connection or a graceful close is in progress.
-  bool busy() const;
+  bool busy() const override;
 
-  // The UDP socket, for poll() alongside other descriptors. Owned by the transport.
+  std::string_view name() const override { return "enet"; }
+  // The UDP socket, polled for input. Owned by the transport.
+  PollInterest pollInterest() const override;
   int socketFd() const;
 
   const EnetClientStats& stats() const;

@@ -1,4 +1,4 @@
-// The line client: stdin lines in, one printed line per event out, over the ENet transport.
+// The line client: stdin lines in, one printed line per event out.
 // Private to udpchat-client.
 #pragma once
 
@@ -18,11 +18,8 @@ struct LineClientOptions {
   ClientConfig core;
   bool json = false;             // JSON Lines on stdout (and on stderr) instead of human lines
   Millis connectTimeout = 5000;  // milliseconds, per connect attempt
+  std::string transport = "enet";
 };
-
-// Longest time the loop blocks in poll(): bounds the delay of ticks and of ENet's
-// retransmissions, which happen only when the transport is serviced.
-inline constexpr int kPollTimeoutMs = 10;
 
 // Prints a client-side error on `err`: a JSON object in JSON mode, "udpchat-client: message"
 // otherwise.

@@ -1,5 +1,7 @@
 #include "udpchat/enet_client_transport.hpp"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -186,6 +188,10 @@ bool EnetClientTransport::busy() const {
 
 int EnetClientTransport::socketFd() const {
   return state_->host->socket;
+}
+
+PollInterest EnetClientTransport::pollInterest() const {
+  return PollInterest{state_->host->socket, POLLIN};
 }
 
 const EnetClientStats& EnetClientTransport::stats() const {
