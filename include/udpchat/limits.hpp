@@ -35,6 +35,9 @@ inline constexpr std::size_t kDefaultNickMax = 16;
 inline constexpr std::size_t kDefaultMaxMessageBytes = 2000;
 inline constexpr std::uint32_t kDefaultRateBurst = 10;     // messages
 inline constexpr std::uint32_t kDefaultRatePerSecond = 5;  // messages per second
+// Highest --rate-burst and --rate; high values effectively switch flood control off, which load
+// tests need. Welcome carries them as u16, so values above 65535 are announced as 65535.
+inline constexpr std::uint32_t kMaxRateLimit = 1'000'000;
 inline constexpr std::uint16_t kDefaultPort = 7777;
 
 // ENet channels. Channel 0 carries everything that must arrive, in order; channel 1 carries

@@ -125,9 +125,12 @@ std::optional<std::string> ServerConfig::validate() const {
   if (maxMessageBytes < 1 || maxMessageBytes > kMaxTextBytes) {
     return "--max-message-bytes must be between 1 and " + std::to_string(kMaxTextBytes);
   }
-  if (rateBurst < 1 || rateBurst > 1000) return "the rate burst must be between 1 and 1000";
-  if (ratePerSecond < 1 || ratePerSecond > 1000) {
-    return "the rate must be between 1 and 1000 messages per second";
+  if (rateBurst < 1 || rateBurst > kMaxRateLimit) {
+    return "--rate-burst must be between 1 and " + std::to_string(kMaxRateLimit);
+  }
+  if (ratePerSecond < 1 || ratePerSecond > kMaxRateLimit) {
+    return "--rate must be between 1 and " + std::to_string(kMaxRateLimit) +
+           " messages per second";
   }
   if (motd.size() > kMaxMotdBytes) {
     return "--motd must be at most " + std::to_string(kMaxMotdBytes) + " bytes";
@@ -434,8 +437,9 @@ struct ServerCore::State {
     welcome.nickMin = static_cast<std::uint8_t>(config.nickMin);
     welcome.nickMax = static_cast<std::uint8_t>(config.nickMax);
     welcome.historySize = static_cast<std::uint16_t>(config.historySize);
-    welcome.rateBurst = static_cast<std::uint16_t>(config.rateBurst);
-    welcome.ratePerSecond = static_cast<std::uint16_t>(config.ratePerSecond);
+    welcome.rateBurst = static_cast<std::uint16_t>(std::min<std::uint32_t>(config.rateBurst, 65535));
+    welcome.ratePerSecond =
+        static_cast<std::uint16_t>(std::min<std::uint32_t>(config.ratePerSecond, 65535));
     welcome.pingIntervalMs = static_cast<std::uint32_t>(config.pingInterval);
     sendTo(s.id, welcome);
     for (const auto& room : wanted) join(s, room, now.mono);

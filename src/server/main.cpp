@@ -67,6 +67,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{1}, kMaxTextBytes));
   app.add_option("--server-name", config.serverName, "name sent to clients in the welcome")
       ->capture_default_str();
+  app.add_option("--rate-burst", config.rateBurst,
+                 "flood control: messages a client may send at once")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint32_t{1}, kMaxRateLimit));
+  app.add_option("--rate", config.ratePerSecond,
+                 "flood control: messages per second a client may sustain")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint32_t{1}, kMaxRateLimit));
 
   try {
     app.parse(argc, argv);

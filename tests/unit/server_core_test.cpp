@@ -965,6 +965,23 @@ TEST(ServerBadInput, FramesFromUnknownSessionsAreIgnored) {
   EXPECT_TRUE(h.outbox.inbox.empty());
 }
 
+TEST(ServerLimits, ConfiguredRateLimitAppliesAndLargeValuesAreAnnouncedClamped) {
+  ServerConfig config;
+  config.rateBurst = 100'000;
+  config.ratePerSecond = 2;
+  ServerHarness h(config);
+  const SessionId a = h.connect();
+  h.send(a, protocol::Hello{"alice", 0, {}, ""});
+  auto welcome = h.only<protocol::Welcome>(a);
+  EXPECT_EQ(welcome.rateBurst, 65535);
+  EXPECT_EQ(welcome.ratePerSecond, 2);
+  const SessionId b = h.registerUser("bob");
+  h.clearAll();
+  for (int i = 0; i < 500; ++i) h.send(a, protocol::SendChat{"lobby", "", "x", 0});
+  EXPECT_EQ(h.take<protocol::ChatEvent>(b).size(), 500u);
+  EXPECT_TRUE(h.take<protocol::ErrorReply>(a).empty());
+}
+
 TEST(ServerConfigValidation, RejectsOutOfRangeValuesWithAReason) {
   ServerConfig ok;
   EXPECT_FALSE(ok.validate().has_value());
@@ -980,6 +997,8 @@ TEST(ServerConfigValidation, RejectsOutOfRangeValuesWithAReason) {
   EXPECT_TRUE(broken([](ServerConfig& c) { c.maxMessageBytes = kMaxTextBytes + 1; }));
   EXPECT_TRUE(broken([](ServerConfig& c) { c.maxMessageBytes = 0; }));
   EXPECT_TRUE(broken([](ServerConfig& c) { c.motd = "evil \x1b[2J"; }));
+  EXPECT_TRUE(broken([](ServerConfig& c) { c.rateBurst = 0; }));
+  EXPECT_TRUE(broken([](ServerConfig& c) { c.ratePerSecond = kMaxRateLimit + 1; }));
   auto message = broken([](ServerConfig& c) { c.maxMessageBytes = 5000; });
   ASSERT_TRUE(message);
   EXPECT_NE(message->find("--max-message-bytes"), std::string::npos);
