@@ -46,4 +46,13 @@ inline constexpr std::uint8_t kChannelReliable = 0;
 inline constexpr std::uint8_t kChannelUnreliable = 1;
 inline constexpr std::size_t kChannelCount = 2;
 
+// Lab channels (udpchat-lab; the server accepts them only with --lab-channels). Chat may travel
+// on each of them and is relayed to the room on the channel it arrived on, so the lab can compare
+// delivery modes on the real chat: bulk is reliable with an ordering of its own (a transfer does
+// not hold chat up), the other two are unreliable, sequenced or not.
+inline constexpr std::uint8_t kChannelBulk = 2;
+inline constexpr std::uint8_t kChannelLabUnreliable = 3;
+inline constexpr std::uint8_t kChannelLabUnsequenced = 4;
+inline constexpr std::size_t kLabChannelCount = 5;
+
 }  // namespace udpchat
