@@ -30,6 +30,10 @@ struct ServerConfig {
   Millis laggingAfter = 5000;       // silent this long: shown as lagging
   Millis registrationTimeout = 30000;
   std::uint64_t seed = 1;           // for resume tokens; frontends pass a random value
+  // udpchat-lab: accept SendChat on the lab channels (kChannelBulk, kChannelLabUnreliable,
+  // kChannelLabUnsequenced) and relay each message on the channel it arrived on. Off: frames
+  // on those channels are dropped.
+  bool labChannels = false;
 
   // nullopt when usable, else what is wrong, for people (used at start-up).
   std::optional<std::string> validate() const;

@@ -173,9 +173,10 @@ struct ServerCore::State {
   // ---- sending ---------------------------------------------------------------------------
 
   template <class T>
-  void sendTo(std::span<const SessionId> to, const T& message) {
+  void sendTo(std::span<const SessionId> to, const T& message,
+              std::uint8_t channel = protocol::channelOf(T::kType)) {
     if (to.empty()) return;
-    outbox.send(to, protocol::channelOf(T::kType), share(protocol::encode(message)));
+    outbox.send(to, channel, share(protocol::encode(message)));
   }
   template <class T>
   void sendTo(SessionId to, const T& message) {
@@ -445,7 +446,9 @@ struct ServerCore::State {
     for (const auto& room : wanted) join(s, room, now.mono);
   }
 
-  void onChat(Session& s, const protocol::SendChat& m, Now now) {
+  // `channel`: where the message arrived, and so where it is relayed (lab channels).
+  void onChat(Session& s, const protocol::SendChat& m, Now now,
+              std::uint8_t channel = kChannelReliable) {
     auto roomName = memberRoom(s, m.room);
     if (!roomName || !checkMessageText(s.id, m.text) || !checkLine(s.id, m.subject, false, "subject")) {
       return;
@@ -458,7 +461,7 @@ struct ServerCore::State {
                                        static_cast<std::uint8_t>(m.flags & protocol::kFlagAction)};
     ++stats.messagesRelayed;
     s.stopTyping(room.name);
-    sendTo(room.members, stored.event);
+    sendTo(room.members, stored.event, channel);
     room.recent.push_back(std::move(stored));
     while (room.recent.size() > std::max(config.historySize, kMinRecentMessages)) {
       room.recent.pop_front();
@@ -761,6 +764,19 @@ void ServerCore::received(SessionId id, std::uint8_t channel, protocol::ByteSpan
   protocol::Message& message = decoded.value();
   const protocol::MessageType type = protocol::typeOf(message);
 
+  if (channel >= kChannelBulk) {
+    // Lab channels carry chat only, for registered users of a server started for the lab;
+    // anything else there is dropped like other traffic on a channel it does not belong to.
+    if (!st.config.labChannels || channel >= kLabChannelCount ||
+        type != protocol::MessageType::SendChat || !s.registered ||
+        !s.requests.tryTake(now.mono)) {
+      ++st.stats.framesRejected;
+      return;
+    }
+    s.lastActive = now.mono;
+    st.onChat(s, std::get<protocol::SendChat>(message), now, channel);
+    return;
+  }
   if (!reliable) {
     // Pings and typing notices only; anything else here is dropped silently, because replies
     // to unreliable traffic would let a spoofed or lossy stream trigger reliable errors.

@@ -982,6 +982,44 @@ TEST(ServerLimits, ConfiguredRateLimitAppliesAndLargeValuesAreAnnouncedClamped) 
   EXPECT_TRUE(h.take<protocol::ErrorReply>(a).empty());
 }
 
+TEST(ServerLabChannels, ChatIsRelayedOnTheChannelItArrivedOn) {
+  ServerConfig config;
+  config.labChannels = true;
+  ServerHarness h(config);
+  const SessionId a = h.registerUser("alice");
+  const SessionId b = h.registerUser("bob");
+  h.clearAll();
+  for (std::uint8_t channel : {kChannelBulk, kChannelLabUnreliable, kChannelLabUnsequenced}) {
+    const std::string text = "via " + std::to_string(channel);
+    h.sendFrame(a, channel, protocol::encode(protocol::SendChat{"lobby", "", text, 0}));
+    auto got = h.drain(b);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].channel, channel);
+    EXPECT_EQ(std::get<protocol::ChatEvent>(got[0].message).text, text);
+    EXPECT_EQ(std::get<protocol::ChatEvent>(got[0].message).from, "alice");
+  }
+}
+
+TEST(ServerLabChannels, OnlyChatAndOnlyWhenEnabled) {
+  ServerHarness off;
+  const SessionId a = off.registerUser("alice");
+  const SessionId b = off.registerUser("bob");
+  off.clearAll();
+  off.sendFrame(a, kChannelBulk, protocol::encode(protocol::SendChat{"lobby", "", "x", 0}));
+  EXPECT_TRUE(off.drain(b).empty());
+  EXPECT_TRUE(off.drain(a).empty());
+
+  ServerConfig config;
+  config.labChannels = true;
+  ServerHarness on(config);
+  const SessionId c = on.registerUser("carol");
+  on.clearAll();
+  on.sendFrame(c, kChannelBulk, protocol::encode(protocol::SetTopic{"lobby", "x"}));
+  on.sendFrame(c, kLabChannelCount, protocol::encode(protocol::SendChat{"lobby", "", "x", 0}));
+  EXPECT_TRUE(on.drain(c).empty());
+  EXPECT_EQ(on.core.stats().framesRejected, 2u);
+}
+
 TEST(ServerConfigValidation, RejectsOutOfRangeValuesWithAReason) {
   ServerConfig ok;
   EXPECT_FALSE(ok.validate().has_value());
