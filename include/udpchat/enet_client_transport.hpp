@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "udpchat/client_transport.hpp"
+#include "udpchat/limits.hpp"
 #include "udpchat/protocol.hpp"
 #include "udpchat/time.hpp"
 
@@ -20,6 +21,9 @@ struct EnetClientOptions {
   Millis connectTimeout = 5000;  // milliseconds
   // After disconnectGracefully(), a server that never confirms is dropped after this.
   Millis disconnectTimeout = 3000;  // milliseconds
+  // Channels asked for: kChannelCount for chat; kLabChannelCount for udpchat-lab, whose server
+  // runs with --lab-channels. send() refuses channels beyond what was asked for.
+  std::size_t channelCount = kChannelCount;
 };
 
 struct EnetClientStats {

@@ -13,6 +13,7 @@
 
 #include "udpchat/limits.hpp"
 #include "udpchat/outbox.hpp"
+#include "udpchat/session_ids.hpp"
 #include "udpchat/time.hpp"
 
 namespace udpchat {
@@ -47,7 +48,10 @@ class EnetServerTransport final : public Outbox {
 
   // Binds the socket. Throws std::runtime_error naming the address and the reason, e.g.
   // "cannot listen on 0.0.0.0:7777: address already in use".
-  explicit EnetServerTransport(EnetServerOptions options);
+  // `sessionIds` is shared with the server's other transports (ServerLoop), so that session ids
+  // are unique across them; null: the transport numbers its own sessions.
+  explicit EnetServerTransport(EnetServerOptions options,
+                               std::shared_ptr<SessionIdAllocator> sessionIds = nullptr);
   ~EnetServerTransport() override;
   EnetServerTransport(const EnetServerTransport&) = delete;
   EnetServerTransport& operator=(const EnetServerTransport&) = delete;
@@ -66,6 +70,18 @@ class EnetServerTransport final : public Outbox {
   // Closes every session gracefully and services until they are gone or `grace` milliseconds
   // passed. The handler is not called: the server is going away.
   void shutdown(Millis grace);
+  // shutdown() in steps, for a loop that drives other transports meanwhile: beginShutdown()
+  // closes every session gracefully; serviceShutdown() services ENet for up to maxWait
+  // milliseconds and returns true once no peer is left.
+  void beginShutdown();
+  bool serviceShutdown(Millis maxWait);
+
+  // Sends what send() queued now (enet_host_flush), without waiting for the next service call.
+  void flush();
+  // The UDP socket, to poll together with other descriptors before serviceOnce(handler, 0).
+  int socketFd() const;
+  // True while `session` is a connected peer of this transport.
+  bool owns(SessionId session) const;
 
   // Outbox. Frames over kMaxFrameBytes, unknown sessions and closed sessions count as
   // sendFailures and are otherwise ignored (the core may race a disconnect).

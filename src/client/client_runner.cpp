@@ -6,12 +6,18 @@
 #include <variant>
 
 #include "udpchat/enet_client_transport.hpp"
+#include "udpchat/tcp_client_transport.hpp"
 
 namespace udpchat::client {
 
 std::unique_ptr<ClientTransport> makeClientTransport(std::string_view name, Millis connectTimeout) {
   if (name == "enet")
     return std::make_unique<EnetClientTransport>(EnetClientOptions{connectTimeout});
+  if (name == "tcp") {
+    TcpClientOptions options;
+    options.connectTimeout = connectTimeout;
+    return std::make_unique<TcpClientTransport>(options);
+  }
   return nullptr;
 }
 

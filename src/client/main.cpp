@@ -58,6 +58,10 @@ int main(int argc, char** argv) {
   app.add_option("--connect-timeout", connectTimeoutSeconds, "seconds to wait for the server")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
+  app.add_option("--transport", options.transport,
+                 "enet (UDP) or tcp; the server listens on both, same port number")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"enet", "tcp"}));
 
   try {
     app.parse(argc, argv);

@@ -1,4 +1,4 @@
-// udpchat-server: the chat server over ENet.
+// udpchat-server: the chat server, over ENet (UDP) and TCP on the same port number.
 //
 // Exit statuses: 0 stopped by SIGINT/SIGTERM; 1 cannot listen (address named on stderr);
 // 64 bad command line (EX_USAGE from sysexits.h).
@@ -11,10 +11,10 @@
 #include <random>
 #include <stdexcept>
 
-#include "udpchat/enet_server_transport.hpp"
 #include "udpchat/limits.hpp"
-#include "udpchat/stop_signal.hpp"
 #include "udpchat/server_core.hpp"
+#include "udpchat/server_loop.hpp"
+#include "udpchat/stop_signal.hpp"
 
 namespace {
 
@@ -34,11 +34,13 @@ std::uint64_t randomSeed() {
 int main(int argc, char** argv) {
   using namespace udpchat;
   ServerConfig config;
-  EnetServerOptions net;
+  ServerLoopOptions net;
 
-  CLI::App app{"udpchat-server: a LAN chat server over UDP (ENet)"};
-  app.add_option("--host", net.host, "IPv4 address to listen on")->capture_default_str();
-  app.add_option("--port", net.port, "UDP port; 0 picks a free one")->capture_default_str();
+  CLI::App app{"udpchat-server: a LAN chat server over UDP (ENet) and TCP"};
+  app.add_option("--host", net.host, "IPv4 address to listen on (UDP and TCP)")
+      ->capture_default_str();
+  app.add_option("--port", net.port, "UDP port, and TCP port of the same number; 0 picks one")
+      ->capture_default_str();
   app.add_option("--max-clients", config.maxClients, "sessions at once; more are refused")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, EnetServerTransport::kMaxClientsLimit));
@@ -75,6 +77,8 @@ int main(int argc, char** argv) {
                  "flood control: messages per second a client may sustain")
       ->capture_default_str()
       ->check(CLI::Range(std::uint32_t{1}, kMaxRateLimit));
+  app.add_flag("--lab-channels", config.labChannels,
+               "udpchat-lab: accept chat on channels 2-4 and relay it on the same channel");
 
   try {
     app.parse(argc, argv);
@@ -88,28 +92,35 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   net.maxClients = config.maxClients;
+  net.tcpMaxQueuedBytes = tcpQueueLimitFor(config);
   config.seed = randomSeed();
 
-  std::unique_ptr<EnetServerTransport> transport;
+  std::unique_ptr<ServerLoop> loop;
   try {
-    transport = std::make_unique<EnetServerTransport>(net);
+    loop = std::make_unique<ServerLoop>(net);
   } catch (const std::exception& e) {
     std::cerr << "udpchat-server: " << e.what() << "\n";
     return kExitCannotListen;
   }
-  ServerCore core(config, *transport);
+  ServerCore core(config, *loop);
 
   const std::atomic<bool>& stopRequested = installStopSignals();
-  std::cout << "udpchat-server listening on " << transport->boundAddress() << " (UDP, ENet)"
-            << std::endl;  // flushed: scripts and tests wait for this line
+  // Flushed: scripts and tests wait for these lines. Both sockets are bound before either.
+  std::cout << "udpchat-server listening on " << loop->enet().boundAddress() << " (UDP, ENet)\n"
+            << "udpchat-server listening on " << loop->tcp().boundAddress() << " (TCP)"
+            << std::endl;
 
-  transport->run(core, stopRequested);
-  transport->shutdown(kShutdownGraceMs);
+  loop->run(core, stopRequested);
+  loop->shutdown(kShutdownGraceMs);
 
-  const EnetServerStats& s = transport->stats();
+  const EnetServerStats& s = loop->enet().stats();
+  const TcpServerStats& t = loop->tcp().stats();
   const ServerStats cs = core.stats();
   std::cerr << "udpchat-server: stopped; " << cs.messagesRelayed << " messages relayed, "
             << s.packetsReceived << " packets in, " << s.packetsSent << " packets out, "
-            << s.serviceErrors << " service errors\n";
+            << s.serviceErrors << " service errors; TCP: " << t.accepted << " connections, "
+            << t.recordsReceived << " records in, " << t.recordsSent << " records out, "
+            << t.framingErrors << " framing errors, " << t.overflowCloses
+            << " closed for not reading, " << t.acceptErrors << " accept errors\n";
   return 0;
 }

@@ -3,14 +3,18 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -30,37 +34,48 @@ const char* const kClientBin = UDPCHAT_CLIENT_BIN;
 
 class ServerProcess {
  public:
-  // port 0: an ephemeral one, read back from the "listening on" line.
+  // port 0: an ephemeral one, read back from the "listening on" lines.
   explicit ServerProcess(std::vector<std::string> extra = {}, std::uint16_t port = 0)
-      : proc_(kServerBin, args(extra, port)) {
-    const auto line = proc_.readLine(Stream::Stdout, after(kStep));
-    static const std::regex kListening(
+      : ServerProcess(kServerBin, args(extra, port)) {}
+  // `program` with `argv`, for running the server under a wrapper (see
+  // AcceptFailuresForWantOfDescriptorsDoNotSpinTheLoop).
+  ServerProcess(std::string program, std::vector<std::string> argv)
+      : proc_(std::move(program), std::move(argv)) {
+    // Two lines, UDP first, then TCP on the same port number; both are bound before either.
+    static const std::regex kUdp(
         R"(^udpchat-server listening on 127\.0\.0\.1:(\d+) \(UDP, ENet\)$)");
-    std::smatch m;
-    if (line && std::regex_match(*line, m, kListening)) {
-      port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+    static const std::regex kTcp(R"(^udpchat-server listening on 127\.0\.0\.1:(\d+) \(TCP\)$)");
+    const auto udp = proc_.readLine(Stream::Stdout, after(kStep));
+    const auto tcp = proc_.readLine(Stream::Stdout, after(kStep));
+    std::smatch mu, mt;
+    if (udp && tcp && std::regex_match(*udp, mu, kUdp) && std::regex_match(*tcp, mt, kTcp) &&
+        mu[1] == mt[1]) {
+      port_ = static_cast<std::uint16_t>(std::stoi(mu[1]));
     } else {
-      ADD_FAILURE() << "no 'listening on' line; got: " << line.value_or("<nothing>");
+      ADD_FAILURE() << "no 'listening on' lines; got: " << udp.value_or("<nothing>") << " / "
+                    << tcp.value_or("<nothing>");
     }
   }
   std::uint16_t port() const { return port_; }
   Subprocess& proc() { return proc_; }
 
- private:
   static std::vector<std::string> args(std::vector<std::string> extra, std::uint16_t port) {
     std::vector<std::string> a = {"--host", "127.0.0.1", "--port", std::to_string(port)};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
+
+ private:
   Subprocess proc_;
   std::uint16_t port_ = 0;
 };
 
 std::unique_ptr<Subprocess> startClient(std::uint16_t port, std::string nick,
-                                        std::vector<std::string> extra = {"--json"}) {
+                                        std::vector<std::string> extra = {"--json"},
+                                        const std::string& transport = "enet") {
   std::vector<std::string> a = {
       "--host",        "127.0.0.1",         "--port", std::to_string(port), "--nick",
-      std::move(nick), "--connect-timeout", "3"};
+      std::move(nick), "--connect-timeout", "3",      "--transport",        transport};
   a.insert(a.end(), extra.begin(), extra.end());
   return std::make_unique<Subprocess>(kClientBin, std::move(a));
 }
@@ -123,12 +138,77 @@ class SilentPort {
   std::uint16_t port_ = 0;
 };
 
-TEST(Binaries, TwoJsonClientsChatAndTheLastLineBeforeEofIsDelivered) {
+// A TCP port where connects get no answer: a listener whose accept queue (backlog 0, one
+// connection never accepted) is full, so the kernel drops further SYNs.
+class SilentTcpPort {
+ public:
+  SilentTcpPort() : listener_(::socket(AF_INET, SOCK_STREAM, 0)), filler_(-1) {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sin;
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0 ||
+        ::listen(listener_, 0) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&sin), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on loopback";
+    }
+    port_ = ntohs(sin.sin_port);
+    filler_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (::connect(filler_, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0) {
+      ADD_FAILURE() << "cannot fill the accept queue";
+    }
+  }
+  ~SilentTcpPort() {
+    ::close(filler_);
+    ::close(listener_);
+  }
+  SilentTcpPort(const SilentTcpPort&) = delete;
+  SilentTcpPort& operator=(const SilentTcpPort&) = delete;
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int listener_;
+  int filler_;
+  std::uint16_t port_ = 0;
+};
+
+// A port where nothing answers, for the transport under test.
+class NoServer {
+ public:
+  explicit NoServer(const std::string& transport) {
+    if (transport == "tcp") {
+      tcp_ = std::make_unique<SilentTcpPort>();
+    } else {
+      udp_ = std::make_unique<SilentPort>();
+    }
+  }
+  std::uint16_t port() const { return tcp_ ? tcp_->port() : udp_->port(); }
+
+ private:
+  std::unique_ptr<SilentPort> udp_;
+  std::unique_ptr<SilentTcpPort> tcp_;
+};
+
+// The chat tests, run once over each transport ("enet", "tcp"): the same features, the same
+// expectations.
+class Binaries : public ::testing::TestWithParam<std::string> {
+ protected:
+  const std::string& transport() const { return GetParam(); }
+  std::unique_ptr<Subprocess> client(std::uint16_t port, std::string nick,
+                                     std::vector<std::string> extra = {"--json"}) const {
+    return startClient(port, std::move(nick), std::move(extra), transport());
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Transports, Binaries, ::testing::Values("enet", "tcp"),
+                         [](const auto& p) { return p.param; });
+
+TEST_P(Binaries, TwoJsonClientsChatAndTheLastLineBeforeEofIsDelivered) {
   ServerProcess server;
-  auto bob = startClient(server.port(), "bob");
+  auto bob = client(server.port(), "bob");
   waitUntilInLobby(*bob, "bob");
 
-  auto alice = startClient(server.port(), "alice");
+  auto alice = client(server.port(), "alice");
   // Typed before registration and followed at once by EOF: the client must register, send it,
   // then quit, in that order.
   ASSERT_TRUE(alice->write("hello\n"));
@@ -151,9 +231,9 @@ TEST(Binaries, TwoJsonClientsChatAndTheLastLineBeforeEofIsDelivered) {
   EXPECT_EQ(bob->wait(after(kStep)), 0);
 }
 
-TEST(Binaries, PrivateMessageToAnUnknownNickIsAnErrorNamingIt) {
+TEST_P(Binaries, PrivateMessageToAnUnknownNickIsAnErrorNamingIt) {
   ServerProcess server;
-  auto alice = startClient(server.port(), "alice");
+  auto alice = client(server.port(), "alice");
   waitUntilInLobby(*alice, "alice");
   ASSERT_TRUE(alice->write("/msg nobody are you there?\n"));
   const auto error = waitForEvent(*alice, {{"type", "error"}, {"code", "no_such_nick"}});
@@ -163,11 +243,11 @@ TEST(Binaries, PrivateMessageToAnUnknownNickIsAnErrorNamingIt) {
   EXPECT_EQ(alice->wait(after(kStep)), 0);
 }
 
-TEST(Binaries, ASecondClientWithTheSameNickGetsNickInUse) {
+TEST_P(Binaries, ASecondClientWithTheSameNickGetsNickInUse) {
   ServerProcess server;
-  auto alice = startClient(server.port(), "alice");
+  auto alice = client(server.port(), "alice");
   waitUntilInLobby(*alice, "alice");
-  auto impostor = startClient(server.port(), "Alice");  // nicks compare case-insensitively
+  auto impostor = client(server.port(), "Alice");  // nicks compare case-insensitively
   const auto error = waitForEvent(*impostor, {{"type", "error"}, {"code", "nick_in_use"}});
   ASSERT_TRUE(error);
   EXPECT_NE(error->dump().find("lice"), std::string::npos) << error->dump();
@@ -178,11 +258,11 @@ TEST(Binaries, ASecondClientWithTheSameNickGetsNickInUse) {
   EXPECT_TRUE(waitForEvent(*alice, {{"type", "message"}, {"text", "still here"}}));
 }
 
-TEST(Binaries, ClientWithNoServerExits2WithinItsConnectTimeout) {
-  SilentPort silent;
+TEST_P(Binaries, ClientWithNoServerExits2WithinItsConnectTimeout) {
+  NoServer silent(transport());
   const auto start = Clock::now();
   Subprocess client(kClientBin, {"--port", std::to_string(silent.port()), "--nick", "alice",
-                                 "--connect-timeout", "1"});
+                                 "--connect-timeout", "1", "--transport", transport()});
   const auto status = client.wait(after(kStep));
   const auto elapsed = Clock::now() - start;
   EXPECT_EQ(status, 2);
@@ -195,10 +275,10 @@ TEST(Binaries, ClientWithNoServerExits2WithinItsConnectTimeout) {
       << "stderr: " << ::testing::PrintToString(client.seen(Stream::Stderr));
 }
 
-TEST(Binaries, InJsonModeEveryLineIsAJsonObjectEvenErrors) {
-  SilentPort silent;
+TEST_P(Binaries, InJsonModeEveryLineIsAJsonObjectEvenErrors) {
+  NoServer silent(transport());
   Subprocess client(kClientBin, {"--json", "--port", std::to_string(silent.port()), "--nick",
-                                 "alice", "--connect-timeout", "0.5"});
+                                 "alice", "--connect-timeout", "0.5", "--transport", transport()});
   EXPECT_EQ(client.wait(after(kStep)), 2);
   client.drain(after(kStep));
   ASSERT_FALSE(client.seen(Stream::Stderr).empty());
@@ -218,19 +298,39 @@ TEST(Binaries, InJsonModeEveryLineIsAJsonObjectEvenErrors) {
   }
 }
 
-TEST(Binaries, ServerThatCannotBindExits1NamingTheAddress) {
-  ServerProcess first;
-  Subprocess second(kServerBin, {"--host", "127.0.0.1", "--port", std::to_string(first.port())});
+// The UDP port taken (by another server), or only the TCP port (by a plain listener): either
+// way the server exits 1 naming the address, the protocol where it is TCP, and the reason.
+TEST_P(Binaries, ServerThatCannotBindExits1NamingTheAddress) {
+  std::unique_ptr<ServerProcess> first;
+  int tcpListener = -1;
+  std::uint16_t port = 0;
+  if (transport() == "enet") {
+    first = std::make_unique<ServerProcess>();
+    port = first->port();
+  } else {
+    tcpListener = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sin;
+    ASSERT_EQ(::bind(tcpListener, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
+    ASSERT_EQ(::listen(tcpListener, 1), 0);
+    ASSERT_EQ(::getsockname(tcpListener, reinterpret_cast<sockaddr*>(&sin), &len), 0);
+    port = ntohs(sin.sin_port);
+  }
+  Subprocess second(kServerBin, {"--host", "127.0.0.1", "--port", std::to_string(port)});
   EXPECT_EQ(second.wait(after(kStep)), 1);
   second.drain(after(kStep));
+  if (tcpListener >= 0) ::close(tcpListener);
+  const std::string protocol = transport() == "tcp" ? " (TCP)" : "";
   EXPECT_TRUE(anyLineContains(
       second.seen(Stream::Stderr),
-      "cannot listen on 127.0.0.1:" + std::to_string(first.port()) + ": address already in use"))
+      "cannot listen on 127.0.0.1:" + std::to_string(port) + protocol + ": address already in use"))
       << ::testing::PrintToString(second.seen(Stream::Stderr));
   EXPECT_TRUE(second.seen(Stream::Stdout).empty());
 }
 
-TEST(Binaries, BadFlagsExit64) {
+TEST(BinaryFlags, BadFlagsExit64) {
   const std::vector<std::vector<std::string>> serverArgs = {
       {"--no-such-flag"},           {"--port", "70000"},
       {"--max-message-bytes", "0"}, {"--max-message-bytes", "4001"},
@@ -242,20 +342,24 @@ TEST(Binaries, BadFlagsExit64) {
     server.drain(after(kStep));
     EXPECT_FALSE(server.seen(Stream::Stderr).empty()) << ::testing::PrintToString(args);
   }
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--no-such-flag"}, {"--connect-timeout", "0"}, {"--json", "--plain"}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--no-such-flag"},
+                                                                {"--connect-timeout", "0"},
+                                                                {"--json", "--plain"},
+                                                                {"--transport", "quic"},
+                                                                {"--transport", ""},
+                                                                {"--transport"}}) {
     Subprocess client(kClientBin, args);
     EXPECT_EQ(client.wait(after(kStep)), 64) << ::testing::PrintToString(args);
   }
 }
 
-TEST(Binaries, HumanModePrintsTimestampedChatLines) {
+TEST_P(Binaries, HumanModePrintsTimestampedChatLines) {
   ServerProcess server;
-  auto bob = startClient(server.port(), "bob", {"--plain"});
+  auto bob = client(server.port(), "bob", {"--plain"});
   // The human welcome line: "[HH:MM:SS] -- connected to udpchat as bob; you are in #lobby".
   ASSERT_TRUE(bob->waitForLine(Stream::Stdout, "you are in #lobby", after(kStep)));
   ASSERT_TRUE(bob->waitForLine(Stream::Stdout, "bob joined", after(kStep)));
-  auto alice = startClient(server.port(), "alice", {"--plain"});
+  auto alice = client(server.port(), "alice", {"--plain"});
   ASSERT_TRUE(alice->write("hello\n"));
   alice->closeStdin();
   EXPECT_EQ(alice->wait(after(kStep)), 0);
@@ -265,11 +369,11 @@ TEST(Binaries, HumanModePrintsTimestampedChatLines) {
       << *line;
 }
 
-TEST(Binaries, AnEscapeSequenceIsRefusedAndNeverReachesOthers) {
+TEST_P(Binaries, AnEscapeSequenceIsRefusedAndNeverReachesOthers) {
   ServerProcess server;
-  auto bob = startClient(server.port(), "bob");
+  auto bob = client(server.port(), "bob");
   waitUntilInLobby(*bob, "bob");
-  auto alice = startClient(server.port(), "alice");
+  auto alice = client(server.port(), "alice");
   waitUntilInLobby(*alice, "alice");
   ASSERT_TRUE(alice->write("evil \x1b[2J\x1b]0;owned\x07 text\n"));
   EXPECT_TRUE(waitForEvent(*alice, {{"type", "error"}, {"code", "control_character"}}));
@@ -280,11 +384,11 @@ TEST(Binaries, AnEscapeSequenceIsRefusedAndNeverReachesOthers) {
   EXPECT_FALSE(anyLineContains(bob->seen(Stream::Stdout), "\x1b"));
 }
 
-TEST(Binaries, AnOperatorKicksAUser) {
+TEST_P(Binaries, AnOperatorKicksAUser) {
   ServerProcess server({"--oper-password", "sekrit"});
-  auto bob = startClient(server.port(), "bob");
+  auto bob = client(server.port(), "bob");
   waitUntilInLobby(*bob, "bob");
-  auto alice = startClient(server.port(), "alice");
+  auto alice = client(server.port(), "alice");
   waitUntilInLobby(*alice, "alice");
 
   ASSERT_TRUE(alice->write("/kick bob too early\n"));
@@ -300,11 +404,11 @@ TEST(Binaries, AnOperatorKicksAUser) {
   EXPECT_TRUE(waitForEvent(*alice, {{"type", "kick"}, {"nick", "bob"}}));
 }
 
-TEST(Binaries, AFullServerRefusesTheNextClient) {
+TEST_P(Binaries, AFullServerRefusesTheNextClient) {
   ServerProcess server({"--max-clients", "1"});
-  auto alice = startClient(server.port(), "alice");
+  auto alice = client(server.port(), "alice");
   waitUntilInLobby(*alice, "alice");
-  auto bob = startClient(server.port(), "bob", {"--plain"});
+  auto bob = client(server.port(), "bob", {"--plain"});
   const auto status = bob->wait(after(kStep));
   ASSERT_TRUE(status.has_value());
   EXPECT_NE(*status, 0);
@@ -316,9 +420,9 @@ TEST(Binaries, AFullServerRefusesTheNextClient) {
   EXPECT_TRUE(waitForEvent(*alice, {{"type", "message"}, {"text", "anyone?"}}));
 }
 
-TEST(Binaries, ServerStopsCleanlyOnSigtermAndTellsItsClients) {
+TEST_P(Binaries, ServerStopsCleanlyOnSigtermAndTellsItsClients) {
   ServerProcess server;
-  auto alice = startClient(server.port(), "alice");
+  auto alice = client(server.port(), "alice");
   waitUntilInLobby(*alice, "alice");
   server.proc().kill(SIGTERM);
   EXPECT_EQ(server.proc().wait(after(kStep)), 0);
@@ -326,11 +430,11 @@ TEST(Binaries, ServerStopsCleanlyOnSigtermAndTellsItsClients) {
   EXPECT_TRUE(waitForEvent(*alice, {{"type", "connection_lost"}}, after(3s)));
 }
 
-TEST(Binaries, AClientReconnectsToARestartedServerAndRejoinsItsRoom) {
+TEST_P(Binaries, AClientReconnectsToARestartedServerAndRejoinsItsRoom) {
   auto server = std::make_unique<ServerProcess>();
   const std::uint16_t port = server->port();
   ASSERT_NE(port, 0);
-  auto alice = startClient(port, "alice", {"--json", "--room", "dev"});
+  auto alice = client(port, "alice", {"--json", "--room", "dev"});
   const auto welcome = waitForEvent(*alice, {{"type", "welcome"}, {"nick", "alice"}});
   ASSERT_TRUE(welcome) << "alice got no welcome";
   EXPECT_EQ((*welcome)["reconnected"], false);
@@ -361,7 +465,7 @@ TEST(Binaries, AClientReconnectsToARestartedServerAndRejoinsItsRoom) {
       << "alice did not rejoin #dev";
   EXPECT_FALSE(anyLineContains(alice->seen(Stream::Stdout), R"("type":"finished")"));
 
-  auto bob = startClient(port, "bob", {"--json", "--room", "dev"});
+  auto bob = client(port, "bob", {"--json", "--room", "dev"});
   ASSERT_TRUE(waitForEvent(*bob, {{"type", "welcome"}, {"nick", "bob"}}));
   ASSERT_TRUE(waitForEvent(*bob, {{"type", "join"}, {"nick", "bob"}, {"room", "dev"}}));
   ASSERT_TRUE(alice->write("back after the restart\n"));
@@ -376,6 +480,143 @@ TEST(Binaries, AClientReconnectsToARestartedServerAndRejoinsItsRoom) {
   EXPECT_TRUE(waitForEvent(*bob, {{"type", "quit"}, {"nick", "alice"}}));
   bob->closeStdin();
   EXPECT_EQ(bob->wait(after(kStep)), 0);
+}
+
+// ---- both transports at once, and TCP's own failure modes ---------------------------------------
+
+TEST(BinariesMixed, EnetAndTcpClientsChatThroughOneServer) {
+  ServerProcess server;
+  auto bob = startClient(server.port(), "bob", {"--json"}, "enet");
+  waitUntilInLobby(*bob, "bob");
+  auto carol = startClient(server.port(), "carol", {"--json"}, "tcp");
+  waitUntilInLobby(*carol, "carol");
+  ASSERT_TRUE(waitForEvent(*bob, {{"type", "join"}, {"nick", "carol"}}));
+
+  // A TCP client's message is broadcast to both kinds, and an ENet client's too.
+  ASSERT_TRUE(carol->write("over tcp\n"));
+  EXPECT_TRUE(waitForEvent(*bob, {{"type", "message"}, {"from", "carol"}, {"text", "over tcp"}}));
+  EXPECT_TRUE(waitForEvent(*carol, {{"type", "message"}, {"from", "carol"}, {"text", "over tcp"}}));
+  ASSERT_TRUE(bob->write("over enet\n"));
+  EXPECT_TRUE(waitForEvent(*carol, {{"type", "message"}, {"from", "bob"}, {"text", "over enet"}}));
+  ASSERT_TRUE(bob->write("/msg carol psst\n"));
+  EXPECT_TRUE(waitForEvent(*carol, {{"type", "private"}, {"from", "bob"}, {"text", "psst"}}));
+
+  // /who lists both, whatever their transport.
+  ASSERT_TRUE(carol->write("/who\n"));
+  const auto who = waitForEvent(*carol, {{"type", "who"}, {"room", "lobby"}});
+  ASSERT_TRUE(who);
+  EXPECT_EQ((*who)["users"].size(), 2u) << who->dump();
+
+  carol->closeStdin();
+  EXPECT_EQ(carol->wait(after(kStep)), 0);
+  EXPECT_TRUE(waitForEvent(*bob, {{"type", "quit"}, {"nick", "carol"}}));
+  bob->closeStdin();
+  EXPECT_EQ(bob->wait(after(kStep)), 0);
+}
+
+TEST(BinariesMixed, ARefusedTcpConnectExits2SayingSo) {
+  // A bound TCP socket that does not listen: connects to it are refused at once.
+  const int reserved = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(reserved, 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof sin;
+  ASSERT_EQ(::bind(reserved, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
+  ASSERT_EQ(::getsockname(reserved, reinterpret_cast<sockaddr*>(&sin), &len), 0);
+  const std::string port = std::to_string(ntohs(sin.sin_port));
+  const auto start = Clock::now();
+  Subprocess client(kClientBin, {"--port", port, "--nick", "alice", "--transport", "tcp"});
+  const auto status = client.wait(after(kStep));
+  ::close(reserved);
+  EXPECT_EQ(status, 2);
+  EXPECT_LT(Clock::now() - start, 3s);  // no waiting for the 5 s connect timeout
+  client.drain(after(kStep));
+  EXPECT_TRUE(anyLineContains(client.seen(Stream::Stderr),
+                              "cannot connect to 127.0.0.1:" + port + ": connection refused"))
+      << ::testing::PrintToString(client.seen(Stream::Stderr));
+}
+
+// CPU seconds (user + system) a process has used so far, from /proc.
+double cpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+  if (f.size() < 13) return -1;
+  // After "pid (comm) ": state is field 3, utime field 14, stime field 15.
+  return static_cast<double>(std::stoull(f[11]) + std::stoull(f[12])) /
+         static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+TEST(BinariesMixed, AcceptFailuresForWantOfDescriptorsDoNotSpinTheLoop) {
+  // The server may hold 12 descriptors: stdio, its UDP socket, epoll, the listener and a spare
+  // leave room for about five connections. The rest fail accept() with EMFILE.
+  std::vector<std::string> argv = {"-c", "ulimit -n 12 && exec \"$0\" \"$@\"", kServerBin};
+  const auto serverArgs = ServerProcess::args({}, 0);
+  argv.insert(argv.end(), serverArgs.begin(), serverArgs.end());
+  ServerProcess server("/bin/sh", argv);
+  ASSERT_NE(server.port(), 0);
+  const pid_t pid = server.proc().pid();
+  const double cpuBefore = cpuSeconds(pid);
+  const auto wallBefore = Clock::now();
+
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sin.sin_port = htons(server.port());
+  constexpr int kConnections = 16;
+  std::vector<int> fds;
+  for (int i = 0; i < kConnections; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
+    fds.push_back(fd);
+  }
+  // The ones the server could not keep are closed at once (not left hanging in the backlog).
+  auto closedByServer = [&] {
+    int closed = 0;
+    for (int fd : fds) {
+      pollfd p{fd, POLLIN, 0};
+      char c;
+      if (::poll(&p, 1, 0) == 1 && ::recv(fd, &c, 1, MSG_DONTWAIT) <= 0) ++closed;
+    }
+    return closed;
+  };
+  const Deadline deadline = after(kStep);
+  while (closedByServer() == 0 && Clock::now() < deadline) {
+    pollfd none{};
+    ::poll(&none, 0, 10);
+  }
+  EXPECT_GT(closedByServer(), 0);
+  EXPECT_LT(closedByServer(), kConnections);
+
+  // Over a second with descriptors exhausted, the loop keeps to its normal duty cycle (it
+  // wakes every millisecond) instead of spinning on a listener that stays readable.
+  server.proc().drain(after(1s));  // a bounded wait; the server prints nothing meanwhile
+  const double cpu = cpuSeconds(pid) - cpuBefore;
+  const double wall = std::chrono::duration<double>(Clock::now() - wallBefore).count();
+  EXPECT_LT(cpu, 0.5 * wall) << cpu << " s of CPU in " << wall << " s";
+
+  // Descriptors freed, the server serves again.
+  for (int fd : fds) ::close(fd);
+  auto alice = startClient(server.port(), "alice", {"--json"}, "tcp");
+  waitUntilInLobby(*alice, "alice");
+  ASSERT_TRUE(alice->write("back in business\n"));
+  EXPECT_TRUE(waitForEvent(*alice, {{"type", "message"}, {"text", "back in business"}}));
+  alice->closeStdin();
+  EXPECT_EQ(alice->wait(after(kStep)), 0);
+
+  server.proc().kill(SIGTERM);
+  EXPECT_EQ(server.proc().wait(after(kStep)), 0);
+  server.proc().drain(after(kStep));
+  std::smatch m;
+  bool counted = false;
+  for (const auto& line : server.proc().seen(Stream::Stderr)) {
+    if (std::regex_search(line, m, std::regex(R"((\d+) accept errors)"))) {
+      counted = std::stoi(m[1]) > 0;
+    }
+  }
+  EXPECT_TRUE(counted) << ::testing::PrintToString(server.proc().seen(Stream::Stderr));
 }
 
 }  // namespace

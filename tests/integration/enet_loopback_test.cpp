@@ -935,3 +935,67 @@ TEST(EnetLoopback, GarbageFromARawClientIsAnsweredAndTheServerChatsOn) {
 
 }  // namespace
 }  // namespace udpchat
+
+namespace udpchat {
+namespace {
+
+// Raw clients asking for the lab's five channels, through a server started for the lab: chat sent
+// on each lab channel arrives on that channel, stamped by the server like any other message.
+TEST(EnetLoopback, LabChannelsCarryChatOnTheChannelItWasSentOn) {
+  ServerConfig config;
+  config.labChannels = true;
+  CoreServer server{config};
+  EnetClientOptions labOptions;
+  labOptions.channelCount = kLabChannelCount;
+  TestClient sender(labOptions);
+  TestClient receiver(labOptions);
+  for (auto [client, nick] : {std::pair{&sender, "sender"}, std::pair{&receiver, "receiver"}}) {
+    ASSERT_EQ(client->transport.connect("127.0.0.1", server.transport.port()), std::nullopt);
+    ASSERT_TRUE(pumpUntil({client}, [&] { return client->transport.connected(); }));
+    ASSERT_TRUE(client->transport.send(
+        kChannelReliable, protocol::encode(protocol::Hello{nick, 0, {"lab"}, "lab"})));
+  }
+  auto chatsOn = [&](std::uint8_t channel) {
+    std::vector<protocol::ChatEvent> out;
+    for (const auto& e : receiver.events) {
+      auto* r = std::get_if<transport_event::Received>(&e);
+      if (r == nullptr || r->channel != channel) continue;
+      auto decoded = protocol::decode(r->bytes);
+      if (decoded && std::holds_alternative<protocol::ChatEvent>(*decoded)) {
+        out.push_back(std::get<protocol::ChatEvent>(*decoded));
+      }
+    }
+    return out;
+  };
+  // Both registered: the sender, first in the room, has seen the receiver join.
+  ASSERT_TRUE(pumpUntil({&sender, &receiver}, [&] {
+    for (const auto& e : sender.events) {
+      auto* r = std::get_if<transport_event::Received>(&e);
+      if (r == nullptr) continue;
+      auto decoded = protocol::decode(r->bytes);
+      if (decoded && std::holds_alternative<protocol::JoinEvent>(*decoded) &&
+          std::get<protocol::JoinEvent>(*decoded).nick == "receiver") {
+        return true;
+      }
+    }
+    return false;
+  }));
+  for (std::uint8_t channel : {kChannelBulk, kChannelLabUnreliable, kChannelLabUnsequenced}) {
+    const std::string text = "on channel " + std::to_string(channel);
+    ASSERT_TRUE(
+        sender.transport.send(channel, protocol::encode(protocol::SendChat{"lab", "", text, 0})));
+    ASSERT_TRUE(pumpUntil({&sender, &receiver}, [&] { return !chatsOn(channel).empty(); }))
+        << "nothing arrived on channel " << int{channel};
+    const auto chat = chatsOn(channel).front();
+    EXPECT_EQ(chat.text, text);
+    EXPECT_EQ(chat.from, "sender");
+  }
+  // A chat client asks for two channels; the lab channels do not exist for it.
+  TestClient plain;
+  ASSERT_EQ(plain.transport.connect("127.0.0.1", server.transport.port()), std::nullopt);
+  ASSERT_TRUE(pumpUntil({&plain}, [&] { return plain.transport.connected(); }));
+  EXPECT_FALSE(plain.transport.send(kChannelBulk, bytesOf("x")));
+}
+
+}  // namespace
+}  // namespace udpchat

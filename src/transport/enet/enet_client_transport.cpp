@@ -88,7 +88,10 @@ struct EnetClientTransport::State {
 EnetClientTransport::EnetClientTransport(EnetClientOptions options)
     : state_(std::make_unique<State>()) {
   state_->options = options;
-  state_->host.reset(enet_host_create(/*address=*/nullptr, /*peerCount=*/1, kChannelCount,
+  if (options.channelCount < kChannelCount || options.channelCount > kLabChannelCount) {
+    throw std::invalid_argument("ENet client: channelCount must be 2 to 5");
+  }
+  state_->host.reset(enet_host_create(/*address=*/nullptr, /*peerCount=*/1, options.channelCount,
                                       /*incomingBandwidth=*/0, /*outgoingBandwidth=*/0));
   if (!state_->host) throw std::runtime_error("cannot create an ENet client host");
   enet::applyHostLimits(*state_->host);
@@ -104,7 +107,8 @@ std::optional<std::string> EnetClientTransport::connect(const std::string& host,
     return "cannot resolve host \"" + host + "\"";
   }
   address.port = port;
-  ENetPeer* peer = enet_host_connect(state_->host.get(), &address, kChannelCount, /*data=*/0);
+  ENetPeer* peer =
+      enet_host_connect(state_->host.get(), &address, state_->options.channelCount, /*data=*/0);
   if (peer == nullptr) return std::string("no ENet peer available");
   enet::applyPeerTimeouts(*peer);
   state_->peer = peer;
@@ -134,7 +138,7 @@ std::vector<ClientTransportEvent> EnetClientTransport::serviceOnce(Millis maxWai
 }
 
 bool EnetClientTransport::send(std::uint8_t channel, protocol::ByteSpan frame) {
-  if (state_->phase != State::Phase::Connected || channel >= kChannelCount ||
+  if (state_->phase != State::Phase::Connected || channel >= state_->peer->channelCount ||
       frame.size() > kMaxFrameBytes) {
     ++state_->stats.sendFailures;
     return false;

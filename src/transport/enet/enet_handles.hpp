@@ -115,8 +115,17 @@ inline void setSession(ENetPeer& peer, SessionId session) {
 
 inline enet_uint32 packetFlagsFor(std::uint8_t channel) {
   // Channel 0: reliable sequenced. Channel 1: unreliable sequenced (flag 0), so a late presence
-  // ping is dropped rather than delivered after a newer one.
-  return channel == kChannelReliable ? ENET_PACKET_FLAG_RELIABLE : 0;
+  // ping is dropped rather than delivered after a newer one. The lab channels: bulk is reliable
+  // with an ordering of its own; 3 is unreliable sequenced like 1; 4 is unsequenced.
+  switch (channel) {
+    case kChannelReliable:
+    case kChannelBulk:
+      return ENET_PACKET_FLAG_RELIABLE;
+    case kChannelLabUnsequenced:
+      return ENET_PACKET_FLAG_UNSEQUENCED;
+    default:
+      return 0;
+  }
 }
 
 }  // namespace udpchat::enet

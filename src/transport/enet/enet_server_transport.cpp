@@ -45,16 +45,13 @@ enet_uint32 serviceTimeout(Millis maxWait) {
 struct EnetServerTransport::State {
   enet::LibraryGuard library;  // declared first: outlives the host
   EnetServerOptions options;
+  std::shared_ptr<SessionIdAllocator> sessionIds;
   enet::HostPtr host;
   std::unordered_map<SessionId, ENetPeer*> peers;
-  SessionId nextSession = 1;
   EnetServerStats stats;
 
-  SessionId newSessionId() {
-    SessionId id = nextSession++;
-    if (nextSession == 0) nextSession = 1;  // 0 means "no session" in peer->data
-    return id;
-  }
+  // Never 0, which means "no session" in peer->data.
+  SessionId newSessionId() { return sessionIds->next(); }
 
   ENetPeer* find(SessionId session) const {
     auto it = peers.find(session);
@@ -110,9 +107,11 @@ struct EnetServerTransport::State {
   }
 };
 
-EnetServerTransport::EnetServerTransport(EnetServerOptions options)
+EnetServerTransport::EnetServerTransport(EnetServerOptions options,
+                                         std::shared_ptr<SessionIdAllocator> sessionIds)
     : state_(std::make_unique<State>()) {
   state_->options = std::move(options);
+  state_->sessionIds = sessionIds ? std::move(sessionIds) : std::make_shared<SessionIdAllocator>();
   const EnetServerOptions& o = state_->options;
   const std::string where = "cannot listen on " + o.host + ":" + std::to_string(o.port) + ": ";
   static_assert(kMaxClientsLimit + kSpareSlots == ENET_PROTOCOL_MAXIMUM_PEER_ID);
@@ -124,7 +123,9 @@ EnetServerTransport::EnetServerTransport(EnetServerOptions options)
     throw std::runtime_error(where + "cannot resolve host");
   }
   address.port = o.port;
-  state_->host.reset(enet_host_create(&address, o.maxClients + kSpareSlots, kChannelCount,
+  // Up to the lab's channels: ENet gives each peer the smaller of this and what it asked for
+  // (chat clients ask for 2), and the core decides what the extra channels may carry.
+  state_->host.reset(enet_host_create(&address, o.maxClients + kSpareSlots, kLabChannelCount,
                                       /*incomingBandwidth=*/0, /*outgoingBandwidth=*/0));
   if (!state_->host) throw std::runtime_error(where + probeBindError(address));
   enet::applyHostLimits(*state_->host);
@@ -180,43 +181,64 @@ void EnetServerTransport::run(SessionHandler& handler, const std::atomic<bool>& 
 }
 
 void EnetServerTransport::shutdown(Millis grace) {
-  ENetHost* host = state_->host.get();
+  beginShutdown();
+  const Millis deadline = readClocks().mono + grace;
+  while (readClocks().mono < deadline && !serviceShutdown(10)) {
+  }
+  enet_host_flush(state_->host.get());
+}
+
+void EnetServerTransport::beginShutdown() {
   for (auto& [session, peer] : state_->peers) {
     enet::setSession(*peer, 0);
     enet_peer_disconnect_later(peer, enet::kDisconnectClosedByServer);
   }
   state_->peers.clear();
   state_->stats.peers = 0;
+  enet_host_flush(state_->host.get());
+}
 
+bool EnetServerTransport::serviceShutdown(Millis maxWait) {
+  ENetHost* host = state_->host.get();
   auto anyPeerLeft = [host] {
     for (std::size_t i = 0; i < host->peerCount; ++i) {
       if (host->peers[i].state != ENET_PEER_STATE_DISCONNECTED) return true;
     }
     return false;
   };
-  const Millis deadline = readClocks().mono + grace;
-  while (anyPeerLeft() && readClocks().mono < deadline) {
-    ENetEvent event{};
-    int rc = enet_host_service(host, &event, 10);
-    while (rc > 0) {
-      if (event.type == ENET_EVENT_TYPE_RECEIVE) {
-        enet::PacketPtr dropped(event.packet);
-      }
-      if (event.type == ENET_EVENT_TYPE_CONNECT) {
-        enet_peer_disconnect(event.peer, enet::kDisconnectClosedByServer);
-      }
-      if (event.type == ENET_EVENT_TYPE_DISCONNECT) enet::setSession(*event.peer, 0);
-      rc = enet_host_check_events(host, &event);
+  if (!anyPeerLeft()) return true;
+  ENetEvent event{};
+  int rc = enet_host_service(host, &event, serviceTimeout(maxWait));
+  while (rc > 0) {
+    if (event.type == ENET_EVENT_TYPE_RECEIVE) {
+      enet::PacketPtr dropped(event.packet);
     }
+    if (event.type == ENET_EVENT_TYPE_CONNECT) {
+      enet_peer_disconnect(event.peer, enet::kDisconnectClosedByServer);
+    }
+    if (event.type == ENET_EVENT_TYPE_DISCONNECT) enet::setSession(*event.peer, 0);
+    rc = enet_host_check_events(host, &event);
   }
-  enet_host_flush(host);
+  return !anyPeerLeft();
+}
+
+void EnetServerTransport::flush() {
+  enet_host_flush(state_->host.get());
+}
+
+int EnetServerTransport::socketFd() const {
+  return state_->host->socket;
+}
+
+bool EnetServerTransport::owns(SessionId session) const {
+  return state_->find(session) != nullptr;
 }
 
 void EnetServerTransport::send(std::span<const SessionId> to, std::uint8_t channel,
                                const SharedFrame& frame) {
   EnetServerStats& stats = state_->stats;
   if (to.empty()) return;
-  if (!frame || frame->size() > kMaxFrameBytes || channel >= kChannelCount) {
+  if (!frame || frame->size() > kMaxFrameBytes || channel >= kLabChannelCount) {
     stats.sendFailures += to.size();
     return;
   }
