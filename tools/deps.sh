@@ -2,7 +2,8 @@
 # As root, missing ones are installed with apt-get; otherwise the command to run is printed.
 
 udpchat_packages=(g++ cmake make pkg-config libenet-dev libcli11-dev nlohmann-json3-dev
-                  libgtest-dev libpcap-dev)
+                  libgtest-dev libpcap-dev
+                  libncurses-dev tmux)
 
 udpchat_ensure_packages() {
   local missing=() pkg

@@ -1,4 +1,5 @@
-// udpchat-client: the line client (human lines or JSON Lines).
+// udpchat-client: the full-screen client on a terminal, else the line client (human lines or
+// JSON Lines).
 //
 // Exit statuses: 0 quit normally (EOF, /quit); 2 cannot connect or resolve the server; 3 kicked;
 // 4 gave up reconnecting; 5 refused by the server (full, bad version); 64 bad command line.
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "line_client.hpp"
+#include "tui/tui_client.hpp"
 #include "udpchat/stop_signal.hpp"
 
 namespace {
@@ -54,7 +56,7 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->capture_default_str();
   auto* jsonFlag = app.add_flag("--json", options.json, "print JSON Lines instead of text");
-  app.add_flag("--plain", plain, "print text lines (the default)")->excludes(jsonFlag);
+  app.add_flag("--plain", plain, "print text lines, even on a terminal")->excludes(jsonFlag);
   app.add_option("--connect-timeout", connectTimeoutSeconds, "seconds to wait for the server")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
@@ -74,7 +76,11 @@ int main(int argc, char** argv) {
   options.core.rooms = rooms;
   options.connectTimeout = static_cast<Millis>(connectTimeoutSeconds * 1000.0);
 
-  if (nickOption->count() == 0 && ::isatty(STDIN_FILENO) == 1) {
+  // A person at a terminal gets the full-screen client; --plain, --json or a pipe keep the line
+  // modes. Full-screen mode asks for no nick: the server picks one unless --nick is given.
+  const bool fullScreen =
+      !options.json && !plain && ::isatty(STDIN_FILENO) == 1 && ::isatty(STDOUT_FILENO) == 1;
+  if (!fullScreen && nickOption->count() == 0 && ::isatty(STDIN_FILENO) == 1) {
     std::fputs("nickname (empty: let the server choose): ", stderr);
     std::fflush(stderr);
     options.core.nick = readLineFromFd(STDIN_FILENO);
@@ -82,6 +88,7 @@ int main(int argc, char** argv) {
 
   const std::atomic<bool>& stopRequested = installStopSignals();
   try {
+    if (fullScreen) return client::runTuiClient(options, stopRequested);
     return client::runLineClient(options, STDIN_FILENO, stdout, stderr, stopRequested);
   } catch (const std::exception& e) {
     client::printError(stderr, options.json, "fatal", e.what());

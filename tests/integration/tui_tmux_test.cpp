@@ -1,0 +1,356 @@
+// The full-screen udpchat-client inside tmux against a real udpchat-server: keys go in with
+// `tmux send-keys`, the screen comes back with `tmux capture-pane -p`. A second client in JSON
+// line mode talks to it. Every wait polls the screen (or the JSON client) against a deadline.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "subprocess.hpp"
+
+namespace udpchat::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+using Stream = Subprocess::Stream;
+using ScreenLines = std::vector<std::string>;
+
+constexpr auto kStep = 10s;
+// Between two looks at the screen. Only pacing: every wait is for a condition on the screen.
+constexpr auto kPollInterval = 20ms;
+constexpr int kWidth = 100;
+constexpr int kHeight = 30;
+
+const char* const kServerBin = UDPCHAT_SERVER_BIN;
+const char* const kClientBin = UDPCHAT_CLIENT_BIN;
+const char* const kTmuxBin = UDPCHAT_TMUX_BIN;
+
+bool contains(const std::string& s, std::string_view needle) {
+  return s.find(needle) != std::string::npos;
+}
+
+bool anyContains(const ScreenLines& lines, std::string_view needle) {
+  for (const auto& l : lines) {
+    if (contains(l, needle)) return true;
+  }
+  return false;
+}
+
+std::string joined(const ScreenLines& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+// Code points, and the column of `needle` on a row counting wide characters as the terminal did.
+std::size_t codePointIndex(const std::string& s, std::size_t byteOffset) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < byteOffset && i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+std::optional<std::string> lastRow(const ScreenLines& lines) {
+  if (lines.empty()) return std::nullopt;
+  return lines.back();
+}
+
+// One tmux server on a private socket, holding one session of a fixed size. Killed with the
+// object, so a failing test leaves nothing running.
+class Tmux {
+ public:
+  Tmux(const std::string& command, int width, int height)
+      : socket_("udpchat-tui-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++)) {
+    ok_ = run({"-f", "/dev/null", "new-session", "-d", "-s", "tui", "-x", std::to_string(width),
+               "-y", std::to_string(height), command, ";", "set-option", "-t", "tui",
+               "remain-on-exit", "on"})
+              .has_value();
+    if (ok_) {
+      const auto path = run({"display-message", "-p", "-t", "tui", "#{socket_path}"});
+      if (path && !path->empty()) socketPath_ = path->front();
+    }
+  }
+  // tmux leaves its socket file behind when the server is killed.
+  ~Tmux() {
+    run({"kill-server"});
+    if (!socketPath_.empty()) ::unlink(socketPath_.c_str());
+  }
+  Tmux(const Tmux&) = delete;
+  Tmux& operator=(const Tmux&) = delete;
+
+  bool ok() const { return ok_; }
+
+  std::optional<ScreenLines> run(std::vector<std::string> args) {
+    args.insert(args.begin(), {"-L", socket_});
+    Subprocess p(kTmuxBin, std::move(args));
+    p.closeStdin();
+    p.drain(after(kStep));
+    const auto status = p.wait(after(kStep));
+    if (status != 0) {
+      ADD_FAILURE() << "tmux failed (" << status.value_or(-1)
+                    << "): " << joined(p.seen(Stream::Stderr));
+      return std::nullopt;
+    }
+    return p.seen(Stream::Stdout);
+  }
+
+  void text(const std::string& literal) { run({"send-keys", "-t", "tui", "-l", literal}); }
+  void keys(std::vector<std::string> names) {
+    names.insert(names.begin(), {"send-keys", "-t", "tui"});
+    run(std::move(names));
+  }
+  void resize(int width, int height) {
+    run({"resize-window", "-t", "tui", "-x", std::to_string(width), "-y", std::to_string(height)});
+  }
+  ScreenLines capture() { return run({"capture-pane", "-p", "-t", "tui"}).value_or(ScreenLines{}); }
+  std::pair<int, int> cursor() {
+    const auto out = run({"display-message", "-p", "-t", "tui", "#{cursor_x} #{cursor_y}"});
+    int x = -1, y = -1;
+    if (out && !out->empty()) std::sscanf(out->front().c_str(), "%d %d", &x, &y);
+    return {x, y};
+  }
+
+  // Looks at the screen until `ready` holds or the deadline passes; the last screen either way.
+  ScreenLines waitFor(const std::function<bool(const ScreenLines&)>& ready, const char* what,
+                      std::chrono::milliseconds timeout = kStep) {
+    const Deadline deadline = after(timeout);
+    ScreenLines screen = capture();
+    while (!ready(screen)) {
+      if (Clock::now() >= deadline) {
+        ADD_FAILURE() << "timed out waiting for " << what << "; the screen:\n" << joined(screen);
+        break;
+      }
+      std::this_thread::sleep_for(kPollInterval);
+      screen = capture();
+    }
+    return screen;
+  }
+  ScreenLines waitForText(std::string_view needle) {
+    return waitFor([&](const ScreenLines& s) { return anyContains(s, needle); },
+                   std::string(needle).c_str());
+  }
+
+ private:
+  static inline std::atomic<int> counter_{0};
+  std::string socket_;
+  std::string socketPath_;
+  bool ok_ = false;
+};
+
+class ServerProcess {
+ public:
+  ServerProcess()
+      : proc_(kServerBin,
+              {"--host", "127.0.0.1", "--port", "0", "--rate-burst", "200", "--rate", "200"}) {
+    static const std::regex kListening(R"(listening on 127\.0\.0\.1:(\d+))");
+    const auto line = proc_.readLine(Stream::Stdout, after(kStep));
+    std::smatch m;
+    if (line && std::regex_search(*line, m, kListening)) {
+      port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+    } else {
+      ADD_FAILURE() << "no 'listening on' line; got: " << line.value_or("<nothing>");
+    }
+  }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  Subprocess proc_;
+  std::uint16_t port_ = 0;
+};
+
+std::optional<Json> waitForEvent(Subprocess& p, const Json& want) {
+  const Deadline deadline = after(kStep);
+  while (auto line = p.readLine(Stream::Stdout, deadline)) {
+    const Json j = Json::parse(*line, nullptr, false);
+    if (!j.is_object()) continue;
+    bool matches = true;
+    for (const auto& [key, value] : want.items()) {
+      if (!j.contains(key) || j[key] != value) matches = false;
+    }
+    if (matches) return j;
+  }
+  return std::nullopt;
+}
+
+class TuiTmuxTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // tmux reads and writes UTF-8 only under a UTF-8 locale; a tmux around the test run must
+    // not be mistaken for the one the test starts.
+    ::setenv("LANG", "C.UTF-8", 1);
+    ::unsetenv("LC_ALL");
+    ::unsetenv("TMUX");
+  }
+
+  void SetUp() override {
+    ASSERT_EQ(::access(kTmuxBin, X_OK), 0)
+        << "tmux not found (" << kTmuxBin << "); tools/deps.sh installs it";
+    ASSERT_NE(server_.port(), 0);
+    const std::string port = std::to_string(server_.port());
+    bob_ = std::make_unique<Subprocess>(
+        kClientBin,
+        std::vector<std::string>{"--host", "127.0.0.1", "--port", port, "--nick", "bob", "--json"});
+    ASSERT_TRUE(waitForEvent(*bob_, {{"type", "join"}, {"nick", "bob"}})) << "bob did not join";
+    const std::string command = "env TERM=screen-256color LANG=C.UTF-8 " + std::string(kClientBin) +
+                                " --host 127.0.0.1 --port " + port + " --nick alice";
+    tmux_ = std::make_unique<Tmux>(command, kWidth, kHeight);
+    ASSERT_TRUE(tmux_->ok());
+    // Registered, in #lobby, with bob in the nick list.
+    tmux_->waitFor(
+        [](const ScreenLines& s) {
+          return s.size() == kHeight && contains(s[0], "#lobby") && anyContains(s, "2 users") &&
+                 contains(s[kHeight - 2], "[alice]") && contains(s[kHeight - 2], "connected");
+        },
+        "alice in #lobby");
+    ASSERT_FALSE(HasFailure());
+    ASSERT_TRUE(waitForEvent(*bob_, {{"type", "join"}, {"nick", "alice"}}));
+  }
+
+  void bobSays(const std::string& line) { ASSERT_TRUE(bob_->write(line + "\n")); }
+
+  ServerProcess server_;
+  std::unique_ptr<Subprocess> bob_;
+  std::unique_ptr<Tmux> tmux_;
+};
+
+TEST_F(TuiTmuxTest, AMessageArrivingMidLineLeavesTheTypedTextIntact) {
+  tmux_->text("half a li");
+  tmux_->waitFor([](const ScreenLines& s) { return lastRow(s) == "[#lobby] half a li"; },
+                 "the typed text");
+  // Typing sent a typing notice.
+  EXPECT_TRUE(waitForEvent(*bob_, {{"type", "typing"}, {"nick", "alice"}, {"active", true}}));
+
+  bobSays("hello from bob");
+  const ScreenLines screen = tmux_->waitForText("<bob> hello from bob");
+  EXPECT_EQ(lastRow(screen), "[#lobby] half a li");
+  EXPECT_EQ(tmux_->cursor(), std::make_pair(18, kHeight - 1));
+
+  tmux_->text("ne");
+  tmux_->keys({"Enter"});
+  EXPECT_TRUE(
+      waitForEvent(*bob_, {{"type", "message"}, {"from", "alice"}, {"text", "half a line"}}));
+  tmux_->waitFor([](const ScreenLines& s) { return lastRow(s) == "[#lobby]"; }, "an empty input");
+}
+
+TEST_F(TuiTmuxTest, PageUpShowsOlderLinesWithAMarkerAndPageDownReturns) {
+  for (int i = 1; i <= 40; ++i)
+    bobSays("scroll " + std::string(i < 10 ? "0" : "") + std::to_string(i));
+  tmux_->waitForText("<bob> scroll 40");
+
+  tmux_->keys({"PPage"});
+  ScreenLines screen = tmux_->waitFor(
+      [](const ScreenLines& s) {
+        return anyContains(s, "more below") && !anyContains(s, "scroll 40");
+      },
+      "the marker after PgUp");
+  EXPECT_TRUE(anyContains(screen, "scroll 10")) << joined(screen);
+
+  // A new line while reading back does not move the view; the marker counts it.
+  bobSays("scroll 41");
+  screen = tmux_->waitForText("1 new");
+  EXPECT_FALSE(anyContains(screen, "scroll 41"));
+  EXPECT_TRUE(anyContains(screen, "scroll 10")) << joined(screen);
+
+  tmux_->keys({"NPage"});
+  tmux_->keys({"NPage"});
+  screen = tmux_->waitFor(
+      [](const ScreenLines& s) {
+        return anyContains(s, "scroll 41") && !anyContains(s, "more below");
+      },
+      "the newest line after PgDn");
+}
+
+TEST_F(TuiTmuxTest, TabCompletesANickAndCyclesThroughCommands) {
+  tmux_->text("bo");
+  tmux_->keys({"Tab"});
+  tmux_->waitFor([](const ScreenLines& s) { return lastRow(s) == "[#lobby] bob:"; },
+                 "the completed nick");
+  tmux_->text("hi");
+  tmux_->keys({"Enter"});
+  EXPECT_TRUE(waitForEvent(*bob_, {{"type", "message"}, {"from", "alice"}, {"text", "bob: hi"}}));
+
+  tmux_->text("/wh");
+  tmux_->keys({"Tab"});
+  tmux_->waitFor([](const ScreenLines& s) { return lastRow(s) == "[#lobby] /who"; }, "/who");
+  tmux_->keys({"Tab"});
+  tmux_->waitFor([](const ScreenLines& s) { return lastRow(s) == "[#lobby] /whois"; }, "/whois");
+}
+
+TEST_F(TuiTmuxTest, WideCharactersAndEmojiTakeTwoColumns) {
+  bobSays("wide 漢字 and 😀 ok");
+  const ScreenLines screen = tmux_->waitForText("<bob> wide 漢字 and 😀 ok");
+  // The nick list's separator stays in its column on the row with wide characters: three
+  // characters there take two columns each, so it comes three code points earlier.
+  std::optional<std::size_t> plainColumn, wideColumn;
+  for (const auto& row : screen) {
+    const std::size_t bar = row.find("\u2502");
+    if (bar == std::string::npos) continue;
+    if (contains(row, "漢字")) {
+      wideColumn = codePointIndex(row, bar);
+    } else if (!plainColumn) {
+      plainColumn = codePointIndex(row, bar);
+    }
+  }
+  ASSERT_TRUE(plainColumn && wideColumn) << joined(screen);
+  EXPECT_EQ(*wideColumn + 3, *plainColumn) << joined(screen);
+}
+
+TEST_F(TuiTmuxTest, ResizingRedrawsEveryPartAtTheNewSize) {
+  bobSays("before the resize");
+  tmux_->waitForText("before the resize");
+  tmux_->text("keep me");
+  for (const auto& [width, height] : {std::pair{60, 15}, std::pair{120, 40}, std::pair{40, 10}}) {
+    tmux_->resize(width, height);
+    const ScreenLines screen = tmux_->waitFor(
+        [&](const ScreenLines& s) {
+          return static_cast<int>(s.size()) == height && lastRow(s) == "[#lobby] keep me" &&
+                 contains(s[0], "#lobby") && contains(s[height - 2], "[alice]");
+        },
+        "the redrawn screen");
+    for (const auto& row : screen) {
+      EXPECT_LE(codePointIndex(row, row.size()), static_cast<std::size_t>(width)) << row;
+    }
+    EXPECT_TRUE(anyContains(screen, "before the resize")) << joined(screen);
+    // The nick list needs 60 columns.
+    EXPECT_EQ(anyContains(screen, "2 users"), width >= 60) << joined(screen);
+    EXPECT_EQ(tmux_->cursor(), std::make_pair(16, height - 1));
+  }
+}
+
+TEST_F(TuiTmuxTest, HelpJoinAndAltNumberSwitchWindows) {
+  tmux_->text("/help");
+  tmux_->keys({"Enter"});
+  // The end of the list is on screen: the commands with their syntax, then the keys.
+  const ScreenLines help = tmux_->waitForText("/window N|next|prev|close");
+  EXPECT_TRUE(anyContains(help, "/quit [reason]")) << joined(help);
+  EXPECT_TRUE(anyContains(help, "/kick nick [reason]")) << joined(help);
+
+  tmux_->text("/join #dev");
+  tmux_->keys({"Enter"});
+  tmux_->waitFor(
+      [](const ScreenLines& s) {
+        return contains(s[0], "#dev") && contains(s[kHeight - 2], "[3:#dev]");
+      },
+      "the #dev window");
+  bobSays("lobby news");
+  tmux_->waitForText("[Act: 2:#lobby(1)]");
+  tmux_->keys({"M-2"});
+  const ScreenLines screen = tmux_->waitFor(
+      [](const ScreenLines& s) { return contains(s[kHeight - 2], "[2:#lobby]"); }, "#lobby again");
+  EXPECT_TRUE(anyContains(screen, "<bob> lobby news"));
+}
+
+}  // namespace
+}  // namespace udpchat::test
