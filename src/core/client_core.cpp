@@ -466,9 +466,14 @@ struct ClientCore::State {
         std::erase(rooms, join->room);
         rooms.push_back(join->room);
         currentRoom = join->room;
-      } else if (std::find(pendingJoins.begin(), pendingJoins.end(), join->room) ==
-                 pendingJoins.end()) {
-        pendingJoins.push_back(join->room);
+      } else {
+        // The server handles channel-0 requests in order, so whatever follows this JoinRoom is
+        // handled after the join: switch now, or "/join #dev" then a line would send the line
+        // to the old room. A refused join switches back (onError).
+        if (std::find(pendingJoins.begin(), pendingJoins.end(), join->room) == pendingJoins.end()) {
+          pendingJoins.push_back(join->room);
+        }
+        currentRoom = join->room;
       }
     } else if (auto* setAway = std::get_if<protocol::SetAway>(&request)) {
       away = setAway->away;
@@ -563,6 +568,11 @@ struct ClientCore::State {
 
   void onError(const protocol::ErrorReply& e, Now now) {
     emit(e);
+    if ((e.code == ErrorCode::RoomInvalid || e.code == ErrorCode::TooManyRooms) &&
+        std::find(pendingJoins.begin(), pendingJoins.end(), e.context) != pendingJoins.end()) {
+      std::erase(pendingJoins, e.context);
+      if (currentRoom == e.context) currentRoom = rooms.empty() ? std::string() : rooms.back();
+    }
     if (e.code == ErrorCode::ServerFull || e.code == ErrorCode::UnsupportedVersion) {
       refused = true;
       refusedReason = "refused by the server: " +
@@ -585,11 +595,11 @@ struct ClientCore::State {
 
   void onJoin(const protocol::JoinEvent& j) {
     if (isSelf(j.nick)) {
-      const bool asked =
-          std::find(pendingJoins.begin(), pendingJoins.end(), j.room) != pendingJoins.end();
+      // A room we asked for is already current (switched when the JoinRoom left); a later
+      // /join may have moved on since, so the confirmation does not switch back.
       std::erase(pendingJoins, j.room);
       if (std::find(rooms.begin(), rooms.end(), j.room) == rooms.end()) rooms.push_back(j.room);
-      if (asked || currentRoom.empty()) currentRoom = j.room;
+      if (currentRoom.empty()) currentRoom = j.room;
     }
     emit(j);
   }

@@ -422,21 +422,40 @@ TEST_F(ClientCoreTest, MsgSubjectInBracketsWins) {
   EXPECT_EQ(host.sent<protocol::SendChat>().at(0).subject, "");
 }
 
-TEST_F(ClientCoreTest, JoinSwitchesRoomWhenOurJoinEventArrives) {
+TEST_F(ClientCoreTest, JoinSwitchesRoomAtOnceSoTheNextLineGoesThere) {
   registered();
   core->input("/join #Dev", now());
   EXPECT_EQ(host.sent<protocol::JoinRoom>(), (std::vector<protocol::JoinRoom>{{"dev"}}));
-  EXPECT_EQ(core->currentRoom(), "lobby");
-  core->input("still lobby", now());
-  EXPECT_EQ(host.sent<protocol::SendChat>().at(0).room, "lobby");
+  EXPECT_EQ(core->currentRoom(), "dev");  // the server handles the join before the next line
+  core->input("first in dev", now());
+  EXPECT_EQ(host.sent<protocol::SendChat>().at(0).room, "dev");
 
   feed(protocol::JoinEvent{"elsewhere", "bob"});
-  EXPECT_EQ(core->currentRoom(), "lobby");
+  EXPECT_EQ(core->currentRoom(), "dev");
   feed(protocol::JoinEvent{"dev", "alice"});
   EXPECT_EQ(core->currentRoom(), "dev");
   EXPECT_EQ(core->rooms(), (std::vector<std::string>{"lobby", "dev"}));
-  core->input("in dev", now());
-  EXPECT_EQ(host.sent<protocol::SendChat>().at(1).room, "dev");
+}
+
+TEST_F(ClientCoreTest, ALateJoinConfirmationDoesNotUndoALaterJoin) {
+  registered();
+  core->input("/join #a", now());
+  core->input("/join #b", now());
+  EXPECT_EQ(core->currentRoom(), "b");
+  feed(protocol::JoinEvent{"a", "alice"});
+  EXPECT_EQ(core->currentRoom(), "b");
+  feed(protocol::JoinEvent{"b", "alice"});
+  EXPECT_EQ(core->currentRoom(), "b");
+}
+
+TEST_F(ClientCoreTest, ARefusedJoinSwitchesBackToTheLastRoom) {
+  registered();
+  core->input("/join #full", now());
+  EXPECT_EQ(core->currentRoom(), "full");
+  feed(protocol::ErrorReply{ErrorCode::TooManyRooms, 0, "full", "you are in 16 rooms"});
+  EXPECT_EQ(core->currentRoom(), "lobby");
+  core->input("back in lobby", now());
+  EXPECT_EQ(host.sent<protocol::SendChat>().at(0).room, "lobby");
 }
 
 TEST_F(ClientCoreTest, JoiningARoomAlreadyJoinedSwitchesAtOnce) {
