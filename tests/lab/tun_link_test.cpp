@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "lab/pcapng_writer.hpp"
+#include "netns_test_support.hpp"
 #include "pcapng_reader.hpp"
 
 namespace udpchat::lab {
@@ -41,11 +42,6 @@ constexpr Direction kS2c = Direction::kServerToClient;
 constexpr std::uint16_t kPort = 5000;
 constexpr milliseconds kPatience{5000};  // far beyond any delay configured here
 constexpr std::size_t kBatch = 50;       // packets sent before waiting for the pump to read them
-
-bool inCi() {
-  const char* ci = std::getenv("CI");
-  return ci != nullptr && std::string(ci) == "true";
-}
 
 // One UDP socket, created inside a namespace and bound to that side's address.
 class Endpoint {
@@ -147,15 +143,7 @@ std::vector<std::uint32_t> stream(const TunLink& link, const Sides& sides, Direc
 
 class TunLinkTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto privileges = acquireNetnsPrivileges();
-    if (privileges) return;
-    if (inCi()) {
-      FAIL() << "CI=true, so the netns tests must run: " << privileges.error();
-    } else {
-      GTEST_SKIP() << privileges.error();
-    }
-  }
+  void SetUp() override { UDPCHAT_REQUIRE_NETNS(); }
 
   static LinkOptions optionsFor(const DirectionConfig& c2s, const DirectionConfig& s2c,
                                 std::uint64_t seed = 1) {

@@ -1,0 +1,263 @@
+// udpchat-lab end to end: the real udpchat-lab binary runs small comparisons over the emulated
+// link against the real udpchat-server, and the tests check that each report adds up (never a
+// timing threshold beyond "it finished"); connecting under 20 % loss each way is tested with
+// the lab's own client and policy. Needs root or unprivileged user namespaces: skipped with the
+// reason otherwise, except under CI=true, where the tests fail instead.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration/subprocess.hpp"
+#include "lab/lab_client.hpp"
+#include "lab/lab_run.hpp"
+#include "lab/tun_link.hpp"
+#include "netns_test_support.hpp"
+#include "xml_check.hpp"
+
+namespace udpchat::lab {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using udpchat::test::after;
+using udpchat::test::Subprocess;
+
+class LabToolTest : public ::testing::Test {
+ protected:
+  void SetUp() override { UDPCHAT_REQUIRE_NETNS(); }
+
+  static std::string scratchDir(const std::string& name) {
+    const std::string dir =
+        ::testing::TempDir() + "udpchat_lab_" + std::to_string(::getpid()) + "_" + name;
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
+  }
+
+  // Runs `udpchat-lab compare ARGS --json --quiet` and returns its document.
+  static json compare(std::vector<std::string> args) {
+    args.insert(args.begin(), "compare");
+    for (const char* extra : {"--json", "--quiet", "--server", UDPCHAT_SERVER_BIN}) {
+      args.emplace_back(extra);
+    }
+    Subprocess lab(UDPCHAT_LAB_BIN, args);
+    lab.drain(after(milliseconds(110'000)));
+    const auto status = lab.wait(after(milliseconds(1000)));
+    std::string out;
+    for (const std::string& line : lab.seen(Subprocess::Stream::Stdout)) out += line + "\n";
+    std::string err;
+    for (const std::string& line : lab.seen(Subprocess::Stream::Stderr)) err += line + "\n";
+    EXPECT_EQ(status, 0) << err;
+    const json doc = json::parse(out, nullptr, false);
+    EXPECT_FALSE(doc.is_discarded()) << out << err;
+    return doc.is_discarded() ? json::object() : doc;
+  }
+
+  // What every row of every report must satisfy.
+  static void expectConsistent(const json& row) {
+    SCOPED_TRACE(row.dump());
+    EXPECT_TRUE(row["connected"].get<bool>());
+    EXPECT_EQ(row["error"], "");
+    EXPECT_GE(row["connect_attempts"].get<unsigned>(), 1u);
+    EXPECT_LE(row["delivered"].get<std::uint64_t>(), row["sent"].get<std::uint64_t>());
+    EXPECT_GT(row["sent"].get<std::uint64_t>(), 0u);
+    if (row["delivered"].get<std::uint64_t>() > 0) {
+      EXPECT_LE(row["min_ms"].get<double>(), row["p50_ms"].get<double>());
+      EXPECT_LE(row["p50_ms"].get<double>(), row["p95_ms"].get<double>());
+      EXPECT_LE(row["p95_ms"].get<double>(), row["p99_ms"].get<double>());
+      EXPECT_LE(row["p99_ms"].get<double>(), row["max_ms"].get<double>());
+      EXPECT_GT(row["min_ms"].get<double>(), 0.0);
+    }
+    EXPECT_GT(row["bytes_c2s"].get<std::uint64_t>(), 0u);
+    EXPECT_GT(row["bytes_s2c"].get<std::uint64_t>(), 0u);
+    EXPECT_EQ(row["server_errors"], 0);  // flood control lifted, every frame accepted
+    const std::string transport = row["transport"];
+    EXPECT_EQ(row["tcp_info_retransmissions"].is_null(), transport != "tcp");
+    if (transport == "tcp" || transport == "enet-reliable") {
+      EXPECT_EQ(row["delivered"], row["sent"]);
+      EXPECT_TRUE(row["in_order"].get<bool>());
+      EXPECT_EQ(row["duplicates"], 0);
+    }
+    if (transport == "enet-unreliable") {
+      EXPECT_TRUE(row["in_order"].get<bool>());  // sequenced: late messages are dropped
+    }
+  }
+};
+
+TEST_F(LabToolTest, ChatComparisonAddsUp) {
+  const std::string plots = scratchDir("plots");
+  const json doc = compare({"--loss", "0,20", "--transports",
+                            "tcp,enet-reliable,enet-unreliable,enet-unsequenced", "--messages",
+                            "30", "--rate", "50", "--warmup", "5", "--delay", "5", "--repeat", "1",
+                            "--seed", "7", "--plot", plots});
+  ASSERT_TRUE(doc.contains("rows"));
+  ASSERT_EQ(doc["rows"].size(), 8u);
+  for (const json& row : doc["rows"]) {
+    expectConsistent(row);
+    EXPECT_EQ(row["sent"], 30);
+    EXPECT_EQ(row["scenario"], "chat");
+    EXPECT_EQ(row["repetition"], 1);
+    if (row["loss_pct"] == 20) {
+      // The loss was real, and it cost the reliable transports retransmissions, not messages.
+      EXPECT_GT(row["dropped_c2s"].get<std::uint64_t>() + row["dropped_s2c"].get<std::uint64_t>(),
+                0u);
+    } else {
+      EXPECT_EQ(row["dropped_c2s"], 0);
+      EXPECT_EQ(row["dropped_s2c"], 0);
+    }
+  }
+  ASSERT_EQ(doc["cells"].size(), 8u);
+  for (const json& cell : doc["cells"]) {
+    if (cell["transport"] == "tcp" || cell["transport"] == "enet-reliable") {
+      EXPECT_TRUE(cell["every_run_complete"].get<bool>()) << cell.dump();
+    }
+  }
+  EXPECT_NE(doc["reading"].get<std::string>().find("200 ms"), std::string::npos);
+  for (const char* name :
+       {"chat-p99-vs-loss.svg", "chat-p50-vs-loss.svg", "chat-delivered-vs-loss.svg",
+        "chat-cdf-loss0.svg", "chat-cdf-loss20.svg"}) {
+    std::ifstream in(std::filesystem::path(plots) / name);
+    ASSERT_TRUE(in) << name;
+    std::stringstream text;
+    text << in.rdbuf();
+    const auto root = test::parseXml(text.str());
+    EXPECT_TRUE(root) << name << ": " << (root ? "" : root.error());
+  }
+}
+
+TEST_F(LabToolTest, HeadOfLineRunDeliversTheBulkBesideTheChat) {
+  const json doc =
+      compare({"--scenario",   "hol", "--loss",   "2",  "--transports", "tcp,enet-reliable",
+               "--messages",   "20",  "--rate",   "20", "--warmup",     "5",
+               "--delay",      "5",   "--repeat", "1",  "--bulk-bytes", "200000",
+               "--bulk-after", "2"});
+  ASSERT_EQ(doc["rows"].size(), 2u);
+  for (const json& row : doc["rows"]) {
+    expectConsistent(row);
+    EXPECT_EQ(row["bulk_frames"], 50);
+    EXPECT_EQ(row["bulk_delivered"], 50);
+    EXPECT_EQ(row["bulk_bytes"], 200000);
+    EXPECT_TRUE(row["bulk_in_order"].get<bool>());
+    EXPECT_GT(row["bulk_ms"].get<double>(), 0.0);
+    EXPECT_EQ(row["during_count"].get<std::uint64_t>() + row["outside_count"].get<std::uint64_t>(),
+              row["delivered"].get<std::uint64_t>());
+    // Both directions carry the megabytes: the sender's upload and the server's two copies.
+    EXPECT_GT(row["bytes_c2s"].get<std::uint64_t>(), 200'000u);
+    EXPECT_GT(row["bytes_s2c"].get<std::uint64_t>(), 400'000u);
+  }
+}
+
+TEST_F(LabToolTest, PresenceRunSamplesTheServersView) {
+  const json doc =
+      compare({"--scenario", "presence", "--loss", "0", "--transports", "tcp,enet-reliable",
+               "--ping-interval", "100", "--duration", "2", "--whois-interval", "50", "--warmup",
+               "5", "--delay", "5", "--repeat", "1"});
+  ASSERT_EQ(doc["rows"].size(), 2u);
+  for (const json& row : doc["rows"]) {
+    expectConsistent(row);
+    EXPECT_EQ(row["pings_sent"], 20);
+    EXPECT_EQ(row["sent"], 20);
+    EXPECT_EQ(row["pongs"], 20);  // no loss: every ping answered
+    EXPECT_EQ(row["server_ping_loss_pct"], 0);
+    EXPECT_EQ(row["ping_interval_ms"], 100);
+    EXPECT_GT(row["staleness_samples"].get<std::uint64_t>(), 10u);
+    EXPECT_LE(row["staleness_p50_ms"].get<double>(), row["staleness_max_ms"].get<double>());
+  }
+}
+
+// The connect policy: fresh attempts after a per-attempt timeout. Every client of both kinds
+// connects and registers across a link losing 20 % each way.
+TEST_F(LabToolTest, EveryClientConnectsAtTwentyPercentLossEachWay) {
+  for (std::uint64_t seed : {11u, 12u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    LinkOptions options;
+    DirectionConfig lossy;
+    lossy.lossPct = 20;
+    lossy.delayMs = 10;
+    options.config = LinkConfig::symmetric(lossy, seed);
+    options.publishNamespaces = false;
+    TunLink link(options);
+    CompareOptions o;
+    o.serverBinary = UDPCHAT_SERVER_BIN;
+    int ready[2];
+    ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+    ChildStdio stdio;
+    stdio.out = ready[1];
+    ChildProcess server = spawnIn(link.serverSide(), serverCommand(o), stdio);
+    ::close(ready[1]);
+    std::string said;
+    while (said.find("(TCP)") == std::string::npos) {
+      pollfd p{ready[0], POLLIN, 0};
+      ASSERT_GT(::poll(&p, 1, 5000), 0) << "the server did not start: " << said;
+      char buffer[512];
+      const ssize_t got = ::read(ready[0], buffer, sizeof buffer);
+      ASSERT_GT(got, 0) << said;
+      said.append(buffer, static_cast<std::size_t>(got));
+    }
+
+    constexpr int kClients = 8;
+    std::vector<ConnectOutcome> outcomes(kClients);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kClients; ++i) {
+      threads.emplace_back([&, i] {
+        enterNamespace(link.clientSide());
+        LabClientConfig config;
+        config.tcp = i % 2 == 0;
+        config.nick = "client" + std::to_string(i);
+        LabClient client(config);  // the lab's defaults: 4 attempts of 10 s
+        outcomes[static_cast<std::size_t>(i)] = client.connect(kServerAddress, kLabPort);
+        client.close(100);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    ::close(ready[0]);
+    for (int i = 0; i < kClients; ++i) {
+      const ConnectOutcome& c = outcomes[static_cast<std::size_t>(i)];
+      EXPECT_TRUE(c.ok) << (i % 2 == 0 ? "tcp" : "enet") << " client " << i << ": " << c.error;
+      RecordProperty("attempts_" + std::to_string(seed) + "_" + std::to_string(i),
+                     static_cast<int>(c.attempts));
+    }
+    const LinkStats stats = link.stats();
+    EXPECT_GT(stats.clientToServer.lost + stats.serverToClient.lost, 0u);  // the loss was real
+  }
+}
+
+// The other half of the policy: a dead link fails after exactly the attempts allowed.
+TEST_F(LabToolTest, ConnectGivesUpAfterItsAttempts) {
+  LinkOptions options;
+  DirectionConfig dead;
+  dead.lossPct = 100;
+  options.config = LinkConfig::symmetric(dead, 1);
+  options.publishNamespaces = false;
+  TunLink link(options);
+  for (bool tcp : {true, false}) {
+    ConnectOutcome outcome;
+    std::thread([&] {
+      enterNamespace(link.clientSide());
+      LabClientConfig config;
+      config.tcp = tcp;
+      config.nick = "nobody";
+      config.attemptTimeoutMs = 300;
+      config.attempts = 2;
+      LabClient client(config);
+      outcome = client.connect(kServerAddress, kLabPort);
+    }).join();
+    EXPECT_FALSE(outcome.ok);
+    EXPECT_EQ(outcome.attempts, 2u);
+    EXPECT_NE(outcome.error.find("attempt 2"), std::string::npos) << outcome.error;
+  }
+  EXPECT_GT(link.stats().clientToServer.offered, 0u);
+}
+
+}  // namespace
+}  // namespace udpchat::lab

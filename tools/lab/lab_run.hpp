@@ -1,0 +1,31 @@
+// One lab run: a fresh emulated link, the real udpchat-server in the server namespace
+// (198.18.1.1, --lab-channels, flood control lifted), and two LabClients in the client
+// namespace, a sender and a receiver, each its own connection and its own thread. Both threads
+// live in this process, so the sender's timestamps and the receiver's share one clock and
+// end-to-end latency (sender -> server -> receiver) is exact.
+//
+// What each scenario does is described in docs/LAB.md ("Scenarios"). Needs the privileges of
+// acquireNetnsPrivileges().
+#pragma once
+
+#include <string>
+
+#include "lab/lab_options.hpp"
+#include "lab/run_result.hpp"
+
+namespace udpchat::lab {
+
+inline constexpr std::uint16_t kLabPort = 7777;
+
+// The server's command line for a run.
+std::vector<std::string> serverCommand(const CompareOptions& options);
+
+// Runs `options.scenario` once over `transport` at `lossPct` each way with the seed of
+// `repetition` (from 1). The link's capture goes to `pcapPath` (required: retransmissions are
+// counted from it). A run that fails (cannot connect, the server does not start) comes back
+// with connected = false and the reason in `error`; throws only when the link itself cannot
+// be made (std::system_error, std::invalid_argument).
+RunResult runOnce(const CompareOptions& options, const TransportSpec& transport, double lossPct,
+                  unsigned repetition, const std::string& pcapPath);
+
+}  // namespace udpchat::lab
