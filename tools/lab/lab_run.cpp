@@ -563,11 +563,12 @@ RunResult runOnce(const CompareOptions& o, const TransportSpec& transport, doubl
     const std::int64_t hardDeadline =
         steadyMicros() + static_cast<std::int64_t>(o.drainLimitS * 1e6);
     if (o.scenario == Scenario::kPresence) {
-      // The last pongs, then the server's own count of the pings it missed.
+      // The last pongs (over TCP every one comes, however late), then the server's own count
+      // of the pings it missed.
       waitUntil(hardDeadline, [&] {
         const std::int64_t now = steadyMicros();
         return shared.senderExited || shared.receiverExited || shared.pongs >= shared.pingsSent ||
-               now - std::max(shared.lastSendUs, shared.lastPongUs) > quietUs;
+               (!transport.tcp && now - std::max(shared.lastSendUs, shared.lastPongUs) > quietUs);
       });
       shared.update([&] { shared.wantFinalWhois = true; });
       waitUntil(std::min(hardDeadline, steadyMicros() + kFinalWhoisMs * 1000),
