@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "recording_handler.hpp"
 #include "subprocess.hpp"
 #include "udpchat/client_core.hpp"
 #include "udpchat/enet_client_transport.hpp"
@@ -46,78 +47,7 @@ std::string textOf(const protocol::Bytes& b) {
   return out;
 }
 
-// What the server transport reported, in order, with a way to run code on the server thread.
-class RecordingHandler final : public SessionHandler {
- public:
-  enum class Kind { Connected, Disconnected, Received };
-  struct Record {
-    Kind kind;
-    SessionId session = 0;
-    std::uint8_t channel = 0;
-    protocol::Bytes bytes;
-  };
-
-  explicit RecordingHandler(Outbox& outbox) : outbox_(outbox) {}
-
-  void connected(SessionId session, Now) override { add({Kind::Connected, session, 0, {}}); }
-  void disconnected(SessionId session, Now) override { add({Kind::Disconnected, session, 0, {}}); }
-  void received(SessionId session, std::uint8_t channel, protocol::ByteSpan frame, Now) override {
-    add({Kind::Received, session, channel, protocol::Bytes(frame.begin(), frame.end())});
-  }
-  void tick(Now) override {
-    std::vector<std::function<void(Outbox&)>> actions;
-    {
-      std::lock_guard lock(mutex_);
-      actions.swap(actions_);
-    }
-    for (auto& action : actions) action(outbox_);
-    std::lock_guard lock(mutex_);
-    ticksDone_ += actions.size();
-  }
-  Millis tickInterval() const override { return 2; }
-
-  // Runs `action` on the server thread at the next tick.
-  void post(std::function<void(Outbox&)> action) {
-    std::lock_guard lock(mutex_);
-    actions_.push_back(std::move(action));
-    ++posted_;
-  }
-  bool postedDone() const {
-    std::lock_guard lock(mutex_);
-    return ticksDone_ == posted_;
-  }
-  std::vector<Record> records() const {
-    std::lock_guard lock(mutex_);
-    return records_;
-  }
-  std::vector<SessionId> sessions(Kind kind) const {
-    std::vector<SessionId> out;
-    for (const auto& r : records()) {
-      if (r.kind == kind) out.push_back(r.session);
-    }
-    return out;
-  }
-  std::vector<Record> received() const {
-    std::vector<Record> out;
-    for (auto& r : records()) {
-      if (r.kind == Kind::Received) out.push_back(r);
-    }
-    return out;
-  }
-
- private:
-  void add(Record r) {
-    std::lock_guard lock(mutex_);
-    records_.push_back(std::move(r));
-  }
-
-  Outbox& outbox_;
-  mutable std::mutex mutex_;
-  std::vector<Record> records_;
-  std::vector<std::function<void(Outbox&)>> actions_;
-  std::size_t posted_ = 0;
-  std::size_t ticksDone_ = 0;
-};
+using test::RecordingHandler;
 
 // A server transport serviced by its own thread until destroyed (or stop()).
 template <class Handler>

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <enet/enet.h>
-#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +12,7 @@
 
 #include "udpchat/limits.hpp"
 #include "udpchat/outbox.hpp"
+#include "udpchat/unique_fd.hpp"
 
 namespace udpchat::enet {
 
@@ -55,20 +55,7 @@ struct PacketDeleter {
 };
 using PacketPtr = std::unique_ptr<ENetPacket, PacketDeleter>;
 
-// A plain file descriptor (used to probe why a bind failed).
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using udpchat::UniqueFd;  // include/udpchat/unique_fd.hpp (to probe why a bind failed)
 
 // ENet's packet limits, lowered from its 32 MiB defaults so that a peer cannot make us buffer
 // more than a frame per packet, or more than this many frames of unfinished fragments.

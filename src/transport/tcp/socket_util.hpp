@@ -16,32 +16,11 @@
 #include <string>
 #include <utility>
 
+#include "udpchat/unique_fd.hpp"
+
 namespace udpchat::tcp {
 
-// A file descriptor, closed by the destructor.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() { reset(); }
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) reset(other.release());
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
+using udpchat::UniqueFd;  // include/udpchat/unique_fd.hpp
 
 // strerror(err) starting lowercase, to follow "cannot listen on ADDRESS: " in messages.
 inline std::string errnoText(int err) {
