@@ -30,7 +30,10 @@ struct EnetClientStats {
   std::uint64_t packetsSent = 0;
   std::uint64_t bytesSent = 0;  // frame bytes
   std::uint64_t packetsReceived = 0;
-  std::uint64_t bytesReceived = 0;
+  std::uint64_t bytesReceived = 0;     // packet bytes
+  std::uint64_t framesReceived = 0;    // a bundle counts its frames
+  std::uint64_t bundlesReceived = 0;   // well-formed bundles, split into their frames
+  std::uint64_t malformedBundles = 0;  // passed on whole: the core refuses them as undecodable
   std::uint64_t sendFailures = 0;   // not connected, oversized, ENet refused
   std::uint64_t serviceErrors = 0;  // enet_host_service failed
 };

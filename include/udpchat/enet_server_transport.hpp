@@ -22,11 +22,16 @@ struct EnetServerOptions {
   std::string host = "0.0.0.0";       // IPv4 address or name to bind
   std::uint16_t port = kDefaultPort;  // 0: an ephemeral port, see port()
   std::size_t maxClients = kDefaultMaxClients;
+  // Coalesce the reliable frames queued to a peer in one turn into bundles (enet_bundle.hpp).
+  // Off: one ENet packet per frame, as bare ENet would send them (the bench's reference).
+  bool bundle = true;
 };
 
 struct EnetServerStats {
-  std::uint64_t packetsSent = 0;     // one per recipient
-  std::uint64_t packetsCreated = 0;  // one per send() call: a broadcast shares its packet
+  std::uint64_t packetsSent = 0;     // ENet packets queued, one per packet per recipient
+  std::uint64_t framesSent = 0;      // frames queued, per recipient (a bundle carries several)
+  std::uint64_t packetsCreated = 0;  // packets built: recipients of the same frames share one
+  std::uint64_t bundlesCreated = 0;  // of those, bundles of several frames
   std::uint64_t bytesSent = 0;       // frame bytes, per recipient
   std::uint64_t packetsReceived = 0;
   std::uint64_t bytesReceived = 0;      // frame bytes
@@ -83,7 +88,9 @@ class EnetServerTransport final : public Outbox {
   // True while `session` is a connected peer of this transport.
   bool owns(SessionId session) const;
 
-  // Outbox. Frames over kMaxFrameBytes, unknown sessions and closed sessions count as
+  // Outbox. Reliable frames are queued and leave, bundled per peer, at the end of the turn
+  // (serviceOnce, flush, close); unreliable ones are queued to ENet at once, one per packet.
+  // Frames over kMaxFrameBytes, unknown sessions and closed sessions count as
   // sendFailures and are otherwise ignored (the core may race a disconnect).
   void send(std::span<const SessionId> to, std::uint8_t channel, const SharedFrame& frame) override;
   void close(SessionId session) override;

@@ -36,6 +36,7 @@ struct ServerLoopOptions {
   std::size_t tcpMaxQueuedBytes = kTcpDefaultMaxQueuedBytes;  // bytes, per TCP connection
   Millis tcpIdleTimeout = 30000;                              // milliseconds; 0: never
   Millis tcpCloseTimeout = 3000;  // milliseconds a closing TCP connection may take
+  bool enetBundle = true;         // EnetServerOptions::bundle
 };
 
 // The TCP output cap for a server configuration: the largest burst the core can send one

@@ -79,6 +79,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::uint32_t{1}, kMaxRateLimit));
   app.add_flag("--lab-channels", config.labChannels,
                "udpchat-lab: accept chat on channels 2-4 and relay it on the same channel");
+  bool noBundle = false;
+  app.add_flag("--no-bundle", noBundle,
+               "ENet: send every reliable frame in a packet of its own instead of bundling the "
+               "frames queued to a client in one turn (for measurements)");
 
   try {
     app.parse(argc, argv);
@@ -92,6 +96,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   net.maxClients = config.maxClients;
+  net.enetBundle = !noBundle;
   net.tcpMaxQueuedBytes = tcpQueueLimitFor(config);
   config.seed = randomSeed();
 
@@ -117,7 +122,8 @@ int main(int argc, char** argv) {
   const TcpServerStats& t = loop->tcp().stats();
   const ServerStats cs = core.stats();
   std::cerr << "udpchat-server: stopped; " << cs.messagesRelayed << " messages relayed, "
-            << s.packetsReceived << " packets in, " << s.packetsSent << " packets out, "
+            << s.packetsReceived << " packets in, " << s.framesSent << " frames out in "
+            << s.packetsSent << " packets (" << s.bundlesCreated << " bundles built), "
             << s.serviceErrors << " service errors; TCP: " << t.accepted << " connections, "
             << t.recordsReceived << " records in, " << t.recordsSent << " records out, "
             << t.framingErrors << " framing errors, " << t.overflowCloses

@@ -2,6 +2,7 @@
 // ServerCore) on its own thread, clients pumped by the test thread. Every wait is a pump loop
 // with a deadline and a condition; nothing sleeps.
 #include <arpa/inet.h>
+#include <enet/enet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -188,6 +189,194 @@ TEST(EnetLoopback, BroadcastBuildsOnePacketAndReachesEveryClient) {
   EXPECT_EQ(server.stats().packetsCreated, 1u);
   EXPECT_EQ(server.stats().packetsSent, 3u);
   EXPECT_EQ(server.stats().sendFailures, 0u);
+}
+
+TEST(EnetLoopback, ReliableFramesQueuedInOneTurnTravelAsSharedBundlesInOrder) {
+  RecordingServer server;
+  TestClient a, b, c;
+  std::vector<SessionId> ids = {connectClient(a, server), connectClient(b, server),
+                                connectClient(c, server)};
+  constexpr int kFrames = 300;
+  std::vector<std::string> expected;
+  for (int i = 0; i < kFrames; ++i) expected.push_back("m" + std::to_string(i));
+  server.handler().post([ids, expected](Outbox& o) {
+    for (const std::string& text : expected) o.send(ids, kChannelReliable, share(bytesOf(text)));
+    SessionId onlyA[] = {ids[0]};
+    o.send(onlyA, kChannelReliable, share(bytesOf("just for a")));
+  });
+  auto all = [&](TestClient& cl, std::size_t n) { return cl.receivedTexts(0).size() >= n; };
+  ASSERT_TRUE(pumpUntil({&a, &b, &c}, [&] {
+    return all(a, kFrames + 1) && all(b, kFrames) && all(c, kFrames);
+  }));
+  std::vector<std::string> expectedA = expected;
+  expectedA.push_back("just for a");
+  EXPECT_EQ(a.receivedTexts(0), expectedA);
+  EXPECT_EQ(b.receivedTexts(0), expected);
+  EXPECT_EQ(c.receivedTexts(0), expected);
+  // b and c were queued the same frames: they received the same bundles.
+  EXPECT_GT(b.transport.stats().bundlesReceived, 0u);
+  EXPECT_EQ(b.transport.stats().bundlesReceived, c.transport.stats().bundlesReceived);
+  EXPECT_EQ(b.transport.stats().framesReceived, static_cast<std::uint64_t>(kFrames));
+  server.stop();
+  const EnetServerStats& s = server.stats();
+  EXPECT_EQ(s.framesSent, static_cast<std::uint64_t>(3 * kFrames + 1));
+  EXPECT_GT(s.bundlesCreated, 0u);
+  EXPECT_LT(s.packetsSent * 10, s.framesSent);  // hundreds of frames in a handful of packets
+  EXPECT_LT(s.packetsCreated, s.packetsSent);   // b's and c's packets were shared
+  EXPECT_EQ(s.sendFailures, 0u);
+}
+
+TEST(EnetLoopback, WithoutBundlingEveryFrameIsAPacketOfItsOwn) {
+  EnetServerOptions options = loopback();
+  options.bundle = false;
+  RecordingServer server(options);
+  TestClient client;
+  const SessionId id = connectClient(client, server);
+  server.handler().post([id](Outbox& o) {
+    SessionId to[] = {id};
+    for (int i = 0; i < 50; ++i) o.send(to, kChannelReliable, share(bytesOf(std::to_string(i))));
+  });
+  ASSERT_TRUE(pumpUntil({&client}, [&] { return client.receivedTexts(0).size() == 50; }));
+  EXPECT_EQ(client.transport.stats().bundlesReceived, 0u);
+  server.stop();
+  EXPECT_EQ(server.stats().packetsSent, 50u);
+  EXPECT_EQ(server.stats().framesSent, 50u);
+  EXPECT_EQ(server.stats().bundlesCreated, 0u);
+}
+
+TEST(EnetLoopback, UnreliableFramesAreNeverBundled) {
+  RecordingServer server;
+  TestClient client;
+  const SessionId id = connectClient(client, server);
+  server.handler().post([id](Outbox& o) {
+    SessionId to[] = {id};
+    for (int i = 0; i < 10; ++i) o.send(to, kChannelUnreliable, share(bytesOf("u" + std::to_string(i))));
+    o.send(to, kChannelReliable, share(bytesOf("done")));
+  });
+  // Loopback loses nothing, and the unreliable frames were queued to ENet before the reliable
+  // one left at the end of the turn.
+  ASSERT_TRUE(pumpUntil({&client}, [&] { return client.receivedTexts(0).size() == 1; }));
+  ASSERT_TRUE(pumpUntil({&client}, [&] { return client.receivedTexts(1).size() == 10; }));
+  EXPECT_EQ(client.transport.stats().bundlesReceived, 0u);
+  server.stop();
+  EXPECT_EQ(server.stats().packetsSent, 11u);
+  EXPECT_EQ(server.stats().bundlesCreated, 0u);
+}
+
+// A bare ENet host standing in for a server that sends whatever bytes a test gives it.
+class RawEnetServer {
+ public:
+  RawEnetServer() {
+    ENetAddress address{};
+    enet_address_set_host(&address, "127.0.0.1");
+    address.port = 0;
+    host_ = enet_host_create(&address, 1, 2, 0, 0);
+  }
+  ~RawEnetServer() {
+    if (host_ != nullptr) enet_host_destroy(host_);
+  }
+  RawEnetServer(const RawEnetServer&) = delete;
+  RawEnetServer& operator=(const RawEnetServer&) = delete;
+  bool ok() const { return host_ != nullptr; }
+  std::uint16_t port() const { return host_->address.port; }
+  // Services the host once without waiting; remembers the peer that connected.
+  void pump() {
+    ENetEvent event{};
+    while (enet_host_service(host_, &event, 0) > 0) {
+      if (event.type == ENET_EVENT_TYPE_CONNECT) peer_ = event.peer;
+      if (event.type == ENET_EVENT_TYPE_RECEIVE) enet_packet_destroy(event.packet);
+    }
+  }
+  bool connected() const { return peer_ != nullptr; }
+  void sendReliable(const protocol::Bytes& bytes) {
+    enet_peer_send(peer_, kChannelReliable,
+                   enet_packet_create(bytes.data(), bytes.size(), ENET_PACKET_FLAG_RELIABLE));
+    enet_host_flush(host_);
+  }
+
+ private:
+  ENetHost* host_ = nullptr;
+  ENetPeer* peer_ = nullptr;
+};
+
+TEST(EnetLoopback, TheClientSplitsBundlesAndPassesAMalformedOneOnWhole) {
+  TestClient client;  // first: its transport initialises ENet
+  RawEnetServer raw;
+  ASSERT_TRUE(raw.ok());
+  ASSERT_EQ(client.transport.connect("127.0.0.1", raw.port()), std::nullopt);
+  ASSERT_TRUE(pumpUntil({&client}, [&] {
+    raw.pump();
+    return raw.connected() && client.count<transport_event::Connected>() == 1;
+  }));
+  // A good bundle of two frames "ab" and "c", then a bundle whose second length runs past its
+  // end, then a plain frame.
+  const auto b = [](std::initializer_list<int> v) {
+    protocol::Bytes out;
+    for (int x : v) out.push_back(static_cast<std::byte>(x));
+    return out;
+  };
+  raw.sendReliable(b({0x01, 0x7F, 0x00, 0x02, 'a', 'b', 0x00, 0x01, 'c'}));
+  const protocol::Bytes malformed = b({0x01, 0x7F, 0x00, 0x01, 'x', 0x00, 0x09, 'y'});
+  raw.sendReliable(malformed);
+  raw.sendReliable(b({'p', 'l', 'a', 'i', 'n'}));
+  ASSERT_TRUE(pumpUntil({&client}, [&] {
+    raw.pump();
+    return client.receivedTexts(0).size() == 4;
+  }));
+  const auto texts = client.receivedTexts(0);
+  EXPECT_EQ(texts[0], "ab");
+  EXPECT_EQ(texts[1], "c");
+  EXPECT_EQ(texts[2], textOf(malformed));  // whole: the core refuses type 0x7F as unknown
+  EXPECT_EQ(texts[3], "plain");
+  EXPECT_EQ(client.transport.stats().bundlesReceived, 1u);
+  EXPECT_EQ(client.transport.stats().malformedBundles, 1u);
+  EXPECT_EQ(client.transport.stats().framesReceived, 4u);
+}
+
+TEST(EnetLoopback, AClientThatDidNotAskForBundlesGetsOneFramePerPacket) {
+  // A bare ENet client connecting with data 0, as clients written before bundles do, beside a
+  // transport client that asks for them; both are sent the same frames in one turn.
+  RecordingServer server;
+  TestClient modern;
+  const SessionId modernId = connectClient(modern, server);
+  ENetHost* host = enet_host_create(nullptr, 1, 2, 0, 0);
+  ASSERT_NE(host, nullptr);
+  ENetAddress address{};
+  enet_address_set_host(&address, "127.0.0.1");
+  address.port = server.port();
+  ENetPeer* peer = enet_host_connect(host, &address, 2, /*data=*/0);
+  ASSERT_NE(peer, nullptr);
+  std::vector<protocol::Bytes> packets;
+  bool up = false;
+  auto pumpOld = [&] {
+    ENetEvent event{};
+    while (enet_host_service(host, &event, 0) > 0) {
+      if (event.type == ENET_EVENT_TYPE_CONNECT) up = true;
+      if (event.type == ENET_EVENT_TYPE_RECEIVE) {
+        packets.emplace_back(reinterpret_cast<const std::byte*>(event.packet->data),
+                             reinterpret_cast<const std::byte*>(event.packet->data) +
+                                 event.packet->dataLength);
+        enet_packet_destroy(event.packet);
+      }
+    }
+  };
+  ASSERT_TRUE(pumpUntil({&modern}, [&] {
+    pumpOld();
+    return up && server.handler().sessions(RecordingHandler::Kind::Connected).size() == 2;
+  }));
+  const SessionId oldId = server.handler().sessions(RecordingHandler::Kind::Connected).back();
+  server.handler().post([=](Outbox& o) {
+    const SessionId both[] = {modernId, oldId};
+    for (int i = 0; i < 40; ++i) o.send(both, kChannelReliable, share(bytesOf("f" + std::to_string(i))));
+  });
+  ASSERT_TRUE(pumpUntil({&modern}, [&] {
+    pumpOld();
+    return packets.size() == 40 && modern.receivedTexts(0).size() == 40;
+  }));
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(textOf(packets[static_cast<std::size_t>(i)]), "f" + std::to_string(i));
+  EXPECT_GT(modern.transport.stats().bundlesReceived, 0u);
+  enet_peer_reset(peer);
+  enet_host_destroy(host);
 }
 
 TEST(EnetLoopback, ServerCloseDeliversTheLastReliableFrameFirst) {

@@ -32,6 +32,7 @@ int runReferenceServer(const std::string& host, std::uint16_t port, std::size_t 
   options.host = host;
   options.port = port;
   options.maxClients = maxClients;
+  options.bundle = false;  // bare ENet: one packet per frame
   try {
     transport = std::make_unique<EnetServerTransport>(options);
   } catch (const std::exception& e) {

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "enet_handles.hpp"
+#include "udpchat/enet_bundle.hpp"
 
 namespace udpchat {
 namespace {
@@ -35,6 +36,12 @@ struct EnetClientTransport::State {
     phase = Phase::Idle;
   }
 
+  void receivedFrame(std::uint8_t channel, protocol::ByteSpan frame,
+                     std::vector<ClientTransportEvent>& out) {
+    ++stats.framesReceived;
+    out.push_back(transport_event::Received{channel, protocol::Bytes(frame.begin(), frame.end())});
+  }
+
   void handle(const ENetEvent& event, std::vector<ClientTransportEvent>& out) {
     if (event.type == ENET_EVENT_TYPE_RECEIVE) {
       enet::PacketPtr packet(event.packet);
@@ -42,9 +49,19 @@ struct EnetClientTransport::State {
       if (packet->dataLength > kMaxFrameBytes) return;  // ENet refuses these already
       ++stats.packetsReceived;
       stats.bytesReceived += packet->dataLength;
-      const auto* data = reinterpret_cast<const std::byte*>(packet->data);
-      out.push_back(transport_event::Received{event.channelID,
-                                              protocol::Bytes(data, data + packet->dataLength)});
+      const protocol::ByteSpan bytes(reinterpret_cast<const std::byte*>(packet->data),
+                                     packet->dataLength);
+      if (bundle::isBundle(bytes)) {
+        auto frames = bundle::split(bytes);
+        if (frames) {
+          ++stats.bundlesReceived;
+          for (protocol::ByteSpan frame : *frames) receivedFrame(event.channelID, frame, out);
+          return;
+        }
+        // Malformed: handed on as one frame, which the core refuses (type 0x7F is no message).
+        ++stats.malformedBundles;
+      }
+      receivedFrame(event.channelID, bytes, out);
       return;
     }
     if (event.peer != peer) return;  // a peer reset earlier; nothing of it is reported
@@ -108,7 +125,8 @@ std::optional<std::string> EnetClientTransport::connect(const std::string& host,
   }
   address.port = port;
   ENetPeer* peer =
-      enet_host_connect(state_->host.get(), &address, state_->options.channelCount, /*data=*/0);
+      enet_host_connect(state_->host.get(), &address, state_->options.channelCount,
+                        enet::kConnectAcceptsBundles);
   if (peer == nullptr) return std::string("no ENet peer available");
   enet::applyPeerTimeouts(*peer);
   state_->peer = peer;

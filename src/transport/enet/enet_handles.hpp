@@ -87,6 +87,11 @@ inline void disableUnreliableThrottling(ENetPeer& peer) {
                                ENET_PEER_PACKET_THROTTLE_SCALE, 0);
 }
 
+// The connect data a client sends: bit 0 says it splits bundles (enet_bundle.hpp). A client that
+// sends 0 (any client written before bundles, or one that does not want them) gets one frame
+// per packet.
+inline constexpr enet_uint32 kConnectAcceptsBundles = 1;
+
 // The disconnect data a server sends when it closes a session on purpose, so that the client can
 // tell "closed by the server" from a timeout (which ENet reports with data 0).
 inline constexpr enet_uint32 kDisconnectClosedByServer = 1;

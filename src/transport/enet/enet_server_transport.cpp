@@ -10,8 +10,10 @@
 #include <cstring>
 #include <stdexcept>
 #include <unordered_map>
+#include <vector>
 
 #include "enet_handles.hpp"
+#include "udpchat/enet_bundle.hpp"
 
 namespace udpchat {
 namespace {
@@ -40,6 +42,158 @@ enet_uint32 serviceTimeout(Millis maxWait) {
   return static_cast<enet_uint32>(std::clamp<Millis>(maxWait, 0, 60'000));
 }
 
+bool isReliable(std::uint8_t channel) {
+  return (enet::packetFlagsFor(channel) & ENET_PACKET_FLAG_RELIABLE) != 0;
+}
+
+// A frame queued to one peer, waiting for the end of the turn.
+struct QueuedFrame {
+  std::uint8_t channel;
+  const protocol::Bytes* frame;  // kept alive by Coalescer::held
+};
+
+// The reliable frames queued in one loop turn, per peer, sent at the end of the turn as few
+// packets as possible (enet_bundle.hpp). Peers that were queued the same frames in the same order
+// (every member of a room, for room events) get the same packets: one ENetPacket, reference
+// counted by ENet, as for an unbundled broadcast.
+class Coalescer {
+ public:
+  // Whether the peer in this slot said, when it connected, that it splits bundles.
+  void setAccepts(ENetHost& host, ENetPeer& peer, bool accepts) {
+    const std::size_t slot = slotOf(host, peer);
+    if (accepts_.size() < host.peerCount) accepts_.resize(host.peerCount, false);
+    accepts_[slot] = accepts;
+  }
+  bool accepts(ENetHost& host, ENetPeer& peer) const {
+    const std::size_t slot = slotOf(host, peer);
+    return slot < accepts_.size() && accepts_[slot];
+  }
+
+  // Precondition: accepts(host, peer).
+  void queue(ENetHost& host, ENetPeer& peer, std::uint8_t channel, const SharedFrame& frame) {
+    if (held_.empty() || held_.back() != frame) held_.push_back(frame);
+    const std::size_t slot = slotOf(host, peer);
+    if (queues_.size() < host.peerCount) queues_.resize(host.peerCount);
+    std::vector<QueuedFrame>& q = queues_[slot];
+    if (q.empty()) dirty_.push_back(slot);
+    q.push_back({channel, frame.get()});
+  }
+
+  // Drops what was queued to a peer that is going away.
+  void drop(ENetHost& host, ENetPeer& peer) {
+    const std::size_t slot = slotOf(host, peer);
+    if (slot < queues_.size()) queues_[slot].clear();  // its entry in dirty_ is skipped
+    if (slot < accepts_.size()) accepts_[slot] = false;
+  }
+
+  void sendAll(ENetHost& host, EnetServerStats& stats) {
+    if (dirty_.empty()) {
+      held_.clear();
+      return;
+    }
+    for (std::size_t slot : dirty_) {
+      std::vector<QueuedFrame>& q = queues_[slot];
+      if (q.empty()) continue;
+      ENetPeer& peer = host.peers[slot];
+      // Channels in order of first use; frames keep their order within a channel.
+      for (std::size_t first = 0; first < q.size(); ++first) {
+        const std::uint8_t channel = q[first].channel;
+        if (channel == kNoChannel) continue;
+        frames_.clear();
+        for (std::size_t k = first; k < q.size(); ++k) {
+          if (q[k].channel != channel) continue;
+          frames_.push_back(q[k].frame);
+          q[k].channel = kNoChannel;
+        }
+        sendTo(peer, channel, stats);
+      }
+      q.clear();
+    }
+    dirty_.clear();
+    // ENet holds a reference to every packet it queued; the ones no peer took are ours.
+    for (auto& [hash, entry] : cache_) {
+      for (ENetPacket* packet : entry.packets) {
+        if (packet->referenceCount == 0) enet_packet_destroy(packet);
+      }
+    }
+    cache_.clear();
+    held_.clear();
+  }
+
+ private:
+  static constexpr std::uint8_t kNoChannel = 0xFF;
+
+  static std::size_t slotOf(const ENetHost& host, const ENetPeer& peer) {
+    return static_cast<std::size_t>(&peer - host.peers);
+  }
+
+  struct Entry {
+    std::uint8_t channel;
+    std::vector<const protocol::Bytes*> frames;
+    std::vector<ENetPacket*> packets;
+  };
+
+  static std::uint64_t hashOf(std::uint8_t channel, std::span<const protocol::Bytes* const> frames) {
+    std::uint64_t h = 0xcbf29ce484222325ull ^ channel;  // FNV-1a over the frames' addresses
+    for (const protocol::Bytes* f : frames) {
+      h ^= reinterpret_cast<std::uintptr_t>(f);
+      h *= 0x100000001b3ull;
+    }
+    return h;
+  }
+
+  const Entry& packetsFor(std::uint8_t channel, EnetServerStats& stats) {
+    const std::uint64_t hash = hashOf(channel, frames_);
+    auto [begin, end] = cache_.equal_range(hash);
+    for (auto it = begin; it != end; ++it) {
+      if (it->second.channel == channel &&
+          std::equal(it->second.frames.begin(), it->second.frames.end(), frames_.begin(),
+                     frames_.end())) {
+        return it->second;
+      }
+    }
+    Entry entry{channel, frames_, {}};
+    spans_.clear();
+    for (const protocol::Bytes* f : frames_) spans_.emplace_back(*f);
+    const enet_uint32 flags = enet::packetFlagsFor(channel);
+    bundle::pack(std::span<const protocol::ByteSpan>(spans_), [&](protocol::ByteSpan bytes) {
+      ENetPacket* packet = enet_packet_create(bytes.data(), bytes.size(), flags);
+      if (packet == nullptr) return;  // out of memory: these frames are lost to these peers
+      ++stats.packetsCreated;
+      if (bundle::isBundle(bytes)) ++stats.bundlesCreated;
+      entry.packets.push_back(packet);
+    });
+    return cache_.emplace(hash, std::move(entry))->second;
+  }
+
+  void sendTo(ENetPeer& peer, std::uint8_t channel, EnetServerStats& stats) {
+    const Entry& entry = packetsFor(channel, stats);
+    std::size_t bytes = 0;
+    for (const protocol::Bytes* f : frames_) bytes += f->size();
+    if (entry.packets.empty()) {
+      stats.sendFailures += frames_.size();
+      return;
+    }
+    for (ENetPacket* packet : entry.packets) {
+      if (enet_peer_send(&peer, channel, packet) != 0) {
+        stats.sendFailures += frames_.size();
+        return;
+      }
+      ++stats.packetsSent;
+    }
+    stats.framesSent += frames_.size();
+    stats.bytesSent += bytes;
+  }
+
+  std::vector<std::vector<QueuedFrame>> queues_;  // by peer slot
+  std::vector<bool> accepts_;                     // by peer slot
+  std::vector<std::size_t> dirty_;                // slots with frames queued, in order
+  std::vector<SharedFrame> held_;                 // keeps queued frames alive for the turn
+  std::unordered_multimap<std::uint64_t, Entry> cache_;
+  std::vector<const protocol::Bytes*> frames_;  // scratch: one peer's frames on one channel
+  std::vector<protocol::ByteSpan> spans_;       // scratch
+};
+
 }  // namespace
 
 struct EnetServerTransport::State {
@@ -49,6 +203,10 @@ struct EnetServerTransport::State {
   enet::HostPtr host;
   std::unordered_map<SessionId, ENetPeer*> peers;
   EnetServerStats stats;
+  Coalescer coalescer;
+
+  // Sends the reliable frames queued this turn (a no-op without bundling).
+  void sendQueued() { coalescer.sendAll(*host, stats); }
 
   // Never 0, which means "no session" in peer->data.
   SessionId newSessionId() { return sessionIds->next(); }
@@ -59,6 +217,7 @@ struct EnetServerTransport::State {
   }
 
   void forget(ENetPeer& peer) {
+    coalescer.drop(*host, peer);
     const SessionId session = enet::sessionOf(peer);
     enet::setSession(peer, 0);
     if (session != 0) peers.erase(session);
@@ -71,6 +230,7 @@ struct EnetServerTransport::State {
         const SessionId session = newSessionId();
         enet::setSession(*event.peer, session);
         peers.emplace(session, event.peer);
+        coalescer.setAccepts(*host, *event.peer, (event.data & enet::kConnectAcceptsBundles) != 0);
         stats.peers = peers.size();
         enet::applyPeerTimeouts(*event.peer);
         enet::disableUnreliableThrottling(*event.peer);
@@ -162,6 +322,7 @@ int EnetServerTransport::serviceOnce(SessionHandler& handler, Millis maxWait) {
     } while (enet_host_check_events(host, &event) > 0);
   }
   // Replies queued by the handler leave now rather than on the next service call.
+  state_->sendQueued();
   enet_host_flush(host);
   return handled;
 }
@@ -173,7 +334,7 @@ void EnetServerTransport::run(SessionHandler& handler, const std::atomic<bool>& 
     const Now now = readClocks();
     if (now.mono >= nextTick) {
       handler.tick(now);
-      enet_host_flush(state_->host.get());
+      flush();
       // After a stall, tick once and resume the cadence instead of catching up in a burst.
       nextTick = std::max(nextTick + handler.tickInterval(), now.mono + 1);
     }
@@ -185,10 +346,11 @@ void EnetServerTransport::shutdown(Millis grace) {
   const Millis deadline = readClocks().mono + grace;
   while (readClocks().mono < deadline && !serviceShutdown(10)) {
   }
-  enet_host_flush(state_->host.get());
+  flush();
 }
 
 void EnetServerTransport::beginShutdown() {
+  state_->sendQueued();  // what the core queued is delivered before the disconnect
   for (auto& [session, peer] : state_->peers) {
     enet::setSession(*peer, 0);
     enet_peer_disconnect_later(peer, enet::kDisconnectClosedByServer);
@@ -223,6 +385,7 @@ bool EnetServerTransport::serviceShutdown(Millis maxWait) {
 }
 
 void EnetServerTransport::flush() {
+  state_->sendQueued();
   enet_host_flush(state_->host.get());
 }
 
@@ -242,21 +405,41 @@ void EnetServerTransport::send(std::span<const SessionId> to, std::uint8_t chann
     stats.sendFailures += to.size();
     return;
   }
+  // Recipients that split bundles get reliable frames at the end of the turn, bundled with
+  // their other reliable frames; the others, now, one packet per frame.
+  std::span<const SessionId> direct = to;
+  std::vector<SessionId> unbundled;
+  if (state_->options.bundle && isReliable(channel)) {
+    Coalescer& coalescer = state_->coalescer;
+    for (SessionId session : to) {
+      ENetPeer* peer = state_->find(session);
+      if (peer == nullptr) {
+        ++stats.sendFailures;
+      } else if (coalescer.accepts(*state_->host, *peer)) {
+        coalescer.queue(*state_->host, *peer, channel, frame);
+      } else {
+        unbundled.push_back(session);
+      }
+    }
+    if (unbundled.empty()) return;
+    direct = unbundled;
+  }
   // One packet for every recipient: ENet reference counts it per queued command.
   enet::PacketPtr packet(
       enet_packet_create(frame->data(), frame->size(), enet::packetFlagsFor(channel)));
   if (!packet) {
-    stats.sendFailures += to.size();
+    stats.sendFailures += direct.size();
     return;
   }
   ++stats.packetsCreated;
-  for (SessionId session : to) {
+  for (SessionId session : direct) {
     ENetPeer* peer = state_->find(session);
     if (peer == nullptr || enet_peer_send(peer, channel, packet.get()) != 0) {
       ++stats.sendFailures;
       continue;
     }
     ++stats.packetsSent;
+    ++stats.framesSent;
     stats.bytesSent += frame->size();
   }
   // ENet frees the packet when its last reference goes; until one exists, it is ours to free.
@@ -266,6 +449,7 @@ void EnetServerTransport::send(std::span<const SessionId> to, std::uint8_t chann
 void EnetServerTransport::close(SessionId session) {
   ENetPeer* peer = state_->find(session);
   if (peer == nullptr) return;
+  state_->sendQueued();
   // _later: what is queued (e.g. ServerFull, the last KickEvent) is delivered before the
   // disconnect. Forgetting the peer now means its DISCONNECT event is not reported.
   state_->forget(*peer);
