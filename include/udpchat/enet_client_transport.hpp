@@ -36,6 +36,9 @@ struct EnetClientStats {
   std::uint64_t malformedBundles = 0;  // passed on whole: the core refuses them as undecodable
   std::uint64_t sendFailures = 0;   // not connected, oversized, ENet refused
   std::uint64_t serviceErrors = 0;  // enet_host_service failed
+  // Service calls before which the retransmission check was brought forward
+  // (enet::armEarliestRetransmission).
+  std::uint64_t retransmitChecksAdvanced = 0;
 };
 
 class EnetClientTransport final : public ClientTransport {

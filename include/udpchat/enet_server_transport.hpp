@@ -39,6 +39,9 @@ struct EnetServerStats {
   std::uint64_t oversizedReceived = 0;  // frames over kMaxFrameBytes, dropped
   std::uint64_t serviceErrors = 0;  // enet_host_service failed (e.g. a datagram over 4096 bytes)
   std::size_t peers = 0;            // sessions open now
+  // Service calls before which a peer's retransmission check was brought forward
+  // (enet::armEarliestRetransmission), counted per peer.
+  std::uint64_t retransmitChecksAdvanced = 0;
 };
 
 class EnetServerTransport final : public Outbox {

@@ -141,6 +141,7 @@ std::vector<ClientTransportEvent> EnetClientTransport::serviceOnce(Millis maxWai
   state_->pending.clear();
   ENetHost* host = state_->host.get();
   ENetEvent event{};
+  state_->stats.retransmitChecksAdvanced += enet::armEarliestRetransmission(*host);
   const int rc = enet_host_service(
       host, &event, static_cast<enet_uint32>(std::clamp<Millis>(maxWait, 0, 60'000)));
   if (rc < 0) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <enet/enet.h>
+#include <enet/time.h>  // ENET_TIME_LESS: enet.h does not include it
 
 #include <cstddef>
 #include <cstdint>
@@ -85,6 +86,36 @@ inline void applyPeerTimeouts(ENetPeer& peer) {
 inline void disableUnreliableThrottling(ENetPeer& peer) {
   enet_peer_throttle_configure(&peer, ENET_PEER_PACKET_THROTTLE_INTERVAL,
                                ENET_PEER_PACKET_THROTTLE_SCALE, 0);
+}
+
+// ENet 1.3.17 arms a peer's retransmission check (`nextTimeout`) from the command at the front
+// of its list of unacknowledged reliable commands only. Under loss that front is often a command
+// sent more than once, whose timeout has doubled each time; a newer command lost meanwhile then
+// waits for that longer timeout instead of its own (and, on a sequenced channel, so does every
+// message behind it). Called before each enet_host_service: for a peer whose front command has
+// been sent more than once, brings `nextTimeout` forward to the earliest due time in the list.
+// It never delays a check. Returns the number of peers whose check was brought forward.
+inline std::size_t armEarliestRetransmission(ENetHost& host) {
+  std::size_t adjusted = 0;
+  for (ENetPeer* peer = host.peers; peer < host.peers + host.peerCount; ++peer) {
+    if (peer->state == ENET_PEER_STATE_DISCONNECTED) continue;
+    ENetList& sent = peer->sentReliableCommands;
+    if (enet_list_empty(&sent)) continue;
+    const auto* front = static_cast<const ENetOutgoingCommand*>(enet_list_front(&sent));
+    if (front->sendAttempts <= 1) continue;
+    enet_uint32 earliest = peer->nextTimeout;
+    for (ENetListIterator it = enet_list_begin(&sent); it != enet_list_end(&sent);
+         it = enet_list_next(it)) {
+      const auto* command = reinterpret_cast<const ENetOutgoingCommand*>(it);
+      const enet_uint32 due = command->sentTime + command->roundTripTimeout;
+      if (ENET_TIME_LESS(due, earliest)) earliest = due;
+    }
+    if (earliest != peer->nextTimeout) {
+      peer->nextTimeout = earliest;
+      ++adjusted;
+    }
+  }
+  return adjusted;
 }
 
 // The connect data a client sends: bit 0 says it splits bundles (enet_bundle.hpp). A client that

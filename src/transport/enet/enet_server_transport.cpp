@@ -309,6 +309,7 @@ int EnetServerTransport::serviceOnce(SessionHandler& handler, Millis maxWait) {
   ENetHost* host = state_->host.get();
   ENetEvent event{};
   int handled = 0;
+  state_->stats.retransmitChecksAdvanced += enet::armEarliestRetransmission(*host);
   const int rc = enet_host_service(host, &event, serviceTimeout(maxWait));
   if (rc < 0) {
     // An oversized datagram (ENet's receive buffer is 4096 bytes) or an interrupted poll: the

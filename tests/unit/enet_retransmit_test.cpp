@@ -1,0 +1,101 @@
+// enet::armEarliestRetransmission on a hand-built ENet host: no sockets, times given.
+#include <enet/enet.h>
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "transport/enet/enet_handles.hpp"
+
+namespace udpchat::enet {
+namespace {
+
+// One connected peer whose list of unacknowledged reliable commands the test fills.
+class FakeHost {
+ public:
+  FakeHost() : peers_(2) {
+    for (ENetPeer& p : peers_) {
+      enet_list_clear(&p.sentReliableCommands);
+      p.state = ENET_PEER_STATE_DISCONNECTED;
+    }
+    peers_[0].state = ENET_PEER_STATE_CONNECTED;
+    host_.peers = peers_.data();
+    host_.peerCount = peers_.size();
+    commands_.reserve(16);
+  }
+  ENetHost& host() { return host_; }
+  ENetPeer& peer() { return peers_[0]; }
+  // Appends a command as ENet does when it sends one: at the end of the list.
+  void sent(enet_uint32 sentTime, enet_uint32 timeout, enet_uint16 attempts) {
+    commands_.push_back(ENetOutgoingCommand{});
+    ENetOutgoingCommand& c = commands_.back();
+    c.sentTime = sentTime;
+    c.roundTripTimeout = timeout;
+    c.sendAttempts = attempts;
+    enet_list_insert(enet_list_end(&peer().sentReliableCommands), &c);
+  }
+
+ private:
+  ENetHost host_{};
+  std::vector<ENetPeer> peers_;
+  std::vector<ENetOutgoingCommand> commands_;  // reserved: never reallocates under the list
+};
+
+TEST(ArmEarliestRetransmission, ABackedOffFrontNoLongerHoldsBackANewerCommand) {
+  // The front was retransmitted twice (timeout 52 -> 208, last sent at 1000): ENet armed the
+  // check for 1208. A new command sent at 1010 with its own 52 ms timeout is due at 1062.
+  FakeHost f;
+  f.sent(1000, 208, 3);
+  f.sent(1010, 52, 1);
+  f.peer().nextTimeout = 1208;
+  EXPECT_EQ(armEarliestRetransmission(f.host()), 1u);
+  EXPECT_EQ(f.peer().nextTimeout, 1062u);
+  // Run again: nothing left to bring forward.
+  EXPECT_EQ(armEarliestRetransmission(f.host()), 0u);
+  EXPECT_EQ(f.peer().nextTimeout, 1062u);
+}
+
+TEST(ArmEarliestRetransmission, AFrontSentOnceIsLeftToEnet) {
+  // ENet's own rule is right when the front has its first timeout: later commands are due later
+  // (unless the RTT estimate shrank, which the helper leaves alone to stay cheap).
+  FakeHost f;
+  f.sent(1000, 60, 1);
+  f.sent(1010, 40, 1);
+  f.peer().nextTimeout = 1060;
+  EXPECT_EQ(armEarliestRetransmission(f.host()), 0u);
+  EXPECT_EQ(f.peer().nextTimeout, 1060u);
+}
+
+TEST(ArmEarliestRetransmission, NeverDelaysACheckAlreadyDue) {
+  FakeHost f;
+  f.sent(1000, 208, 3);
+  f.sent(1010, 52, 1);
+  f.peer().nextTimeout = 1030;  // earlier than anything in the list: kept
+  EXPECT_EQ(armEarliestRetransmission(f.host()), 0u);
+  EXPECT_EQ(f.peer().nextTimeout, 1030u);
+}
+
+TEST(ArmEarliestRetransmission, IgnoresEmptyListsAndPeersNotInUse) {
+  FakeHost f;
+  f.peer().nextTimeout = 5;
+  EXPECT_EQ(armEarliestRetransmission(f.host()), 0u);
+  f.sent(1000, 208, 3);
+  f.sent(1010, 52, 1);
+  f.peer().state = ENET_PEER_STATE_DISCONNECTED;
+  f.peer().nextTimeout = 1208;
+  EXPECT_EQ(armEarliestRetransmission(f.host()), 0u);
+  EXPECT_EQ(f.peer().nextTimeout, 1208u);
+}
+
+TEST(ArmEarliestRetransmission, HandlesTheMillisecondClockWrapping) {
+  // ENet's clock is a 32-bit millisecond count; due times past the wrap still compare right.
+  FakeHost f;
+  const enet_uint32 nearWrap = 0xFFFFFF00u;
+  f.sent(nearWrap, 0x200, 3);  // due at 0x100 after the wrap
+  f.sent(nearWrap + 0x10, 0x40, 1);  // due at 0xFFFFFF50, before the wrap
+  f.peer().nextTimeout = nearWrap + 0x200;
+  EXPECT_EQ(armEarliestRetransmission(f.host()), 1u);
+  EXPECT_EQ(f.peer().nextTimeout, nearWrap + 0x50);
+}
+
+}  // namespace
+}  // namespace udpchat::enet
