@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "recording_handler.hpp"
+#include "transport_test_support.hpp"
 #include "subprocess.hpp"
 #include "udpchat/client_core.hpp"
 #include "udpchat/enet_client_transport.hpp"
@@ -40,17 +40,8 @@ using test::Deadline;
 
 constexpr auto kStepDeadline = 5s;  // generous: loopback answers in microseconds
 
-protocol::Bytes bytesOf(std::string_view s) {
-  protocol::Bytes out;
-  for (char c : s) out.push_back(static_cast<std::byte>(c));
-  return out;
-}
-
-std::string textOf(const protocol::Bytes& b) {
-  std::string out;
-  for (std::byte x : b) out.push_back(static_cast<char>(x));
-  return out;
-}
+using test::bytesOf;
+using test::textOf;
 
 int msUntil(Deadline deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());

@@ -1,15 +1,29 @@
-// A SessionHandler for transport tests: records what a server transport reported, in order,
-// and runs code posted by the test thread on the server thread (at the next tick). Shared by the
-// ENet and the TCP loopback tests.
+// Shared by the ENet and the TCP loopback tests: frames from text and back, and a
+// SessionHandler that records what a server transport reported, in order, and runs code posted
+// by the test thread on the server thread (at the next tick).
 #pragma once
 
 #include <functional>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "udpchat/outbox.hpp"
 
 namespace udpchat::test {
+
+inline protocol::Bytes bytesOf(std::string_view s) {
+  protocol::Bytes out;
+  for (char c : s) out.push_back(static_cast<std::byte>(c));
+  return out;
+}
+
+inline std::string textOf(const protocol::Bytes& b) {
+  std::string out;
+  for (std::byte x : b) out.push_back(static_cast<char>(x));
+  return out;
+}
 
 class RecordingHandler final : public SessionHandler {
  public:
