@@ -25,6 +25,9 @@ struct EnetServerOptions {
   // Coalesce the reliable frames queued to a peer in one turn into bundles (enet_bundle.hpp).
   // Off: one ENet packet per frame, as bare ENet would send them (the bench's reference).
   bool bundle = true;
+  // SO_RCVBUF for the UDP socket, bytes; 0 keeps ENet's 256 KiB. The kernel caps it at
+  // net.core.rmem_max; receiveBufferBytes() reports what it granted.
+  int receiveBufferBytes = 0;
 };
 
 struct EnetServerStats {
@@ -68,6 +71,9 @@ class EnetServerTransport final : public Outbox {
   std::uint16_t port() const;
   // "ADDRESS:PORT" as bound, e.g. "0.0.0.0:7777".
   std::string boundAddress() const;
+  // The socket's receive buffer as the kernel reports it (SO_RCVBUF: twice what was asked, up
+  // to twice net.core.rmem_max), bytes.
+  int receiveBufferBytes() const;
 
   // Waits up to maxWait milliseconds for network activity, reports every pending event to
   // `handler`, then flushes what the handler queued. Returns the number of events handled.

@@ -37,6 +37,7 @@ struct ServerLoopOptions {
   Millis tcpIdleTimeout = 30000;                              // milliseconds; 0: never
   Millis tcpCloseTimeout = 3000;  // milliseconds a closing TCP connection may take
   bool enetBundle = true;         // EnetServerOptions::bundle
+  int udpReceiveBufferBytes = 0;  // EnetServerOptions::receiveBufferBytes
 };
 
 // The TCP output cap for a server configuration: the largest burst the core can send one

@@ -79,6 +79,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::uint32_t{1}, kMaxRateLimit));
   app.add_flag("--lab-channels", config.labChannels,
                "udpchat-lab: accept chat on channels 2-4 and relay it on the same channel");
+  app.add_option("--udp-rcvbuf", net.udpReceiveBufferBytes,
+                 "UDP receive buffer, bytes (SO_RCVBUF; the kernel caps it at net.core.rmem_max); "
+                 "0 keeps ENet's 256 KiB")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 30));
   bool noBundle = false;
   app.add_flag("--no-bundle", noBundle,
                "ENet: send every reliable frame in a packet of its own instead of bundling the "

@@ -54,7 +54,8 @@ ServerLoop::ServerLoop(ServerLoopOptions options) : state_(std::make_unique<Stat
   for (int attempt = 1;; ++attempt) {
     // UDP first: with port 0 the kernel picks the number, and TCP must then get the same one.
     state_->enet = std::make_unique<EnetServerTransport>(
-        EnetServerOptions{options.host, options.port, options.maxClients, options.enetBundle},
+        EnetServerOptions{options.host, options.port, options.maxClients, options.enetBundle,
+                          options.udpReceiveBufferBytes},
         ids);
     TcpServerOptions tcp;
     tcp.host = options.host;

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <random>
@@ -123,6 +124,26 @@ SessionId connectClient(TestClient& client, RecordingServer& server) {
   }));
   auto ids = server.handler().sessions(RecordingHandler::Kind::Connected);
   return ids.empty() ? 0 : ids.back();
+}
+
+// What the kernel grants for SO_RCVBUF = `asked` bytes: twice the request, capped at twice
+// net.core.rmem_max.
+int grantedReceiveBuffer(int asked) {
+  std::ifstream in("/proc/sys/net/core/rmem_max");
+  long rmemMax = 0;
+  in >> rmemMax;
+  return 2 * static_cast<int>(std::min<long>(asked, rmemMax));
+}
+
+TEST(EnetLoopback, TheUdpReceiveBufferIsEnetsUnlessAsked) {
+  {
+    EnetServerTransport plain(loopback());
+    EXPECT_EQ(plain.receiveBufferBytes(), grantedReceiveBuffer(ENET_HOST_RECEIVE_BUFFER_SIZE));
+  }
+  EnetServerOptions options = loopback();
+  options.receiveBufferBytes = 1 << 20;
+  EnetServerTransport larger(options);
+  EXPECT_EQ(larger.receiveBufferBytes(), grantedReceiveBuffer(1 << 20));
 }
 
 TEST(EnetLoopback, BindsAnEphemeralPortAndReportsIt) {

@@ -20,7 +20,7 @@ class FakeHost {
     peers_[0].state = ENET_PEER_STATE_CONNECTED;
     host_.peers = peers_.data();
     host_.peerCount = peers_.size();
-    commands_.reserve(16);
+    commands_.reserve(kArmScanLimit + 8);
   }
   ENetHost& host() { return host_; }
   ENetPeer& peer() { return peers_[0]; }
@@ -84,6 +84,18 @@ TEST(ArmEarliestRetransmission, IgnoresEmptyListsAndPeersNotInUse) {
   f.peer().nextTimeout = 1208;
   EXPECT_EQ(armEarliestRetransmission(f.host()), 0u);
   EXPECT_EQ(f.peer().nextTimeout, 1208u);
+}
+
+TEST(ArmEarliestRetransmission, LooksAtABoundedNumberOfCommandsPerPeer) {
+  // A backlog longer than the scan limit: a command due early beyond it is left to ENet, one
+  // within it is found.
+  FakeHost f;
+  f.sent(1000, 800, 4);
+  for (std::size_t i = 1; i < kArmScanLimit; ++i) f.sent(1001, 700, 1);  // due at 1701
+  f.sent(1002, 10, 1);  // due at 1012, but past the limit
+  f.peer().nextTimeout = 1800;
+  EXPECT_EQ(armEarliestRetransmission(f.host()), 1u);
+  EXPECT_EQ(f.peer().nextTimeout, 1701u);
 }
 
 TEST(ArmEarliestRetransmission, HandlesTheMillisecondClockWrapping) {

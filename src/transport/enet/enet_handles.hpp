@@ -94,7 +94,12 @@ inline void disableUnreliableThrottling(ENetPeer& peer) {
 // waits for that longer timeout instead of its own (and, on a sequenced channel, so does every
 // message behind it). Called before each enet_host_service: for a peer whose front command has
 // been sent more than once, brings `nextTimeout` forward to the earliest due time in the list.
-// It never delays a check. Returns the number of peers whose check was brought forward.
+// It never delays a check. The walk stops after kArmScanLimit commands, so a peer with a long
+// backlog (a server under a connect storm) costs a bounded amount per call; the earliest due
+// time among those is still never later than ENet's own. Returns the number of peers whose
+// check was brought forward.
+inline constexpr std::size_t kArmScanLimit = 64;
+
 inline std::size_t armEarliestRetransmission(ENetHost& host) {
   std::size_t adjusted = 0;
   for (ENetPeer* peer = host.peers; peer < host.peers + host.peerCount; ++peer) {
@@ -104,8 +109,9 @@ inline std::size_t armEarliestRetransmission(ENetHost& host) {
     const auto* front = static_cast<const ENetOutgoingCommand*>(enet_list_front(&sent));
     if (front->sendAttempts <= 1) continue;
     enet_uint32 earliest = peer->nextTimeout;
-    for (ENetListIterator it = enet_list_begin(&sent); it != enet_list_end(&sent);
-         it = enet_list_next(it)) {
+    std::size_t scanned = 0;
+    for (ENetListIterator it = enet_list_begin(&sent);
+         it != enet_list_end(&sent) && scanned < kArmScanLimit; it = enet_list_next(it), ++scanned) {
       const auto* command = reinterpret_cast<const ENetOutgoingCommand*>(it);
       const enet_uint32 due = command->sentTime + command->roundTripTimeout;
       if (ENET_TIME_LESS(due, earliest)) earliest = due;

@@ -289,6 +289,9 @@ EnetServerTransport::EnetServerTransport(EnetServerOptions options,
                                       /*incomingBandwidth=*/0, /*outgoingBandwidth=*/0));
   if (!state_->host) throw std::runtime_error(where + probeBindError(address));
   enet::applyHostLimits(*state_->host);
+  if (o.receiveBufferBytes > 0) {
+    enet_socket_set_option(state_->host->socket, ENET_SOCKOPT_RCVBUF, o.receiveBufferBytes);
+  }
 }
 
 EnetServerTransport::~EnetServerTransport() = default;
@@ -388,6 +391,13 @@ bool EnetServerTransport::serviceShutdown(Millis maxWait) {
 void EnetServerTransport::flush() {
   state_->sendQueued();
   enet_host_flush(state_->host.get());
+}
+
+int EnetServerTransport::receiveBufferBytes() const {
+  int bytes = 0;
+  socklen_t length = sizeof bytes;
+  if (::getsockopt(state_->host->socket, SOL_SOCKET, SO_RCVBUF, &bytes, &length) != 0) return 0;
+  return bytes;
 }
 
 int EnetServerTransport::socketFd() const {
