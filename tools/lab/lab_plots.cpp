@@ -156,7 +156,7 @@ PlotFile cdfAt(const CompareOptions& o, const std::vector<RunResult>& runs, doub
   for (ChartSeries& s : chart.series) {
     if (!s.points.empty()) s.points.push_back(ChartPoint{highest, s.points.back().y, {}, {}});
   }
-  chart.note = "A curve ending below 1 lost messages; a long tail is retransmission delay.";
+  chart.note = "A curve that ends below 1 lost messages; a long tail is retransmission delay.";
   return PlotFile{std::string(to_string(o.scenario)) + "-cdf-loss" + formatPercent(loss) + ".svg",
                   chart.title, renderSvg(chart)};
 }
