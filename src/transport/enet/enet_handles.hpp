@@ -68,9 +68,11 @@ inline void applyHostLimits(ENetHost& host) {
 }
 
 // Peer timeouts, set explicitly on both sides although they equal ENet's defaults, because the
-// lab depends on them: a reliable command is given up on only after 32 retransmissions AND at
-// least 5 s without an acknowledgement, so a link losing 20 % of its packets keeps its session;
-// a silent peer is declared dead after 5 s at the earliest and 30 s at the latest.
+// lab depends on them. ENet 1.3.17 gives a peer up when a reliable command times out again after
+// its timeout has doubled to 32 times the first (its sixth send) and no acknowledgement of
+// anything has arrived for 5 s, or after 30 s without one in any case; every acknowledgement
+// restarts the count. A link losing 20 % of its packets keeps its session; a silent peer is
+// declared dead after 5 s at the earliest and 30 s at the latest.
 inline constexpr enet_uint32 kPeerTimeoutLimit = 32;
 inline constexpr enet_uint32 kPeerTimeoutMinimumMs = 5000;
 inline constexpr enet_uint32 kPeerTimeoutMaximumMs = 30000;
