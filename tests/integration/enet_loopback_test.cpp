@@ -451,8 +451,12 @@ TEST(EnetLoopback, SessionIdsAreNotReusedWhenAPeerSlotIs) {
   TestClient client;
   const SessionId first = connectClient(client, server);
   client.transport.disconnectGracefully();
+  // Both ends must be done: the server learns of the close as the DISCONNECT arrives, the client
+  // only when the server's acknowledgement does; connecting again before that would reset the
+  // closing peer and swallow its Disconnected event.
   ASSERT_TRUE(pumpUntil({&client}, [&] {
-    return server.handler().sessions(RecordingHandler::Kind::Disconnected).size() == 1;
+    return server.handler().sessions(RecordingHandler::Kind::Disconnected).size() == 1 &&
+           client.count<transport_event::Disconnected>() == 1;
   }));
 
   const SessionId second = connectClient(client, server);
