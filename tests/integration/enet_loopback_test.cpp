@@ -44,28 +44,10 @@ using test::RecordingHandler;
 
 // A server transport serviced by its own thread until destroyed (or stop()).
 template <class Handler>
-class ServerThread {
- public:
-  template <class MakeHandler>
-  ServerThread(EnetServerOptions options, MakeHandler makeHandler)
-      : transport_(std::move(options)), handler_(makeHandler(transport_)) {
-    thread_ = std::thread([this] { transport_.run(*handler_, stop_); });
-  }
-  ~ServerThread() { stop(); }
-  void stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  std::uint16_t port() const { return transport_.port(); }
-  Handler& handler() { return *handler_; }
+struct ServerThread : test::ServerOnThread<EnetServerTransport, Handler> {
+  using test::ServerOnThread<EnetServerTransport, Handler>::ServerOnThread;
   // Only after stop(): the transport belongs to the server thread while it runs.
-  const EnetServerStats& stats() const { return transport_.stats(); }
-
- private:
-  EnetServerTransport transport_;
-  std::unique_ptr<Handler> handler_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  const EnetServerStats& stats() const { return this->server().stats(); }
 };
 
 EnetServerOptions loopback(std::size_t maxClients = 8) {

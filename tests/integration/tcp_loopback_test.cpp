@@ -62,29 +62,10 @@ ServerLoopOptions loopback(std::size_t maxClients = 8) {
 
 // A ServerLoop and its handler, run by their own thread until stop() or destruction.
 template <class Handler>
-class LoopThread {
- public:
-  template <class MakeHandler>
-  LoopThread(ServerLoopOptions options, MakeHandler makeHandler)
-      : loop_(std::move(options)), handler_(makeHandler(loop_)) {
-    thread_ = std::thread([this] { loop_.run(*handler_, stop_); });
-  }
-  ~LoopThread() { stop(); }
-  void stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  // Fixed at construction, so safe to read from any thread.
-  std::uint16_t port() const { return loop_.port(); }
-  Handler& handler() { return *handler_; }
+struct LoopThread : test::ServerOnThread<ServerLoop, Handler> {
+  using test::ServerOnThread<ServerLoop, Handler>::ServerOnThread;
   // Only after stop(): the loop belongs to its thread while it runs.
-  ServerLoop& loop() { return loop_; }
-
- private:
-  ServerLoop loop_;
-  std::unique_ptr<Handler> handler_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  ServerLoop& loop() { return this->server(); }
 };
 
 struct RecordingServer : LoopThread<RecordingHandler> {

@@ -3,10 +3,14 @@
 // by the test thread on the server thread (at the next tick).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "udpchat/outbox.hpp"
@@ -95,6 +99,38 @@ class RecordingHandler final : public SessionHandler {
   std::vector<std::function<void(Outbox&)>> actions_;
   std::size_t posted_ = 0;
   std::size_t ticksDone_ = 0;
+};
+
+// A server (a server transport, or the ServerLoop driving both) and its handler, run by their
+// own thread until stop() or destruction. `Server` takes its options in its constructor and has
+// port() and run(handler, stop); the handler is made from the server (its Outbox).
+template <class Server, class Handler>
+class ServerOnThread {
+ public:
+  template <class Options, class MakeHandler>
+  ServerOnThread(Options options, MakeHandler makeHandler)
+      : server_(std::move(options)), handler_(makeHandler(server_)) {
+    thread_ = std::thread([this] { server_.run(*handler_, stop_); });
+  }
+  ~ServerOnThread() { stop(); }
+  ServerOnThread(const ServerOnThread&) = delete;
+  ServerOnThread& operator=(const ServerOnThread&) = delete;
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  // Fixed at construction, so safe to read from any thread.
+  std::uint16_t port() const { return server_.port(); }
+  Handler& handler() { return *handler_; }
+  // Only after stop(): the server belongs to its thread while it runs.
+  Server& server() { return server_; }
+  const Server& server() const { return server_; }
+
+ private:
+  Server server_;
+  std::unique_ptr<Handler> handler_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 }  // namespace udpchat::test
