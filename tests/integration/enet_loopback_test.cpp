@@ -60,27 +60,12 @@ struct RecordingServer : ServerThread<RecordingHandler> {
                      [](Outbox& o) { return std::make_unique<RecordingHandler>(o); }) {}
 };
 
-struct TestClient {
+struct TestClient : test::RecordedEvents {
   explicit TestClient(EnetClientOptions options = {}) : transport(options) {}
   EnetClientTransport transport;
-  std::vector<ClientTransportEvent> events;
 
   void pump() {
     for (auto& e : transport.serviceOnce(1)) events.push_back(std::move(e));
-  }
-  template <class T>
-  std::size_t count() const {
-    return static_cast<std::size_t>(std::count_if(
-        events.begin(), events.end(), [](const auto& e) { return std::holds_alternative<T>(e); }));
-  }
-  std::vector<std::string> receivedTexts(std::uint8_t channel) const {
-    std::vector<std::string> out;
-    for (const auto& e : events) {
-      if (auto* r = std::get_if<transport_event::Received>(&e); r && r->channel == channel) {
-        out.push_back(textOf(r->bytes));
-      }
-    }
-    return out;
   }
 };
 

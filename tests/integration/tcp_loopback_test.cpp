@@ -93,28 +93,13 @@ std::unique_ptr<ClientTransport> makeTransport(std::string_view kind,
 }
 
 // A transport pumped by hand, recording its events.
-struct TestClient {
+struct TestClient : test::RecordedEvents {
   explicit TestClient(std::string_view kind = "tcp", Millis connectTimeout = 5000)
       : transport(makeTransport(kind, connectTimeout)) {}
   std::unique_ptr<ClientTransport> transport;
-  std::vector<ClientTransportEvent> events;
 
   void pump() {
     for (auto& e : transport->serviceOnce(1)) events.push_back(std::move(e));
-  }
-  template <class T>
-  std::size_t count() const {
-    return static_cast<std::size_t>(std::count_if(
-        events.begin(), events.end(), [](const auto& e) { return std::holds_alternative<T>(e); }));
-  }
-  std::vector<std::string> receivedTexts(std::uint8_t channel) const {
-    std::vector<std::string> out;
-    for (const auto& e : events) {
-      if (auto* r = std::get_if<transport_event::Received>(&e); r && r->channel == channel) {
-        out.push_back(textOf(r->bytes));
-      }
-    }
-    return out;
   }
   // Every frame received on any channel, decoded (undecodable ones fail the test).
   std::vector<protocol::Message> messages() const {

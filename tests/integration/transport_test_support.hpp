@@ -3,6 +3,7 @@
 // by the test thread on the server thread (at the next tick).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "udpchat/client_transport.hpp"
 #include "udpchat/outbox.hpp"
 
 namespace udpchat::test {
@@ -99,6 +101,26 @@ class RecordingHandler final : public SessionHandler {
   std::vector<std::function<void(Outbox&)>> actions_;
   std::size_t posted_ = 0;
   std::size_t ticksDone_ = 0;
+};
+
+// The events a client transport reported, in order, with the questions tests ask of them.
+struct RecordedEvents {
+  std::vector<ClientTransportEvent> events;
+
+  template <class T>
+  std::size_t count() const {
+    return static_cast<std::size_t>(std::count_if(
+        events.begin(), events.end(), [](const auto& e) { return std::holds_alternative<T>(e); }));
+  }
+  std::vector<std::string> receivedTexts(std::uint8_t channel) const {
+    std::vector<std::string> out;
+    for (const auto& e : events) {
+      if (auto* r = std::get_if<transport_event::Received>(&e); r && r->channel == channel) {
+        out.push_back(test::textOf(r->bytes));
+      }
+    }
+    return out;
+  }
 };
 
 // A server (a server transport, or the ServerLoop driving both) and its handler, run by their
