@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "silent_tcp_port.hpp"
 #include "subprocess.hpp"
 
 namespace udpchat::test {
@@ -138,39 +139,7 @@ class SilentPort {
   std::uint16_t port_ = 0;
 };
 
-// A TCP port where connects get no answer: a listener whose accept queue (backlog 0, one
-// connection never accepted) is full, so the kernel drops further SYNs.
-class SilentTcpPort {
- public:
-  SilentTcpPort() : listener_(::socket(AF_INET, SOCK_STREAM, 0)), filler_(-1) {
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sin;
-    if (::bind(listener_, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0 ||
-        ::listen(listener_, 0) != 0 ||
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&sin), &len) != 0) {
-      ADD_FAILURE() << "cannot listen on loopback";
-    }
-    port_ = ntohs(sin.sin_port);
-    filler_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (::connect(filler_, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0) {
-      ADD_FAILURE() << "cannot fill the accept queue";
-    }
-  }
-  ~SilentTcpPort() {
-    ::close(filler_);
-    ::close(listener_);
-  }
-  SilentTcpPort(const SilentTcpPort&) = delete;
-  SilentTcpPort& operator=(const SilentTcpPort&) = delete;
-  std::uint16_t port() const { return port_; }
-
- private:
-  int listener_;
-  int filler_;
-  std::uint16_t port_ = 0;
-};
+using test::SilentTcpPort;
 
 // A port where nothing answers, for the transport under test.
 class NoServer {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "transport_test_support.hpp"
+#include "silent_tcp_port.hpp"
 #include "subprocess.hpp"
 #include "udpchat/client_core.hpp"
 #include "udpchat/enet_client_transport.hpp"
@@ -537,40 +538,7 @@ TEST(TcpLoopback, ARefusedConnectSaysSo) {
   EXPECT_FALSE(client.transport->busy());
 }
 
-// A listening socket whose accept queue is full: further SYNs are dropped, so a connect gets
-// no answer at all, like a server behind a firewall that drops packets.
-class SilentTcpPort {
- public:
-  SilentTcpPort() : listener_(::socket(AF_INET, SOCK_STREAM, 0)), filler_(-1) {
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sin;
-    if (::bind(listener_, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0 ||
-        ::listen(listener_, 0) != 0 ||
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&sin), &len) != 0) {
-      ADD_FAILURE() << "cannot listen on loopback";
-    }
-    port_ = ntohs(sin.sin_port);
-    // Backlog 0 still queues one connection; this one fills the queue and is never accepted.
-    filler_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (::connect(filler_, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0) {
-      ADD_FAILURE() << "cannot fill the accept queue";
-    }
-  }
-  ~SilentTcpPort() {
-    ::close(filler_);
-    ::close(listener_);
-  }
-  SilentTcpPort(const SilentTcpPort&) = delete;
-  SilentTcpPort& operator=(const SilentTcpPort&) = delete;
-  std::uint16_t port() const { return port_; }
-
- private:
-  int listener_;
-  int filler_;
-  std::uint16_t port_ = 0;
-};
+using test::SilentTcpPort;
 
 TEST(TcpLoopback, AConnectWithNoAnswerFailsAtItsDeadline) {
   SilentTcpPort silent;
