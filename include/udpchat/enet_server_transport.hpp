@@ -45,6 +45,8 @@ struct EnetServerStats {
   // Service calls before which a peer's retransmission check was brought forward
   // (enet::armEarliestRetransmission), counted per peer.
   std::uint64_t retransmitChecksAdvanced = 0;
+  // enet_host_service calls made within a turn to read on (serviceOnce), beyond the first.
+  std::uint64_t extraReadCalls = 0;
 };
 
 class EnetServerTransport final : public Outbox {
@@ -56,6 +58,9 @@ class EnetServerTransport final : public Outbox {
   static constexpr std::size_t kMaxClientsLimit = 0xFFF - kSpareSlots;
   // How long serviceOnce() waits in run(): ENet retransmits and times out only while serviced.
   static constexpr Millis kServiceWaitMs = 1;
+  // The most further service calls one serviceOnce makes to read what the socket still holds
+  // (ENet reads at most 256 datagrams per call, and stops at each handshake it completes).
+  static constexpr int kMaxExtraReadCalls = 64;
 
   // Binds the socket. Throws std::runtime_error naming the address and the reason, e.g.
   // "cannot listen on 0.0.0.0:7777: address already in use".

@@ -545,6 +545,58 @@ TEST(EnetLoopback, AnOversizedDatagramIsCountedAndTheServerCarriesOn) {
   EXPECT_EQ(server.stats().serviceErrors, 1u);
 }
 
+// ---- one turn reads what the socket holds ------------------------------------------------------
+// These service the server on the test thread, one serviceOnce at a time, so that what one turn
+// takes in can be counted. On loopback a datagram is in the receiving socket when sendmsg returns.
+
+TEST(EnetLoopback, OneServerTurnCompletesEveryHandshakeWaitingInTheSocket) {
+  // ENet stops reading at each handshake it completes; the turn reads on.
+  EnetServerTransport server(loopback(/*maxClients=*/32));
+  RecordingHandler handler(server);
+  constexpr std::size_t kClients = 20;
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (std::size_t i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<TestClient>());
+    ASSERT_EQ(clients.back()->transport.connect("127.0.0.1", server.port()), std::nullopt);
+  }
+  server.serviceOnce(handler, 0);  // reads the CONNECTs, answers each with a VERIFY_CONNECT
+  const Deadline deadline = after(kStepDeadline);
+  for (auto& c : clients) {
+    // Each client acknowledges its VERIFY_CONNECT; the server has not read those yet.
+    ASSERT_TRUE(pumpUntil({c.get()}, [&] { return c->count<transport_event::Connected>() == 1; },
+                          deadline));
+  }
+  EXPECT_TRUE(handler.sessions(RecordingHandler::Kind::Connected).empty());
+  server.serviceOnce(handler, 0);
+  EXPECT_EQ(handler.sessions(RecordingHandler::Kind::Connected).size(), kClients);
+  EXPECT_GE(server.stats().extraReadCalls, kClients - 1);
+}
+
+TEST(EnetLoopback, OneServerTurnReadsMoreThanEnetsBatchOfDatagrams) {
+  // ENet reads at most 256 datagrams per service call; the turn reads on.
+  EnetServerTransport server(loopback());
+  RecordingHandler handler(server);
+  TestClient client;
+  ASSERT_EQ(client.transport.connect("127.0.0.1", server.port()), std::nullopt);
+  ASSERT_TRUE(pumpUntil({&client}, [&] {
+    server.serviceOnce(handler, 0);
+    return client.count<transport_event::Connected>() == 1 &&
+           handler.sessions(RecordingHandler::Kind::Connected).size() == 1;
+  }));
+  constexpr std::size_t kFrames = 300;
+  for (std::size_t i = 0; i < kFrames; ++i) {
+    ASSERT_TRUE(client.transport.send(kChannelReliable, bytesOf("m" + std::to_string(i))));
+    client.transport.flush();  // one datagram each
+  }
+  server.serviceOnce(handler, 0);
+  const auto received = handler.received();
+  ASSERT_EQ(received.size(), kFrames);
+  for (std::size_t i = 0; i < kFrames; ++i) {
+    EXPECT_EQ(textOf(received[i].bytes), "m" + std::to_string(i));
+  }
+  EXPECT_GE(server.stats().extraReadCalls, 1u);
+}
+
 // ---- the real cores over the real transport --------------------------------------------------
 
 // ClientCore driven over ENet, as the line client does it, recording the core's events.

@@ -1,4 +1,5 @@
-// enet::armEarliestRetransmission on a hand-built ENet host: no sockets, times given.
+// enet::armEarliestRetransmission on a hand-built ENet host: no sockets, times given; and
+// enet::mayHaveLeftDatagrams.
 #include <enet/enet.h>
 #include <gtest/gtest.h>
 
@@ -107,6 +108,22 @@ TEST(ArmEarliestRetransmission, HandlesTheMillisecondClockWrapping) {
   f.peer().nextTimeout = nearWrap + 0x200;
   EXPECT_EQ(armEarliestRetransmission(f.host()), 1u);
   EXPECT_EQ(f.peer().nextTimeout, nearWrap + 0x50);
+}
+
+TEST(MayHaveLeftDatagrams, AfterAHandshakeOrADisconnectEnetStoppedReading) {
+  EXPECT_TRUE(mayHaveLeftDatagrams(ENET_EVENT_TYPE_CONNECT, 1));
+  EXPECT_TRUE(mayHaveLeftDatagrams(ENET_EVENT_TYPE_DISCONNECT, 3));
+}
+
+TEST(MayHaveLeftDatagrams, AFullBatchMayHaveLeftMore) {
+  EXPECT_TRUE(mayHaveLeftDatagrams(ENET_EVENT_TYPE_NONE, kEnetReceiveBatch));
+  EXPECT_TRUE(mayHaveLeftDatagrams(ENET_EVENT_TYPE_RECEIVE, kEnetReceiveBatch));
+}
+
+TEST(MayHaveLeftDatagrams, APartialBatchWithoutAHandshakeDrainedTheSocket) {
+  // ENet's receive loop ends on an empty socket; received packets wait in its dispatch queue.
+  EXPECT_FALSE(mayHaveLeftDatagrams(ENET_EVENT_TYPE_RECEIVE, kEnetReceiveBatch - 1));
+  EXPECT_FALSE(mayHaveLeftDatagrams(ENET_EVENT_TYPE_NONE, 0));
 }
 
 }  // namespace

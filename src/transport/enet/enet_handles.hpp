@@ -126,6 +126,21 @@ inline std::size_t armEarliestRetransmission(ENetHost& host) {
   return adjusted;
 }
 
+// One enet_host_service call reads at most kEnetReceiveBatch datagrams (ENet 1.3.17's receive
+// loop), and stops reading at the first datagram that completes a handshake or a disconnect:
+// those events are returned at once, the rest of the socket waits for the next call. A server
+// turn that sends to hundreds of peers brings back hundreds of acknowledgements (and, during a
+// connect burst, a handshake every few datagrams), so one call per turn reads less than the
+// turn's own sending brings back; the socket overflows and the drops turn into retransmissions
+// and retried handshakes. Whether the call may have left datagrams in the socket: it returned a
+// CONNECT or DISCONNECT (read stopped there), or it read a full batch.
+inline constexpr enet_uint32 kEnetReceiveBatch = 256;
+
+inline constexpr bool mayHaveLeftDatagrams(ENetEventType returned, enet_uint32 datagramsRead) {
+  return returned == ENET_EVENT_TYPE_CONNECT || returned == ENET_EVENT_TYPE_DISCONNECT ||
+         datagramsRead >= kEnetReceiveBatch;
+}
+
 // The connect data a client sends: bit 0 says it splits bundles (enet_bundle.hpp). A client that
 // sends 0 (any client written before bundles, or one that does not want them) gets one frame
 // per packet.

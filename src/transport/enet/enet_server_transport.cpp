@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -40,6 +41,11 @@ std::string probeBindError(const ENetAddress& address) {
 
 enet_uint32 serviceTimeout(Millis maxWait) {
   return static_cast<enet_uint32>(std::clamp<Millis>(maxWait, 0, 60'000));
+}
+
+bool socketReadable(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
 }
 
 bool isReliable(std::uint8_t channel) {
@@ -313,17 +319,30 @@ int EnetServerTransport::serviceOnce(SessionHandler& handler, Millis maxWait) {
   ENetEvent event{};
   int handled = 0;
   state_->stats.retransmitChecksAdvanced += enet::armEarliestRetransmission(*host);
-  const int rc = enet_host_service(host, &event, serviceTimeout(maxWait));
-  if (rc < 0) {
-    // An oversized datagram (ENet's receive buffer is 4096 bytes) or an interrupted poll: the
-    // datagram is gone, the next call carries on.
-    ++state_->stats.serviceErrors;
-  } else if (rc > 0) {
-    const Now now = readClocks();
-    do {
-      state_->handle(event, handler, now);
-      ++handled;
-    } while (enet_host_check_events(host, &event) > 0);
+  // The first call waits up to maxWait; the further ones (see enet::mayHaveLeftDatagrams) read on
+  // without waiting, so that one turn takes in what one turn's sending brings back.
+  Millis wait = maxWait;
+  for (int call = 0; call <= kMaxExtraReadCalls; ++call) {
+    const enet_uint32 receivedBefore = host->totalReceivedPackets;
+    const int rc = enet_host_service(host, &event, serviceTimeout(wait));
+    wait = 0;
+    if (rc < 0) {
+      // An oversized datagram (ENet's receive buffer is 4096 bytes) or an interrupted poll: the
+      // datagram is gone, the next call carries on.
+      ++state_->stats.serviceErrors;
+      break;
+    }
+    const bool readOn = enet::mayHaveLeftDatagrams(
+        rc > 0 ? event.type : ENET_EVENT_TYPE_NONE, host->totalReceivedPackets - receivedBefore);
+    if (rc > 0) {
+      const Now now = readClocks();
+      do {
+        state_->handle(event, handler, now);
+        ++handled;
+      } while (enet_host_check_events(host, &event) > 0);
+    }
+    if (!readOn || !socketReadable(host->socket)) break;
+    if (call < kMaxExtraReadCalls) ++state_->stats.extraReadCalls;
   }
   // Replies queued by the handler leave now rather than on the next service call.
   state_->sendQueued();
