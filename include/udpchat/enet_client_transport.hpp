@@ -24,6 +24,8 @@ struct EnetClientOptions {
   // Channels asked for: kChannelCount for chat; kLabChannelCount for udpchat-lab, whose server
   // runs with --lab-channels. send() refuses channels beyond what was asked for.
   std::size_t channelCount = kChannelCount;
+  // The round trip assumed until one is measured, ms (limits.hpp); 0 keeps ENet's 500 ms.
+  std::uint32_t initialRttMs = kDefaultInitialRttMs;
 };
 
 struct EnetClientStats {

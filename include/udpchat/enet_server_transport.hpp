@@ -28,6 +28,9 @@ struct EnetServerOptions {
   // SO_RCVBUF for the UDP socket, bytes; 0 keeps ENet's 256 KiB. The kernel caps it at
   // net.core.rmem_max; receiveBufferBytes() reports what it granted.
   int receiveBufferBytes = 0;
+  // The round trip assumed for a connecting peer until one is measured, ms (limits.hpp); 0 keeps
+  // ENet's 500 ms.
+  std::uint32_t initialRttMs = kDefaultInitialRttMs;
 };
 
 struct EnetServerStats {
@@ -58,8 +61,12 @@ class EnetServerTransport final : public Outbox {
   static constexpr std::size_t kMaxClientsLimit = 0xFFF - kSpareSlots;
   // How long serviceOnce() waits in run(): ENet retransmits and times out only while serviced.
   static constexpr Millis kServiceWaitMs = 1;
-  // The most further service calls one serviceOnce makes to read what the socket still holds
-  // (ENet reads at most 256 datagrams per call, and stops at each handshake it completes).
+  // The most further enet_host_service calls one serviceOnce makes to read on. A turn that sends
+  // to hundreds of peers brings back hundreds of acknowledgements (and, in a connect burst, a
+  // handshake every few datagrams), more than one call reads (enet_handles.hpp,
+  // mayHaveStoppedReading); the socket overflowed and the drops came back as retransmissions and
+  // retried handshakes. The turn reads on while ENet may have stopped early and the socket is
+  // readable, or while the socket's queue is a quarter full.
   static constexpr int kMaxExtraReadCalls = 64;
 
   // Binds the socket. Throws std::runtime_error naming the address and the reason, e.g.

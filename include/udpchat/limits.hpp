@@ -39,6 +39,10 @@ inline constexpr std::uint32_t kDefaultRatePerSecond = 5;  // messages per secon
 // tests need. Welcome carries them as u16, so values above 65535 are announced as 65535.
 inline constexpr std::uint32_t kMaxRateLimit = 1'000'000;
 inline constexpr std::uint16_t kDefaultPort = 7777;
+// The round trip ENet assumes for a peer before it has measured one, on both ends (ENet's own
+// guess is 500 ms; see enet_handles.hpp, applyHandshakeTiming). --initial-rtt sets it.
+inline constexpr std::uint32_t kDefaultInitialRttMs = 100;
+inline constexpr std::uint32_t kMaxInitialRttMs = 5000;
 
 // ENet channels. Channel 0 carries everything that must arrive, in order; channel 1 carries
 // what is worthless when late (presence pings, typing indicators).

@@ -38,6 +38,7 @@ struct ServerLoopOptions {
   Millis tcpCloseTimeout = 3000;  // milliseconds a closing TCP connection may take
   bool enetBundle = true;         // EnetServerOptions::bundle
   int udpReceiveBufferBytes = 0;  // EnetServerOptions::receiveBufferBytes
+  std::uint32_t enetInitialRttMs = kDefaultInitialRttMs;  // EnetServerOptions::initialRttMs
 };
 
 // The TCP output cap for a server configuration: the largest burst the core can send one

@@ -84,6 +84,11 @@ int main(int argc, char** argv) {
                  "0 keeps ENet's 256 KiB")
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 30));
+  app.add_option("--initial-rtt", net.enetInitialRttMs,
+                 "ENet: round trip assumed for a connecting client until one is measured, ms "
+                 "(sets the first retransmission timeouts); 0 keeps ENet's 500 ms")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint32_t{0}, kMaxInitialRttMs));
   bool noBundle = false;
   app.add_flag("--no-bundle", noBundle,
                "ENet: send every reliable frame in a packet of its own instead of bundling the "

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <mutex>
@@ -543,6 +544,91 @@ TEST(EnetLoopback, AnOversizedDatagramIsCountedAndTheServerCarriesOn) {
   ASSERT_TRUE(pumpUntil({&client}, [&] { return !server.handler().received().empty(); }));
   server.stop();
   EXPECT_EQ(server.stats().serviceErrors, 1u);
+}
+
+// ---- the first timeout of a handshake ----------------------------------------------------------
+// A bare ENet host on the other end records the ENet send time (the 16-bit millisecond stamp in
+// every datagram's header) of each handshake datagram it is sent and drops it unanswered, so the
+// transport under test sends it again after its first timeout. The gap between the two stamps is
+// that timeout, in ENet's own clock.
+
+struct HandshakeRecorder {
+  static inline std::vector<enet_uint16> stamps;
+  static inline enet_uint8 command = 0;
+
+  static int ENET_CALLBACK intercept(ENetHost* host, ENetEvent*) {
+    if (host->receivedDataLength < sizeof(ENetProtocolHeader) + sizeof(ENetProtocolCommandHeader)) {
+      return 1;
+    }
+    ENetProtocolHeader header;
+    std::memcpy(&header, host->receivedData, sizeof header);
+    if ((ENET_NET_TO_HOST_16(header.peerID) & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME) == 0) return 1;
+    ENetProtocolCommandHeader first;
+    std::memcpy(&first, host->receivedData + sizeof header, sizeof first);
+    if ((first.command & ENET_PROTOCOL_COMMAND_MASK) == command) {
+      stamps.push_back(ENET_NET_TO_HOST_16(header.sentTime));
+    }
+    return 1;  // dropped: ENet never sees it
+  }
+  static int gapMs() { return static_cast<enet_uint16>(stamps.at(1) - stamps.at(0)); }
+};
+
+TEST(EnetLoopback, AClientSendsItsConnectAgainAfterTheInitialRoundTripNotEnetsHalfSecond) {
+  ENetAddress bindAt{};
+  enet_address_set_host(&bindAt, "127.0.0.1");
+  bindAt.port = 0;
+  ENetHost* silent = enet_host_create(&bindAt, 1, 2, 0, 0);
+  ASSERT_NE(silent, nullptr);
+  HandshakeRecorder::stamps.clear();
+  HandshakeRecorder::command = ENET_PROTOCOL_COMMAND_CONNECT;
+  silent->intercept = &HandshakeRecorder::intercept;
+  TestClient client;  // kDefaultInitialRttMs
+  ASSERT_EQ(client.transport.connect("127.0.0.1", silent->address.port), std::nullopt);
+  ENetEvent event{};
+  EXPECT_TRUE(pumpUntil({&client}, [&] {
+    enet_host_service(silent, &event, 0);
+    return HandshakeRecorder::stamps.size() >= 2;
+  }));
+  enet_host_destroy(silent);
+  ASSERT_GE(HandshakeRecorder::stamps.size(), 2u);
+  EXPECT_GE(HandshakeRecorder::gapMs(), static_cast<int>(kDefaultInitialRttMs));
+  EXPECT_LT(HandshakeRecorder::gapMs(), ENET_PEER_DEFAULT_ROUND_TRIP_TIME);
+}
+
+// Connects a bare ENet client that drops every VERIFY_CONNECT and returns the gap between the
+// first two the server sent.
+int serverVerifyConnectGap(EnetServerOptions options) {
+  RecordingServer server(std::move(options));
+  ENetHost* host = enet_host_create(nullptr, 1, 2, 0, 0);
+  EXPECT_NE(host, nullptr);
+  if (host == nullptr) return -1;
+  HandshakeRecorder::stamps.clear();
+  HandshakeRecorder::command = ENET_PROTOCOL_COMMAND_VERIFY_CONNECT;
+  host->intercept = &HandshakeRecorder::intercept;
+  ENetAddress address{};
+  enet_address_set_host(&address, "127.0.0.1");
+  address.port = server.port();
+  EXPECT_NE(enet_host_connect(host, &address, 2, /*data=*/0), nullptr);
+  const Deadline deadline = after(kStepDeadline);
+  ENetEvent event{};
+  while (HandshakeRecorder::stamps.size() < 2 && Clock::now() < deadline) {
+    enet_host_service(host, &event, 1);
+  }
+  enet_host_destroy(host);
+  EXPECT_GE(HandshakeRecorder::stamps.size(), 2u);
+  return HandshakeRecorder::stamps.size() >= 2 ? HandshakeRecorder::gapMs() : -1;
+}
+
+TEST(EnetLoopback, TheServerSendsItsVerifyConnectAgainAfterTheInitialRoundTrip) {
+  const int gap = serverVerifyConnectGap(loopback());
+  EXPECT_GE(gap, static_cast<int>(kDefaultInitialRttMs));
+  EXPECT_LT(gap, ENET_PEER_DEFAULT_ROUND_TRIP_TIME);
+}
+
+TEST(EnetLoopback, AnInitialRoundTripOfZeroKeepsEnetsHalfSecond) {
+  EnetServerOptions options = loopback();
+  options.initialRttMs = 0;
+  EXPECT_GE(serverVerifyConnectGap(std::move(options)), ENET_PEER_DEFAULT_ROUND_TRIP_TIME);
 }
 
 // ---- one turn reads what the socket holds ------------------------------------------------------

@@ -1,5 +1,5 @@
-// enet::armEarliestRetransmission on a hand-built ENet host: no sockets, times given; and
-// enet::mayHaveLeftDatagrams.
+// enet::armEarliestRetransmission on a hand-built ENet host, and the handshake timing helpers on
+// a hand-built peer, and the server's rule for reading on: no sockets, times given.
 #include <enet/enet.h>
 #include <gtest/gtest.h>
 
@@ -110,20 +110,64 @@ TEST(ArmEarliestRetransmission, HandlesTheMillisecondClockWrapping) {
   EXPECT_EQ(f.peer().nextTimeout, nearWrap + 0x50);
 }
 
-TEST(MayHaveLeftDatagrams, AfterAHandshakeOrADisconnectEnetStoppedReading) {
-  EXPECT_TRUE(mayHaveLeftDatagrams(ENET_EVENT_TYPE_CONNECT, 1));
-  EXPECT_TRUE(mayHaveLeftDatagrams(ENET_EVENT_TYPE_DISCONNECT, 3));
+// ---- the handshake's first timeout (applyHandshakeTiming) ----------------------------------------
+
+TEST(HandshakeTiming, TheLimitScalesSoTheHandshakeGivesUpWhenEnetsWould) {
+  EXPECT_EQ(handshakeTimeoutLimit(100), kPeerTimeoutLimit * 5);   // 100 ms x 160 = 500 ms x 32
+  EXPECT_EQ(handshakeTimeoutLimit(30), kPeerTimeoutLimit * 17);   // rounded up
+  EXPECT_EQ(handshakeTimeoutLimit(500), kPeerTimeoutLimit);       // ENet's own guess
+  EXPECT_EQ(handshakeTimeoutLimit(2000), kPeerTimeoutLimit);      // never lower than ENet's
+  EXPECT_EQ(handshakeTimeoutLimit(0), kPeerTimeoutLimit);
 }
 
-TEST(MayHaveLeftDatagrams, AFullBatchMayHaveLeftMore) {
-  EXPECT_TRUE(mayHaveLeftDatagrams(ENET_EVENT_TYPE_NONE, kEnetReceiveBatch));
-  EXPECT_TRUE(mayHaveLeftDatagrams(ENET_EVENT_TYPE_RECEIVE, kEnetReceiveBatch));
+TEST(HandshakeTiming, APrimedPeerStartsFromTheGuessAndGetsTheNormalLimitBackLater) {
+  ENetPeer peer{};
+  peer.state = ENET_PEER_STATE_DISCONNECTED;
+  peer.roundTripTime = ENET_PEER_DEFAULT_ROUND_TRIP_TIME;
+  peer.roundTripTimeVariance = 7;
+  EXPECT_TRUE(needsHandshakeTiming(peer, 100));
+  applyHandshakeTiming(peer, 100);
+  EXPECT_EQ(peer.roundTripTime, 100u);
+  EXPECT_EQ(peer.roundTripTimeVariance, 0u);  // the first timeout is the guess itself
+  EXPECT_EQ(peer.timeoutLimit, kPeerTimeoutLimit * 5);
+  EXPECT_EQ(peer.timeoutMinimum, kPeerTimeoutMinimumMs);
+  EXPECT_EQ(peer.timeoutMaximum, kPeerTimeoutMaximumMs);
+  EXPECT_FALSE(needsHandshakeTiming(peer, 100));
+  applyPeerTimeouts(peer);  // once connected
+  EXPECT_EQ(peer.timeoutLimit, kPeerTimeoutLimit);
+  EXPECT_EQ(peer.roundTripTime, 100u);
 }
 
-TEST(MayHaveLeftDatagrams, APartialBatchWithoutAHandshakeDrainedTheSocket) {
-  // ENet's receive loop ends on an empty socket; received packets wait in its dispatch queue.
-  EXPECT_FALSE(mayHaveLeftDatagrams(ENET_EVENT_TYPE_RECEIVE, kEnetReceiveBatch - 1));
-  EXPECT_FALSE(mayHaveLeftDatagrams(ENET_EVENT_TYPE_NONE, 0));
+TEST(HandshakeTiming, ZeroKeepsEnetsGuessAndOnlyFreeSlotsArePrimed) {
+  ENetPeer peer{};
+  peer.state = ENET_PEER_STATE_DISCONNECTED;
+  peer.roundTripTime = ENET_PEER_DEFAULT_ROUND_TRIP_TIME;
+  EXPECT_FALSE(needsHandshakeTiming(peer, 0));
+  applyHandshakeTiming(peer, 0);
+  EXPECT_EQ(peer.roundTripTime, static_cast<enet_uint32>(ENET_PEER_DEFAULT_ROUND_TRIP_TIME));
+  EXPECT_EQ(peer.timeoutLimit, kPeerTimeoutLimit);
+  peer.state = ENET_PEER_STATE_CONNECTED;
+  EXPECT_FALSE(needsHandshakeTiming(peer, 100));  // a live peer's estimate is never touched
+}
+
+// ---- reading on within a server turn -----------------------------------------------------------
+
+TEST(ReadingOn, EnetStopsAtAHandshakeOrADisconnectAndAfterAFullBatch) {
+  EXPECT_TRUE(mayHaveStoppedReading(ENET_EVENT_TYPE_CONNECT, 1));
+  EXPECT_TRUE(mayHaveStoppedReading(ENET_EVENT_TYPE_DISCONNECT, 3));
+  EXPECT_TRUE(mayHaveStoppedReading(ENET_EVENT_TYPE_NONE, kEnetReceiveBatch));
+  EXPECT_TRUE(mayHaveStoppedReading(ENET_EVENT_TYPE_RECEIVE, kEnetReceiveBatch));
+  // Otherwise its receive loop ended on an empty socket (received packets wait in its queue).
+  EXPECT_FALSE(mayHaveStoppedReading(ENET_EVENT_TYPE_RECEIVE, kEnetReceiveBatch - 1));
+  EXPECT_FALSE(mayHaveStoppedReading(ENET_EVENT_TYPE_NONE, 0));
+}
+
+TEST(ReadingOn, AQueueAQuarterFullIsFilling) {
+  EXPECT_FALSE(receiveQueueFilling(0, 524288));
+  EXPECT_FALSE(receiveQueueFilling(131071, 524288));
+  EXPECT_TRUE(receiveQueueFilling(131072, 524288));
+  EXPECT_TRUE(receiveQueueFilling(600000, 524288));  // the kernel may overshoot by a datagram
+  EXPECT_FALSE(receiveQueueFilling(4096, 0));        // unknown
 }
 
 }  // namespace

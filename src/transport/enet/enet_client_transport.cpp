@@ -27,6 +27,10 @@ struct EnetClientTransport::State {
   ENetPeer* peer = nullptr;  // owned by `host`; null when Idle
   Phase phase = Phase::Idle;
   Millis deadline = 0;  // monotonic ms: end of the connect or of the graceful close
+  // The handshake's relaxed give-up rule (enet::applyHandshakeTiming) is still in force: until
+  // the server has sent something, it may not have completed its half of the handshake, and the
+  // first message must not give up sooner than the CONNECT would have.
+  bool handshakeTimeouts = false;
   std::vector<ClientTransportEvent> pending;
   EnetClientStats stats;
 
@@ -46,6 +50,10 @@ struct EnetClientTransport::State {
     if (event.type == ENET_EVENT_TYPE_RECEIVE) {
       enet::PacketPtr packet(event.packet);
       if (event.peer != peer || phase == Phase::Idle) return;
+      if (handshakeTimeouts) {
+        enet::applyPeerTimeouts(*peer);
+        handshakeTimeouts = false;
+      }
       if (packet->dataLength > kMaxFrameBytes) return;  // ENet refuses these already
       ++stats.packetsReceived;
       stats.bytesReceived += packet->dataLength;
@@ -108,6 +116,10 @@ EnetClientTransport::EnetClientTransport(EnetClientOptions options)
   if (options.channelCount < kChannelCount || options.channelCount > kLabChannelCount) {
     throw std::invalid_argument("ENet client: channelCount must be 2 to 5");
   }
+  if (options.initialRttMs > kMaxInitialRttMs) {
+    throw std::invalid_argument("ENet client: initialRttMs must be 0 to " +
+                                std::to_string(kMaxInitialRttMs));
+  }
   state_->host.reset(enet_host_create(/*address=*/nullptr, /*peerCount=*/1, options.channelCount,
                                       /*incomingBandwidth=*/0, /*outgoingBandwidth=*/0));
   if (!state_->host) throw std::runtime_error("cannot create an ENet client host");
@@ -128,7 +140,8 @@ std::optional<std::string> EnetClientTransport::connect(const std::string& host,
       enet_host_connect(state_->host.get(), &address, state_->options.channelCount,
                         enet::kConnectAcceptsBundles);
   if (peer == nullptr) return std::string("no ENet peer available");
-  enet::applyPeerTimeouts(*peer);
+  enet::applyHandshakeTiming(*peer, state_->options.initialRttMs);
+  state_->handshakeTimeouts = state_->options.initialRttMs != 0;
   state_->peer = peer;
   state_->phase = State::Phase::Connecting;
   state_->deadline = readClocks().mono + state_->options.connectTimeout;

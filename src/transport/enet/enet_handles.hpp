@@ -81,6 +81,49 @@ inline void applyPeerTimeouts(ENetPeer& peer) {
   enet_peer_timeout(&peer, kPeerTimeoutLimit, kPeerTimeoutMinimumMs, kPeerTimeoutMaximumMs);
 }
 
+// ENet starts every peer's round-trip estimate at 500 ms (ENET_PEER_DEFAULT_ROUND_TRIP_TIME), so
+// a lost CONNECT, VERIFY_CONNECT or first message is sent again only after 0.5 s, then 1, 2 and
+// 4 s; and ENet 1.3.17 moves the estimate only 1/8 of the way towards each measured round trip,
+// so the first messages after a handshake still wait hundreds of milliseconds when lost. On a
+// LAN, where a round trip takes well under a millisecond, a burst of connects that overflows the
+// server's socket then costs seconds. Both ends therefore start a peer at a lower estimate
+// (kDefaultInitialRttMs, limits.hpp): the client when it connects, the server on every idle
+// slot before a CONNECT can claim it (ENet's enet_peer_reset puts the defaults back, so the
+// server primes a slot again whenever it is freed).
+//
+// ENet's give-up rule counts in multiples of the first timeout (kPeerTimeoutLimit of them), so
+// a lower start alone would make a handshake give up after ~6 s instead of ENet's ~31 s. While
+// the estimate is still the guess, the limit is scaled up by the same factor, which keeps the
+// handshake's give-up where ENet's defaults put it; applyPeerTimeouts() restores the normal
+// limit once the connection is established on this end.
+inline constexpr enet_uint32 kEnetDefaultRoundTripMs = ENET_PEER_DEFAULT_ROUND_TRIP_TIME;
+
+// The timeout limit for commands first sent while the round trip is the guess `initialRttMs`.
+inline constexpr enet_uint32 handshakeTimeoutLimit(enet_uint32 initialRttMs) {
+  if (initialRttMs == 0 || initialRttMs >= kEnetDefaultRoundTripMs) return kPeerTimeoutLimit;
+  return kPeerTimeoutLimit * ((kEnetDefaultRoundTripMs + initialRttMs - 1) / initialRttMs);
+}
+
+// Sets a peer that is connecting (or a free server slot) to start from `initialRttMs`.
+inline void applyHandshakeTiming(ENetPeer& peer, enet_uint32 initialRttMs) {
+  if (initialRttMs == 0) {  // 0: ENet's own 500 ms
+    applyPeerTimeouts(peer);
+    return;
+  }
+  peer.roundTripTime = initialRttMs;
+  peer.roundTripTimeVariance = 0;
+  peer.lowestRoundTripTime = initialRttMs;
+  peer.lastRoundTripTime = initialRttMs;
+  enet_peer_timeout(&peer, handshakeTimeoutLimit(initialRttMs), kPeerTimeoutMinimumMs,
+                    kPeerTimeoutMaximumMs);
+}
+
+// Whether a free slot still needs applyHandshakeTiming (ENet reset it since).
+inline bool needsHandshakeTiming(const ENetPeer& peer, enet_uint32 initialRttMs) {
+  return initialRttMs != 0 && peer.state == ENET_PEER_STATE_DISCONNECTED &&
+         peer.roundTripTime != initialRttMs;
+}
+
 // ENet's packet throttle drops unreliable packets at the sender when the RTT varies, which on
 // loopback collapses the throttle and silently eats presence pings. Ours are tiny and 1/s, so the
 // throttle goes to full scale at once and never decelerates. Sent by the server on CONNECT; the
@@ -126,19 +169,24 @@ inline std::size_t armEarliestRetransmission(ENetHost& host) {
   return adjusted;
 }
 
-// One enet_host_service call reads at most kEnetReceiveBatch datagrams (ENet 1.3.17's receive
-// loop), and stops reading at the first datagram that completes a handshake or a disconnect:
-// those events are returned at once, the rest of the socket waits for the next call. A server
-// turn that sends to hundreds of peers brings back hundreds of acknowledgements (and, during a
-// connect burst, a handshake every few datagrams), so one call per turn reads less than the
-// turn's own sending brings back; the socket overflows and the drops turn into retransmissions
-// and retried handshakes. Whether the call may have left datagrams in the socket: it returned a
-// CONNECT or DISCONNECT (read stopped there), or it read a full batch.
+// Reading on within a server turn (EnetServerTransport::serviceOnce). One enet_host_service call
+// reads at most kEnetReceiveBatch datagrams (ENet 1.3.17's receive loop) and stops at the first
+// datagram that completes a handshake or a disconnect, returning that event at once. Whether a
+// call may have stopped with datagrams left in the socket: it returned a CONNECT or DISCONNECT,
+// or it read a full batch.
 inline constexpr enet_uint32 kEnetReceiveBatch = 256;
 
-inline constexpr bool mayHaveLeftDatagrams(ENetEventType returned, enet_uint32 datagramsRead) {
+inline constexpr bool mayHaveStoppedReading(ENetEventType returned, enet_uint32 datagramsRead) {
   return returned == ENET_EVENT_TYPE_CONNECT || returned == ENET_EVENT_TYPE_DISCONNECT ||
          datagramsRead >= kEnetReceiveBatch;
+}
+
+// Whether the socket's receive queue (bytes the kernel charges to it, against the most it may)
+// is a quarter full or more: datagrams are arriving faster than the turns read them, and the
+// socket will drop what does not fit. Below that, what arrived during the turn waits for the
+// next one, so that the turn's replies are not held back.
+inline constexpr bool receiveQueueFilling(std::uint64_t queuedBytes, std::uint64_t limitBytes) {
+  return limitBytes > 0 && queuedBytes * 4 >= limitBytes;
 }
 
 // The connect data a client sends: bit 0 says it splits bundles (enet_bundle.hpp). A client that

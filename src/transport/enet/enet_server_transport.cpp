@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <linux/sock_diag.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "enet_handles.hpp"
@@ -46,6 +48,18 @@ enet_uint32 serviceTimeout(Millis maxWait) {
 bool socketReadable(int fd) {
   pollfd p{fd, POLLIN, 0};
   return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
+}
+
+// The bytes the kernel charges to the socket's receive queue and the most it may: SO_MEMINFO's
+// rmem_alloc and rcvbuf. {0, 0} if they cannot be read.
+std::pair<std::uint64_t, std::uint64_t> receiveQueueUse(int fd) {
+  std::uint32_t mem[SK_MEMINFO_VARS] = {};
+  socklen_t length = sizeof mem;
+  if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &length) != 0 ||
+      length < sizeof(std::uint32_t) * (SK_MEMINFO_RCVBUF + 1)) {
+    return {0, 0};
+  }
+  return {mem[SK_MEMINFO_RMEM_ALLOC], mem[SK_MEMINFO_RCVBUF]};
 }
 
 bool isReliable(std::uint8_t channel) {
@@ -211,6 +225,24 @@ struct EnetServerTransport::State {
   EnetServerStats stats;
   Coalescer coalescer;
 
+  // ENet time (host->serviceTime) of the next sweep for free slots that need priming.
+  enet_uint32 nextPrimeSweep = 0;
+
+  // Primes free slots for the next CONNECT (enet::applyHandshakeTiming). A slot freed with a
+  // DISCONNECT event is primed there; this sweep, once a second, catches the slots ENet frees
+  // without one (a handshake it gave up).
+  void primeFreeSlots() {
+    const enet_uint32 rtt = options.initialRttMs;
+    for (ENetPeer* p = host->peers; p < host->peers + host->peerCount; ++p) {
+      if (enet::needsHandshakeTiming(*p, rtt)) enet::applyHandshakeTiming(*p, rtt);
+    }
+  }
+  void primeFreeSlotsNow(enet_uint32 serviceTime) {
+    if (options.initialRttMs == 0 || ENET_TIME_LESS(serviceTime, nextPrimeSweep)) return;
+    primeFreeSlots();
+    nextPrimeSweep = serviceTime + 1000;
+  }
+
   // Sends the reliable frames queued this turn (a no-op without bundling).
   void sendQueued() { coalescer.sendAll(*host, stats); }
 
@@ -263,6 +295,10 @@ struct EnetServerTransport::State {
       case ENET_EVENT_TYPE_DISCONNECT: {
         const SessionId session = enet::sessionOf(*event.peer);
         forget(*event.peer);
+        // ENet has reset the slot to its defaults: ready it for the next CONNECT.
+        if (enet::needsHandshakeTiming(*event.peer, options.initialRttMs)) {
+          enet::applyHandshakeTiming(*event.peer, options.initialRttMs);
+        }
         // A session we closed ourselves was already forgotten by the core.
         if (session != 0) handler.disconnected(session, now);
         break;
@@ -284,6 +320,10 @@ EnetServerTransport::EnetServerTransport(EnetServerOptions options,
   if (o.maxClients == 0 || o.maxClients > kMaxClientsLimit) {
     throw std::runtime_error(where + "max clients must be 1.." + std::to_string(kMaxClientsLimit));
   }
+  if (o.initialRttMs > kMaxInitialRttMs) {
+    throw std::runtime_error(where + "initial round trip must be 0.." +
+                             std::to_string(kMaxInitialRttMs) + " ms");
+  }
   ENetAddress address{};
   if (enet_address_set_host(&address, o.host.c_str()) != 0) {
     throw std::runtime_error(where + "cannot resolve host");
@@ -295,6 +335,7 @@ EnetServerTransport::EnetServerTransport(EnetServerOptions options,
                                       /*incomingBandwidth=*/0, /*outgoingBandwidth=*/0));
   if (!state_->host) throw std::runtime_error(where + probeBindError(address));
   enet::applyHostLimits(*state_->host);
+  state_->primeFreeSlots();
   if (o.receiveBufferBytes > 0) {
     enet_socket_set_option(state_->host->socket, ENET_SOCKOPT_RCVBUF, o.receiveBufferBytes);
   }
@@ -319,8 +360,8 @@ int EnetServerTransport::serviceOnce(SessionHandler& handler, Millis maxWait) {
   ENetEvent event{};
   int handled = 0;
   state_->stats.retransmitChecksAdvanced += enet::armEarliestRetransmission(*host);
-  // The first call waits up to maxWait; the further ones (see enet::mayHaveLeftDatagrams) read on
-  // without waiting, so that one turn takes in what one turn's sending brings back.
+  // The first call waits up to maxWait; further ones read on without waiting while the socket
+  // may still hold what this turn's sending brought back (see kMaxExtraReadCalls).
   Millis wait = maxWait;
   for (int call = 0; call <= kMaxExtraReadCalls; ++call) {
     const enet_uint32 receivedBefore = host->totalReceivedPackets;
@@ -332,7 +373,7 @@ int EnetServerTransport::serviceOnce(SessionHandler& handler, Millis maxWait) {
       ++state_->stats.serviceErrors;
       break;
     }
-    const bool readOn = enet::mayHaveLeftDatagrams(
+    const bool stoppedEarly = enet::mayHaveStoppedReading(
         rc > 0 ? event.type : ENET_EVENT_TYPE_NONE, host->totalReceivedPackets - receivedBefore);
     if (rc > 0) {
       const Now now = readClocks();
@@ -341,12 +382,17 @@ int EnetServerTransport::serviceOnce(SessionHandler& handler, Millis maxWait) {
         ++handled;
       } while (enet_host_check_events(host, &event) > 0);
     }
-    if (!readOn || !socketReadable(host->socket)) break;
+    const auto [queued, limit] = receiveQueueUse(host->socket);
+    if (!enet::receiveQueueFilling(queued, limit) &&
+        !(stoppedEarly && socketReadable(host->socket))) {
+      break;
+    }
     if (call < kMaxExtraReadCalls) ++state_->stats.extraReadCalls;
   }
   // Replies queued by the handler leave now rather than on the next service call.
   state_->sendQueued();
   enet_host_flush(host);
+  state_->primeFreeSlotsNow(host->serviceTime);
   return handled;
 }
 
