@@ -27,7 +27,7 @@ struct EnetServerOptions {
   bool bundle = true;
   // SO_RCVBUF for the UDP socket, bytes; 0 keeps ENet's 256 KiB. The kernel caps it at
   // net.core.rmem_max; receiveBufferBytes() reports what it granted.
-  int receiveBufferBytes = 0;
+  int receiveBufferBytes = kDefaultUdpReceiveBufferBytes;
   // The round trip assumed for a connecting peer until one is measured, ms (limits.hpp); 0 keeps
   // ENet's 500 ms.
   std::uint32_t initialRttMs = kDefaultInitialRttMs;

@@ -43,6 +43,9 @@ inline constexpr std::uint16_t kDefaultPort = 7777;
 // guess is 500 ms; see enet_handles.hpp, applyHandshakeTiming). --initial-rtt sets it.
 inline constexpr std::uint32_t kDefaultInitialRttMs = 100;
 inline constexpr std::uint32_t kMaxInitialRttMs = 5000;
+// SO_RCVBUF the server asks for its UDP socket (ENet's own is 256 KiB); the kernel grants up to
+// net.core.rmem_max. --udp-rcvbuf sets it.
+inline constexpr int kDefaultUdpReceiveBufferBytes = 4 << 20;
 
 // ENet channels. Channel 0 carries everything that must arrive, in order; channel 1 carries
 // what is worthless when late (presence pings, typing indicators).

@@ -37,7 +37,7 @@ struct ServerLoopOptions {
   Millis tcpIdleTimeout = 30000;                              // milliseconds; 0: never
   Millis tcpCloseTimeout = 3000;  // milliseconds a closing TCP connection may take
   bool enetBundle = true;         // EnetServerOptions::bundle
-  int udpReceiveBufferBytes = 0;  // EnetServerOptions::receiveBufferBytes
+  int udpReceiveBufferBytes = kDefaultUdpReceiveBufferBytes;  // EnetServerOptions::receiveBufferBytes
   std::uint32_t enetInitialRttMs = kDefaultInitialRttMs;  // EnetServerOptions::initialRttMs
 };
 

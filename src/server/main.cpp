@@ -80,8 +80,8 @@ int main(int argc, char** argv) {
   app.add_flag("--lab-channels", config.labChannels,
                "udpchat-lab: accept chat on channels 2-4 and relay it on the same channel");
   app.add_option("--udp-rcvbuf", net.udpReceiveBufferBytes,
-                 "UDP receive buffer, bytes (SO_RCVBUF; the kernel caps it at net.core.rmem_max); "
-                 "0 keeps ENet's 256 KiB")
+                 "UDP receive buffer asked for, bytes (SO_RCVBUF; the kernel caps it at "
+                 "net.core.rmem_max); 0 keeps ENet's 256 KiB")
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 30));
   app.add_option("--initial-rtt", net.enetInitialRttMs,

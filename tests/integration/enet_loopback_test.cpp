@@ -103,10 +103,16 @@ int grantedReceiveBuffer(int asked) {
   return 2 * static_cast<int>(std::min<long>(asked, rmemMax));
 }
 
-TEST(EnetLoopback, TheUdpReceiveBufferIsEnetsUnlessAsked) {
+TEST(EnetLoopback, TheUdpReceiveBufferIsFourMebibytesOrWhatWasAsked) {
   {
     EnetServerTransport plain(loopback());
-    EXPECT_EQ(plain.receiveBufferBytes(), grantedReceiveBuffer(ENET_HOST_RECEIVE_BUFFER_SIZE));
+    EXPECT_EQ(plain.receiveBufferBytes(), grantedReceiveBuffer(kDefaultUdpReceiveBufferBytes));
+  }
+  {
+    EnetServerOptions options = loopback();
+    options.receiveBufferBytes = 0;  // ENet's own
+    EnetServerTransport enets(options);
+    EXPECT_EQ(enets.receiveBufferBytes(), grantedReceiveBuffer(ENET_HOST_RECEIVE_BUFFER_SIZE));
   }
   EnetServerOptions options = loopback();
   options.receiveBufferBytes = 1 << 20;

@@ -33,6 +33,9 @@ int runReferenceServer(const std::string& host, std::uint16_t port, std::size_t 
   options.port = port;
   options.maxClients = maxClients;
   options.bundle = false;  // bare ENet: one packet per frame
+  // ENet's own socket buffer and first round trip, not the chat server's (docs/ARCHITECTURE.md).
+  options.receiveBufferBytes = 0;
+  options.initialRttMs = 0;
   try {
     transport = std::make_unique<EnetServerTransport>(options);
   } catch (const std::exception& e) {
