@@ -5,6 +5,7 @@
 #include <utility>
 #include <variant>
 
+#include "chat_event_view.hpp"
 #include "client_runner.hpp"
 #include "udpchat/client_core.hpp"
 #include "udpchat/limits.hpp"
@@ -161,6 +162,13 @@ class ProtocolSimClient final : public SimClient {
 
  private:
   void onFrame(const protocol::Bytes& bytes) {
+    // The frame nearly every delivery is, read in place (chat_event_view.hpp).
+    if (const auto chat = viewChatEvent(bytes)) {
+      if ((chat->flags & protocol::kFlagHistory) == 0 && chat->room == identity().roomName) {
+        observer().delivered(*this, chat->text, monoNanos());
+      }
+      return;
+    }
     auto decoded = protocol::decode(bytes);
     if (!decoded) return;
     std::visit(
