@@ -231,11 +231,13 @@ struct EnetServerTransport::State {
   // Primes free slots for the next CONNECT (enet::applyHandshakeTiming). A slot freed with a
   // DISCONNECT event is primed there; this sweep, once a second, catches the slots ENet frees
   // without one (a handshake it gave up).
-  void primeFreeSlots() {
-    const enet_uint32 rtt = options.initialRttMs;
-    for (ENetPeer* p = host->peers; p < host->peers + host->peerCount; ++p) {
-      if (enet::needsHandshakeTiming(*p, rtt)) enet::applyHandshakeTiming(*p, rtt);
+  void primeIfFree(ENetPeer& peer) {
+    if (enet::needsHandshakeTiming(peer, options.initialRttMs)) {
+      enet::applyHandshakeTiming(peer, options.initialRttMs);
     }
+  }
+  void primeFreeSlots() {
+    for (ENetPeer* p = host->peers; p < host->peers + host->peerCount; ++p) primeIfFree(*p);
   }
   void primeFreeSlotsNow(enet_uint32 serviceTime) {
     if (options.initialRttMs == 0 || ENET_TIME_LESS(serviceTime, nextPrimeSweep)) return;
@@ -296,9 +298,7 @@ struct EnetServerTransport::State {
         const SessionId session = enet::sessionOf(*event.peer);
         forget(*event.peer);
         // ENet has reset the slot to its defaults: ready it for the next CONNECT.
-        if (enet::needsHandshakeTiming(*event.peer, options.initialRttMs)) {
-          enet::applyHandshakeTiming(*event.peer, options.initialRttMs);
-        }
+        primeIfFree(*event.peer);
         // A session we closed ourselves was already forgotten by the core.
         if (session != 0) handler.disconnected(session, now);
         break;
