@@ -120,10 +120,16 @@ TEST(HandshakeTiming, TheLimitScalesSoTheHandshakeGivesUpWhenEnetsWould) {
   EXPECT_EQ(handshakeTimeoutLimit(0), kPeerTimeoutLimit);
 }
 
-TEST(HandshakeTiming, APrimedPeerStartsFromTheGuessAndGetsTheNormalLimitBackLater) {
+// A peer slot as enet_peer_reset leaves it: free, with ENet's first round trip.
+ENetPeer freshSlot() {
   ENetPeer peer{};
   peer.state = ENET_PEER_STATE_DISCONNECTED;
   peer.roundTripTime = ENET_PEER_DEFAULT_ROUND_TRIP_TIME;
+  return peer;
+}
+
+TEST(HandshakeTiming, APrimedPeerStartsFromTheGuessAndGetsTheNormalLimitBackLater) {
+  ENetPeer peer = freshSlot();
   peer.roundTripTimeVariance = 7;
   EXPECT_TRUE(needsHandshakeTiming(peer, 100));
   applyHandshakeTiming(peer, 100);
@@ -139,9 +145,7 @@ TEST(HandshakeTiming, APrimedPeerStartsFromTheGuessAndGetsTheNormalLimitBackLate
 }
 
 TEST(HandshakeTiming, ZeroKeepsEnetsGuessAndOnlyFreeSlotsArePrimed) {
-  ENetPeer peer{};
-  peer.state = ENET_PEER_STATE_DISCONNECTED;
-  peer.roundTripTime = ENET_PEER_DEFAULT_ROUND_TRIP_TIME;
+  ENetPeer peer = freshSlot();
   EXPECT_FALSE(needsHandshakeTiming(peer, 0));
   applyHandshakeTiming(peer, 0);
   EXPECT_EQ(peer.roundTripTime, static_cast<enet_uint32>(ENET_PEER_DEFAULT_ROUND_TRIP_TIME));

@@ -1,19 +1,14 @@
 #include "latency_stats.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <numeric>
+
+#include "udpchat/percentile.hpp"
 
 namespace udpchat::bench {
 
 Nanos percentileNearestRank(std::span<const Nanos> sorted, double percent) {
-  if (sorted.empty()) return 0;
-  const double clamped = std::clamp(percent, 0.0, 100.0);
-  const auto n = static_cast<double>(sorted.size());
-  // ceil(p/100 * n), computed so that p = 50, n = 10 gives exactly rank 5 despite rounding.
-  auto rank = static_cast<std::size_t>(std::ceil(clamped * n / 100.0 - 1e-9));
-  rank = std::clamp<std::size_t>(rank, 1, sorted.size());
-  return sorted[rank - 1];
+  return nearestRankPercentile(sorted, percent);
 }
 
 LatencySummary summarize(std::vector<Nanos>& samples) {

@@ -1,9 +1,8 @@
 // Percentiles of latency samples.
 //
-// Percentiles use the nearest-rank method: the p-th percentile of n sorted samples is the sample
-// at 1-based rank ceil(p / 100 * n) (rank 1 for p = 0). It is always one of the measured values,
-// never an interpolation between two, so "p99 = 1.8 ms" means at least 99 % of the samples took
-// at most 1.8 ms and some sample took exactly that long.
+// Percentiles use the nearest-rank method (include/udpchat/percentile.hpp, shared with the lab):
+// always one of the measured values, so "p99 = 1.8 ms" means at least 99 % of the samples took at
+// most 1.8 ms and some sample took exactly that long.
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "udpchat/percentile.hpp"
+
 namespace udpchat::lab {
 namespace {
 
@@ -19,13 +21,7 @@ double interpolated(std::span<const double> sorted, double q) {
 }  // namespace
 
 double percentile(std::span<const double> sorted, double percent) {
-  if (sorted.empty()) return 0;
-  const double clamped = std::clamp(percent, 0.0, 100.0);
-  const auto n = static_cast<double>(sorted.size());
-  // ceil(p/100 * n), computed so that p = 50, n = 10 gives exactly rank 5 despite rounding.
-  auto rank = static_cast<std::size_t>(std::ceil(clamped * n / 100.0 - 1e-9));
-  rank = std::clamp<std::size_t>(rank, 1, sorted.size());
-  return sorted[rank - 1];
+  return nearestRankPercentile(sorted, percent);
 }
 
 Distribution summarize(std::vector<double> samples) {

@@ -1,8 +1,9 @@
 // Statistics for the lab's reports: percentiles of one run's samples, and the median and spread
 // of one figure over a cell's repetitions. No sockets, no clock.
 //
-// Percentiles use the nearest-rank method, as the load generator does: the p-th percentile of n
-// sorted samples is the sample at 1-based rank ceil(p / 100 * n) (rank 1 for p = 0). It is
+// Percentiles use the nearest-rank method, the load generator's too (include/udpchat/
+// percentile.hpp): the p-th percentile of n sorted samples is the sample at 1-based rank
+// ceil(p / 100 * n) (rank 1 for p = 0). It is
 // always a measured value, so "p99 = 61 ms" means at least 99 % of the messages took at most
 // 61 ms and one of them took exactly that long. With fewer than 100 samples p99 is the maximum.
 #pragma once

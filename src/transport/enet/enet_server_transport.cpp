@@ -373,8 +373,9 @@ int EnetServerTransport::serviceOnce(SessionHandler& handler, Millis maxWait) {
       ++state_->stats.serviceErrors;
       break;
     }
-    const bool stoppedEarly = enet::mayHaveStoppedReading(
-        rc > 0 ? event.type : ENET_EVENT_TYPE_NONE, host->totalReceivedPackets - receivedBefore);
+    const enet_uint32 datagramsRead = host->totalReceivedPackets - receivedBefore;
+    const bool stoppedEarly =
+        enet::mayHaveStoppedReading(rc > 0 ? event.type : ENET_EVENT_TYPE_NONE, datagramsRead);
     if (rc > 0) {
       const Now now = readClocks();
       do {
@@ -382,6 +383,9 @@ int EnetServerTransport::serviceOnce(SessionHandler& handler, Millis maxWait) {
         ++handled;
       } while (enet_host_check_events(host, &event) > 0);
     }
+    // Nothing read and nothing cut short (a timeout's DISCONNECT returns before ENet reads): the
+    // socket was empty when ENet looked, and a quiet turn pays no syscall here.
+    if (datagramsRead == 0 && !stoppedEarly) break;
     const auto [queued, limit] = receiveQueueUse(host->socket);
     if (!enet::receiveQueueFilling(queued, limit) &&
         !(stoppedEarly && socketReadable(host->socket))) {
