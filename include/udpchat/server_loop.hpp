@@ -39,6 +39,7 @@ struct ServerLoopOptions {
   bool enetBundle = true;         // EnetServerOptions::bundle
   int udpReceiveBufferBytes = kDefaultUdpReceiveBufferBytes;  // EnetServerOptions::receiveBufferBytes
   std::uint32_t enetInitialRttMs = kDefaultInitialRttMs;  // EnetServerOptions::initialRttMs
+  bool labChannels = false;  // TcpServerOptions::labChannels (ENet peers ask for their channels)
 };
 
 // The TCP output cap for a server configuration: the largest burst the core can send one

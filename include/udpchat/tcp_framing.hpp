@@ -30,7 +30,7 @@ static_assert(kMaxRecordLength <= 0xFFFF, "the length field is a u16");
 enum class FramingError {
   ZeroLength,  // length 0: a record always holds its channel byte
   TooLong,     // length above kMaxRecordLength
-  BadChannel,  // channel byte >= kLabChannelCount (the core decides what 2 to 4 may carry)
+  BadChannel,  // channel byte >= the reader's channel count (2, or 5 with the lab's channels)
 };
 
 std::string_view toString(FramingError error);
@@ -60,6 +60,11 @@ class RecordReader {
   // A record, or nullopt when `input` is used up (its tail kept for the next piece).
   using Next = Result<std::optional<Record>, FramingError>;
 
+  // Channel bytes 0 .. channelCount-1 are accepted: kChannelCount on a chat server's
+  // connections, kLabChannelCount where the lab's channels are in use (the lab's server and
+  // clients). Precondition: 1 <= channelCount <= kLabChannelCount.
+  explicit RecordReader(std::size_t channelCount = kChannelCount) : channelCount_(channelCount) {}
+
   // Takes bytes from the front of `input` (advancing it) and returns the next complete record.
   // After an error the stream cannot be resynchronised: every later call returns the same error.
   Next next(protocol::ByteSpan& input);
@@ -71,6 +76,7 @@ class RecordReader {
   // Checks a header whose first `have` bytes (2 or 3) are in `header`.
   std::optional<FramingError> check(const std::byte* header, std::size_t have) const;
 
+  std::size_t channelCount_;
   protocol::Bytes partial_;
   bool partialDelivered_ = false;  // partial_ held the record returned last; clear it first
   std::optional<FramingError> failed_;

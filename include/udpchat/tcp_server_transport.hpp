@@ -38,6 +38,9 @@ struct TcpServerOptions {
   // Milliseconds without a byte from an open connection before it is dropped as lost (clients
   // ping every second); the counterpart of ENet's peer timeout. 0: never.
   Millis idleTimeout = 30000;
+  // Accept records on the lab's channels 2 to 4 (--lab-channels); off, a channel byte other than
+  // 0 and 1 closes the connection as a framing error (docs/PROTOCOL.md section 1.1).
+  bool labChannels = false;
 };
 
 struct TcpServerStats {

@@ -14,11 +14,13 @@ enum class TextProblem { None, InvalidUtf8, ControlCharacter };
 
 // Checks UTF-8 validity and control characters: C0 (below U+0020), DEL and C1 (U+0080..U+009F)
 // are refused, except newline and tab when allowNewlineTab. Those are what terminals interpret
-// as escape sequences.
+// as escape sequences. The bidirectional embedding, override and isolate controls (U+202A..U+202E,
+// U+2066..U+2069) count as control characters too: they make a line display as something else.
 TextProblem checkText(std::string_view s, bool allowNewlineTab);
 
 // Makes any byte string safe to print on a terminal: control characters become U+FFFD-free
-// visible forms ("^[" for ESC, "\x9b" style for C1), invalid UTF-8 becomes U+FFFD. Newline and
+// visible forms ("^[" for ESC, "\x9b" style for C1, "<U+202E>" for a bidirectional control),
+// invalid UTF-8 becomes U+FFFD. Newline and
 // tab are kept only when keepNewlineTab.
 std::string sanitizeForTerminal(std::string_view s, bool keepNewlineTab);
 

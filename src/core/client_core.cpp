@@ -179,7 +179,8 @@ struct ClientCore::State {
         return false;
       case text::TextProblem::ControlCharacter:
         localError("control_character",
-                   "the " + std::string(what) + " holds a control character" +
+                   "the " + std::string(what) +
+                       " holds a control character or a bidirectional override" +
                        (allowNewlineTab ? " (only newline and tab are allowed)" : ""));
         return false;
       case text::TextProblem::None:

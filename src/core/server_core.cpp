@@ -240,7 +240,7 @@ struct ServerCore::State {
         return false;
       case text::TextProblem::ControlCharacter:
         error(id, ErrorCode::ControlCharacter, "",
-              std::string(what) + " holds a control character" +
+              std::string(what) + " holds a control character or a bidirectional override" +
                   (allowNewlineTab ? " (only newline and tab are allowed)" : ""));
         return false;
     }
@@ -420,6 +420,7 @@ struct ServerCore::State {
 
     s.registered = true;
     ++registeredCount;
+    s.requests = RateLimiter(config.rateBurst, config.ratePerSecond, now.mono);
     s.nick = nick;
     s.folded = text::foldCase(nick);
     s.token = resumed ? hello.resumeToken : newToken();
@@ -790,13 +791,9 @@ void ServerCore::received(SessionId id, std::uint8_t channel, protocol::ByteSpan
     return;
   }
 
-  if (!protocol::isClientToServer(type) || protocol::channelOf(type) != kChannelReliable) {
-    st.error(id, ErrorCode::UnexpectedMessage, "",
-             "message type " + std::to_string(static_cast<int>(type)) +
-                 " is not accepted from a client on channel 0");
-    return;
-  }
-  if (type == protocol::MessageType::QuitRequest) {
+  const bool expected =
+      protocol::isClientToServer(type) && protocol::channelOf(type) == kChannelReliable;
+  if (expected && type == protocol::MessageType::QuitRequest) {
     // Never rate limited: leaving must always work.
     std::string reason = std::get<protocol::QuitRequest>(message).reason;
     if (text::checkText(reason, false) != text::TextProblem::None) reason.clear();
@@ -804,15 +801,22 @@ void ServerCore::received(SessionId id, std::uint8_t channel, protocol::ByteSpan
     st.outbox.close(id);
     return;
   }
-  // Hello is outside the bucket so that registering never costs a newcomer part of its burst;
-  // a refused Hello costs the server one reply, no more than the frame that caused it.
-  if (type != protocol::MessageType::Hello && !s.requests.tryTake(now.mono)) {
+  // Every other request that can be answered spends a token first, wrong types and Hellos
+  // included, so no kind of request gets more replies than the rate limit allows. A Hello that
+  // succeeds refills the bucket (onHello), so registering never costs a newcomer its burst.
+  if (!s.requests.tryTake(now.mono)) {
     const Millis wait = s.requests.retryAfter(now.mono);
     st.error(id, ErrorCode::RateLimited, "",
              "too many messages: at most " + std::to_string(st.config.rateBurst) +
                  " at once and " + std::to_string(st.config.ratePerSecond) +
                  " per second; retry in " + std::to_string(wait) + " ms (this one was not sent)",
              wait);
+    return;
+  }
+  if (!expected) {
+    st.error(id, ErrorCode::UnexpectedMessage, "",
+             "message type " + std::to_string(static_cast<int>(type)) +
+                 " is not accepted from a client on channel 0");
     return;
   }
   if (!s.registered && type != protocol::MessageType::Hello) {

@@ -1,5 +1,6 @@
 #include "udpchat/text.hpp"
 
+#include <cctype>
 #include <cstdint>
 
 #include "udpchat/limits.hpp"
@@ -42,7 +43,17 @@ std::size_t decodeOne(std::string_view s, std::size_t i, char32_t& cp) {
   return length;
 }
 
-bool isControl(char32_t cp) { return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F); }
+// The explicit bidirectional embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO and
+// LRI, RLI, FSI, PDI): they reorder what follows them on screen, so a line can display as
+// something other than its bytes. The implicit marks (LRM, RLM, ALM) move no text and stay
+// allowed: people who write right-to-left scripts type them.
+bool isBidiControl(char32_t cp) {
+  return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+bool isControl(char32_t cp) {
+  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || isBidiControl(cp);
+}
 
 bool isNickChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -91,10 +102,16 @@ std::string sanitizeForTerminal(std::string_view s, bool keepNewlineTab) {
     } else if (cp < 0x20 || cp == 0x7F) {
       out += '^';
       out += static_cast<char>(cp == 0x7F ? '?' : cp + 0x40);  // caret notation, e.g. ^[
-    } else {
+    } else if (cp <= 0xFF) {
       out += "\\x";
       out += kHex[cp >> 4];
       out += kHex[cp & 0xF];
+    } else {
+      out += "<U+";  // a bidirectional control, named instead of obeyed
+      for (int shift = 12; shift >= 0; shift -= 4) {
+        out += static_cast<char>(std::toupper(kHex[(cp >> shift) & 0xF]));
+      }
+      out += '>';
     }
     i += n;
   }

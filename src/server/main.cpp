@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
   }
   net.maxClients = config.maxClients;
   net.enetBundle = !noBundle;
+  net.labChannels = config.labChannels;
   net.tcpMaxQueuedBytes = tcpQueueLimitFor(config);
   config.seed = randomSeed();
 

@@ -64,6 +64,7 @@ ServerLoop::ServerLoop(ServerLoopOptions options) : state_(std::make_unique<Stat
     tcp.maxQueuedBytes = options.tcpMaxQueuedBytes;
     tcp.idleTimeout = options.tcpIdleTimeout;
     tcp.closeTimeout = options.tcpCloseTimeout;
+    tcp.labChannels = options.labChannels;
     try {
       state_->tcp = std::make_unique<TcpServerTransport>(std::move(tcp), ids);
       return;

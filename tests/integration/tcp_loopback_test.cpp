@@ -662,6 +662,9 @@ TEST(TcpHardening, ZeroLengthAndUnknownChannelCloseTheConnectionAndTheHandlerHea
   const std::vector<protocol::Bytes> bad = {
       {std::byte{0x00}, std::byte{0x00}},                   // length 0
       {std::byte{0x00}, std::byte{0x02}, std::byte{0x05}},  // channel 5: none such
+      // The lab's channels, on a server not started with --lab-channels (PROTOCOL.md 1.1).
+      {std::byte{0x00}, std::byte{0x02}, std::byte{0x02}},
+      {std::byte{0x00}, std::byte{0x02}, std::byte{0x04}},
   };
   for (const auto& bytes : bad) {
     const std::size_t lostBefore =
@@ -675,9 +678,9 @@ TEST(TcpHardening, ZeroLengthAndUnknownChannelCloseTheConnectionAndTheHandlerHea
     }));
   }
   // The good record before each bad header was delivered.
-  EXPECT_EQ(server.handler().received().size(), 2u);
+  EXPECT_EQ(server.handler().received().size(), bad.size());
   server.stop();
-  EXPECT_EQ(server.loop().tcp().stats().framingErrors, 2u);
+  EXPECT_EQ(server.loop().tcp().stats().framingErrors, bad.size());
 }
 
 TEST(TcpHardening, APeerThatNeverReadsIsClosedOnceItsQueueIsFullWhileOthersChat) {

@@ -416,7 +416,8 @@ TEST(ServerChat, ControlCharactersAreRefusedButNewlineAndTabPass) {
   const SessionId a = h.registerUser("alice");
   const SessionId b = h.registerUser("bob");
   h.clearAll();
-  for (std::string bad : {"red \x1b[31m text", "bell\a", "csi \xc2\x9b" "31m", "del\x7f"}) {
+  for (std::string bad : {"red \x1b[31m text", "bell\a", "csi \xc2\x9b" "31m", "del\x7f",
+                          "rlo \u202e" "fdp.exe", "isolate \u2067x\u2069"}) {
     h.send(a, protocol::SendChat{"lobby", "", bad, 0});
     EXPECT_EQ(errorOf(h, a), ErrorCode::ControlCharacter) << text::sanitizeForTerminal(bad, false);
   }
@@ -956,6 +957,47 @@ TEST(ServerBadInput, GarbageBeyondTheRateLimitGetsNoReplies) {
   h.clearAll();
   for (int i = 0; i < 100; ++i) h.sendFrame(a, kChannelReliable, {std::byte{1}, std::byte{0xEE}});
   EXPECT_EQ(h.take<protocol::ErrorReply>(a).size(), 10u);
+}
+
+// Each kind of reply-producing request spends the sender's tokens: past the burst of 10 the
+// replies are rate_limited, never the request's own error.
+TEST(ServerBadInput, WrongChannelTypesAndRepeatedHellosSpendTokens) {
+  ServerHarness h;
+  const SessionId a = h.registerUser("alice");
+  h.clearAll();
+  for (int i = 0; i < 200; ++i) {
+    h.sendFrame(a, kChannelReliable, protocol::encode(protocol::PresencePing{}));
+  }
+  auto errors = h.take<protocol::ErrorReply>(a);
+  ASSERT_EQ(errors.size(), 200u);
+  EXPECT_EQ(std::count_if(errors.begin(), errors.end(),
+                          [](auto& e) { return e.code == ErrorCode::UnexpectedMessage; }),
+            10);
+  h.advance(60'000);
+  for (int i = 0; i < 200; ++i) h.send(a, protocol::Hello{"other", 0, {}, ""});
+  errors = h.take<protocol::ErrorReply>(a);
+  ASSERT_EQ(errors.size(), 200u);
+  EXPECT_EQ(std::count_if(errors.begin(), errors.end(),
+                          [](auto& e) { return e.code == ErrorCode::AlreadyRegistered; }),
+            10);
+  EXPECT_EQ(errors.back().code, ErrorCode::RateLimited);
+}
+
+TEST(ServerRegistration, RefusedHellosSpendTokensAndASuccessfulOneRefillsTheBucket) {
+  ServerHarness h;
+  h.registerUser("alice");
+  const SessionId b = h.connect();
+  for (int i = 0; i < 12; ++i) h.send(b, protocol::Hello{"alice", 0, {}, ""});
+  auto errors = h.take<protocol::ErrorReply>(b);
+  ASSERT_EQ(errors.size(), 12u);
+  EXPECT_EQ(errors[9].code, ErrorCode::NickInUse);
+  EXPECT_EQ(errors[10].code, ErrorCode::RateLimited);
+  h.advance(200);  // one token back
+  h.send(b, protocol::Hello{"bob", 0, {}, ""});
+  EXPECT_EQ(h.only<protocol::Welcome>(b).nick, "bob");
+  h.clearAll();
+  for (int i = 0; i < 10; ++i) h.send(b, protocol::SendChat{"lobby", "", "hi", 0});
+  EXPECT_EQ(h.take<protocol::ChatEvent>(b).size(), 10u);  // the full burst after registering
 }
 
 TEST(ServerBadInput, FramesFromUnknownSessionsAreIgnored) {

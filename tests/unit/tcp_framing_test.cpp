@@ -221,10 +221,33 @@ TEST(TcpFraming, TheLongestRecordIsAcceptedAndOneByteMoreIsRefusedFromItsHeaderA
 }
 
 TEST(TcpFraming, AChannelThatDoesNotExistIsRefusedFromItsHeader) {
-  const protocol::Bytes stream = hex({0x00, 0x05, 0x05});  // channels 0 to 4 exist (lab: 2 to 4)
+  const protocol::Bytes stream = hex({0x00, 0x05, 0x05});  // not even the lab has channel 5
   EXPECT_EQ(firstError(stream, {}), FramingError::BadChannel);
   EXPECT_EQ(firstError(stream, {2}), FramingError::BadChannel);
   EXPECT_EQ(firstError(stream, {1, 1}), FramingError::BadChannel);
+  RecordReader lab(kLabChannelCount);
+  protocol::ByteSpan input(stream);
+  EXPECT_FALSE(lab.next(input));
+}
+
+// docs/PROTOCOL.md section 1.1: a chat connection has channels 0 and 1 only; the lab's channels
+// 2 to 4 exist only where the reader was made for them (a server started with --lab-channels).
+TEST(TcpFraming, LabChannelsAreRefusedUnlessTheReaderWasMadeForThem) {
+  for (int channel = 2; channel < static_cast<int>(kLabChannelCount); ++channel) {
+    protocol::Bytes stream;
+    appendRecord(stream, static_cast<std::uint8_t>(channel), bytesOf("x"));
+    RecordReader chat;
+    protocol::ByteSpan input(stream);
+    auto refused = chat.next(input);
+    ASSERT_FALSE(refused) << "channel " << channel;
+    EXPECT_EQ(refused.error(), FramingError::BadChannel);
+
+    RecordReader lab(kLabChannelCount);
+    protocol::ByteSpan again(stream);
+    auto accepted = lab.next(again);
+    ASSERT_TRUE(accepted && accepted.value()) << "channel " << channel;
+    EXPECT_EQ(accepted.value()->channel, channel);
+  }
 }
 
 TEST(TcpFraming, AnErrorAfterGoodRecordsStillDeliversThem) {

@@ -222,6 +222,21 @@ TEST(CheckText, RefusesEveryC1Control) {
   EXPECT_EQ(checkText(raw({0xC2, 0x9B}) + "31m", true), TextProblem::ControlCharacter);
 }
 
+TEST(CheckText, RefusesBidirectionalEmbeddingsOverridesAndIsolates) {
+  // LRE RLE PDF LRO RLO, LRI RLI FSI PDI: each reorders the text after it on screen.
+  for (char32_t cp : {0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069}) {
+    for (bool allow : {false, true}) {
+      EXPECT_EQ(checkText("pay " + utf8(cp) + "gnp.exe", allow), TextProblem::ControlCharacter)
+          << "U+" << std::hex << static_cast<std::uint32_t>(cp);
+    }
+  }
+  // Their neighbours and the implicit marks (LRM, RLM, ALM) move no text and stay allowed.
+  for (char32_t cp : {0x2029, 0x202F, 0x2065, 0x206A, 0x200E, 0x200F, 0x061C}) {
+    EXPECT_EQ(checkText("a" + utf8(cp) + "b", false), TextProblem::None)
+        << "U+" << std::hex << static_cast<std::uint32_t>(cp);
+  }
+}
+
 TEST(CheckText, RawC1BytesAreInvalidUtf8) {
   // A lone 0x9B byte is not UTF-8 at all, so it is refused before anything else.
   EXPECT_EQ(checkText(raw({0x9B}) + "31m", true), TextProblem::InvalidUtf8);
@@ -252,6 +267,12 @@ TEST(SanitizeForTerminal, C1CsiBecomesVisibleText) {
   const std::string out = sanitizeForTerminal(raw({0xC2, 0x9B}) + "31m", true);
   EXPECT_EQ(out.find(raw({0xC2, 0x9B})), std::string::npos);
   EXPECT_EQ(out, "\\x9b31m");
+}
+
+TEST(SanitizeForTerminal, BidirectionalControlsAreNamedNotObeyed) {
+  const std::string out = sanitizeForTerminal("x" + utf8(0x202E) + "fdp.exe" + utf8(0x2069), true);
+  EXPECT_EQ(out, "x<U+202E>fdp.exe<U+2069>");
+  EXPECT_EQ(out.find(utf8(0x202E)), std::string::npos);
 }
 
 TEST(SanitizeForTerminal, OtherControls) {

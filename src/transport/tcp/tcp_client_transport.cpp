@@ -47,7 +47,9 @@ struct TcpClientTransport::State {
   tcp::UniqueFd fd;
   Phase phase = Phase::Idle;
   Millis deadline = 0;  // monotonic ms: end of the connect or of the graceful close
-  tcp::RecordReader reader;
+  // A lab server relays chat on the channel it arrived on (2 to 4); a chat server sends only 0
+  // and 1, so accepting the lab's channels here costs nothing.
+  tcp::RecordReader reader{kLabChannelCount};
   protocol::Bytes out;  // records not yet taken by the kernel, from outOffset on
   std::size_t outOffset = 0;
   std::vector<ClientTransportEvent> pending;  // reported at the next serviceOnce()
@@ -60,7 +62,7 @@ struct TcpClientTransport::State {
     phase = Phase::Idle;
     out.clear();
     outOffset = 0;
-    reader = tcp::RecordReader{};
+    reader = tcp::RecordReader{kLabChannelCount};
   }
 
   void lose(std::vector<ClientTransportEvent>& events, std::string reason) {

@@ -40,7 +40,7 @@ std::optional<FramingError> RecordReader::check(const std::byte* header, std::si
   const std::size_t length = lengthOf(header);
   if (length == 0) return FramingError::ZeroLength;
   if (length > kMaxRecordLength) return FramingError::TooLong;
-  if (have > kLengthBytes && static_cast<std::size_t>(header[kLengthBytes]) >= kLabChannelCount) {
+  if (have > kLengthBytes && static_cast<std::size_t>(header[kLengthBytes]) >= channelCount_) {
     return FramingError::BadChannel;
   }
   return std::nullopt;

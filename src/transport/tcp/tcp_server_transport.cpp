@@ -297,6 +297,7 @@ struct TcpServerTransport::State {
       }
       tcp::setNoDelay(sock.get());
       auto c = std::make_unique<Connection>();
+      c->reader = tcp::RecordReader(options.labChannels ? kLabChannelCount : kChannelCount);
       c->session = sessionIds->next();
       c->lastHeard = now.mono;
       epoll_event ev{};
