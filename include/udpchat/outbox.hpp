@@ -40,6 +40,12 @@ class SessionHandler {
  public:
   virtual ~SessionHandler() = default;
   virtual void connected(SessionId session, Now now) = 0;
+  // The same, with the peer's IPv4 address (host byte order; 0: unknown). Transports call this
+  // one; a handler that limits per source address (ServerCore) overrides it.
+  virtual void connected(SessionId session, Now now, std::uint32_t peerIpv4) {
+    static_cast<void>(peerIpv4);
+    connected(session, now);
+  }
   virtual void disconnected(SessionId session, Now now) = 0;
   virtual void received(SessionId session, std::uint8_t channel, protocol::ByteSpan frame,
                         Now now) = 0;

@@ -92,9 +92,11 @@ enum class ErrorCode : std::uint16_t {
   ServerFull = 22,         // connection is closed after this error
   RegistrationTimeout = 23,
   CannotKickSelf = 24,
+  TooManyConnections = 25,  // from one address; connection is closed after this error
 };
 
-inline constexpr std::uint16_t kLastErrorCode = static_cast<std::uint16_t>(ErrorCode::CannotKickSelf);
+inline constexpr std::uint16_t kLastErrorCode =
+    static_cast<std::uint16_t>(ErrorCode::TooManyConnections);
 
 // Stable lowercase name used in JSON output and logs, e.g. "nick_in_use".
 std::string_view toString(ErrorCode code);

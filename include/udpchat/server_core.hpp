@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,7 +29,28 @@ struct ServerConfig {
   std::uint32_t ratePerSecond = kDefaultRatePerSecond;
   Millis pingInterval = 1000;       // what clients are told to use
   Millis laggingAfter = 5000;       // silent this long: shown as lagging
-  Millis registrationTimeout = 30000;
+  // An unregistered session holds a slot this long at most; clients send Hello at once.
+  Millis registrationTimeout = 10000;
+  // Sessions one IPv4 address may hold at once, registered or not, over both transports, and
+  // how many of them may be unregistered; 0: no limit. Beyond either the new connection is told
+  // too_many_connections and closed, so one host cannot take every slot. Sessions whose address
+  // the transport did not report (0) are not counted.
+  std::size_t maxSessionsPerAddress = 16;
+  std::size_t maxUnregisteredPerAddress = 4;
+  // Loopback (127.0.0.0/8) is this machine, whose users can stop the server anyway; load tests
+  // run their thousand clients from it. Off: loopback is limited like any other address.
+  bool exemptLoopback = true;
+  // Operator password guessing: wrong passwords from one address, and from everyone, are free
+  // up to this many; each further one doubles a lockout that starts at operLockoutStart and
+  // stops growing at operLockoutMax. Attempts during a lockout are refused unread (rate_limited
+  // with the wait) and do not count. The per-address record is forgotten after an hour quiet.
+  std::uint32_t operFreeFailuresPerAddress = 3;
+  std::uint32_t operFreeFailuresGlobal = 20;
+  Millis operLockoutStart = 1000;
+  Millis operLockoutMax = 5 * 60 * 1000;
+  // Where the core reports what an operator should know (operator password attempts); empty:
+  // nowhere. Called on the core's thread.
+  std::function<void(std::string_view)> log;
   std::uint64_t seed = 1;           // for resume tokens; frontends pass a random value
   // udpchat-lab: accept SendChat on the lab channels (kChannelBulk, kChannelLabUnreliable,
   // kChannelLabUnsequenced) and relay each message on the channel it arrived on. Off: frames
@@ -56,6 +78,8 @@ class ServerCore final : public SessionHandler {
 
   // A transport accepted a connection. Over maxClients it is told ServerFull and closed.
   void connected(SessionId session, Now now) override;
+  // Also checks the per-address limits (ServerConfig::maxSessionsPerAddress); 0: unknown.
+  void connected(SessionId session, Now now, std::uint32_t peerIpv4) override;
   // The connection is gone (timeout, disconnect). Tells the user's rooms it quit.
   void disconnected(SessionId session, Now now) override;
   // One frame from the session, as received on `channel`.

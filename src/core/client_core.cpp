@@ -574,7 +574,8 @@ struct ClientCore::State {
       std::erase(pendingJoins, e.context);
       if (currentRoom == e.context) currentRoom = rooms.empty() ? std::string() : rooms.back();
     }
-    if (e.code == ErrorCode::ServerFull || e.code == ErrorCode::UnsupportedVersion) {
+    if (e.code == ErrorCode::ServerFull || e.code == ErrorCode::UnsupportedVersion ||
+        e.code == ErrorCode::TooManyConnections) {
       refused = true;
       refusedReason = "refused by the server: " +
                       (e.message.empty() ? std::string(protocol::toString(e.code)) : e.message);

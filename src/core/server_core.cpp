@@ -62,8 +62,21 @@ struct Room {
   std::deque<StoredMessage> recent;
 };
 
+std::string ipv4Text(std::uint32_t address) {
+  return std::to_string(address >> 24) + "." + std::to_string((address >> 16) & 0xFF) + "." +
+         std::to_string((address >> 8) & 0xFF) + "." + std::to_string(address & 0xFF);
+}
+
+// Wrong operator passwords, counted for one address or for everyone.
+struct GuessRecord {
+  std::uint32_t failures = 0;
+  Millis lockedUntil = 0;  // mono
+  Millis lastFailure = 0;  // mono
+};
+
 struct Session {
   SessionId id = 0;
+  std::uint32_t address = 0;  // IPv4, host order; 0: unknown
   bool registered = false;
   std::string nick;
   std::string folded;
@@ -146,6 +159,9 @@ std::optional<std::string> ServerConfig::validate() const {
   if (operPassword.size() > kMaxPasswordBytes) {
     return "--oper-password must be at most " + std::to_string(kMaxPasswordBytes) + " bytes";
   }
+  if (operLockoutStart < 1 || operLockoutMax < operLockoutStart) {
+    return "operator lockout: a start of at least 1 ms and a maximum not below it";
+  }
   if (pingInterval < 100 || laggingAfter <= pingInterval || registrationTimeout < 1000) {
     return "presence timing: ping interval >= 100 ms, lagging threshold above it";
   }
@@ -162,6 +178,13 @@ struct ServerCore::State {
   // tokens this server issued are ever adopted, so a client cannot pick a guessable one.
   std::unordered_map<std::uint64_t, Millis> departedTokens;
   std::map<std::string, Room> rooms;                   // canonical name -> room
+  struct AddressUse {
+    std::size_t sessions = 0;
+    std::size_t unregistered = 0;
+  };
+  std::unordered_map<std::uint32_t, AddressUse> byAddress;  // known addresses only
+  std::unordered_map<std::uint32_t, GuessRecord> operGuesses;  // by address (0: unknown)
+  GuessRecord operGuessesGlobal;
   std::mt19937_64 random;
   protocol::MessageId nextMessageId = 1;
   std::uint64_t nextAutoNick = 1;
@@ -374,6 +397,14 @@ struct ServerCore::State {
       byNick.erase(s.folded);
       --registeredCount;
     }
+    if (s.address != 0) {
+      auto use = byAddress.find(s.address);
+      if (use != byAddress.end()) {
+        --use->second.sessions;
+        if (!s.registered) --use->second.unregistered;
+        if (use->second.sessions == 0) byAddress.erase(use);
+      }
+    }
     if (s.token != 0) {
       byToken.erase(s.token);
       if (resumableUntil != 0) departedTokens[s.token] = resumableUntil;
@@ -420,6 +451,7 @@ struct ServerCore::State {
 
     s.registered = true;
     ++registeredCount;
+    if (s.address != 0) --byAddress[s.address].unregistered;
     s.requests = RateLimiter(config.rateBurst, config.ratePerSecond, now.mono);
     s.nick = nick;
     s.folded = text::foldCase(nick);
@@ -586,15 +618,61 @@ struct ServerCore::State {
     sendTo(room.members, protocol::DeletedEvent{room.name, m.id, s.nick});
   }
 
-  void onOper(Session& s, const protocol::OperRequest& m) {
+  void logLine(const std::string& line) {
+    if (config.log) config.log(line);
+  }
+
+  // Counts a wrong password in `record` and returns the lockout it starts (0: none yet).
+  Millis countFailure(GuessRecord& record, std::uint32_t freeFailures, Millis nowMono) {
+    ++record.failures;
+    record.lastFailure = nowMono;
+    if (record.failures <= freeFailures) return 0;
+    Millis lockout = config.operLockoutStart;
+    for (std::uint32_t i = freeFailures + 1; i < record.failures && lockout < config.operLockoutMax;
+         ++i) {
+      lockout *= 2;
+    }
+    lockout = std::min(lockout, config.operLockoutMax);
+    record.lockedUntil = nowMono + lockout;
+    return lockout;
+  }
+
+  void onOper(Session& s, const protocol::OperRequest& m, Now now) {
     if (config.operPassword.empty()) {
       error(s.id, ErrorCode::OperDisabled, "", "this server has no operator password");
       return;
     }
+    const std::string who = s.nick + " from " + (s.address != 0 ? ipv4Text(s.address) : "?");
+    GuessRecord& mine = operGuesses[s.address];
+    const Millis lockedUntil = std::max(mine.lockedUntil, operGuessesGlobal.lockedUntil);
+    if (lockedUntil > now.mono) {
+      // Refused unread, so guessing during a lockout learns nothing.
+      const Millis wait = lockedUntil - now.mono;
+      const bool global = operGuessesGlobal.lockedUntil > now.mono && mine.lockedUntil <= now.mono;
+      error(s.id, ErrorCode::RateLimited, "",
+            std::string("too many wrong operator passwords ") +
+                (global ? "on this server" : "from your address") + "; retry in " +
+                std::to_string((wait + 999) / 1000) + " s (this attempt was not checked)",
+            wait);
+      return;
+    }
     if (!constantTimeEquals(m.password, config.operPassword)) {
+      const Millis mineLock = countFailure(mine, config.operFreeFailuresPerAddress, now.mono);
+      const Millis globalLock =
+          countFailure(operGuessesGlobal, config.operFreeFailuresGlobal, now.mono);
+      std::string line = "wrong operator password from " + who + " (" +
+                         std::to_string(mine.failures) + " from this address)";
+      if (mineLock > 0 || globalLock > 0) {
+        line += "; operator attempts locked for " +
+                std::to_string(std::max(mineLock, globalLock)) + " ms" +
+                (globalLock >= mineLock ? " for everyone" : " from this address");
+      }
+      logLine(line);
       error(s.id, ErrorCode::BadPassword, "", "wrong operator password");
       return;
     }
+    logLine("operator granted to " + who);
+    operGuesses.erase(s.address);
     s.oper = true;
     sendTo(s.id, protocol::NoticeEvent{protocol::NoticeKind::OperGranted, "you are now an operator"});
   }
@@ -674,7 +752,7 @@ struct ServerCore::State {
                    [&](protocol::WhoisRequest& m) { onWhois(s, m, now); },
                    [&](protocol::SetAway& m) { onAway(s, m); },
                    [&](protocol::DeleteMessage& m) { onDelete(s, m); },
-                   [&](protocol::OperRequest& m) { onOper(s, m); },
+                   [&](protocol::OperRequest& m) { onOper(s, m, now); },
                    [&](protocol::KickRequest& m) { onKick(s, m); },
                    [&](protocol::PresencePing& m) { onPing(s, m, now); },
                    [&](protocol::TypingNotice& m) { onTyping(s, m, now); },
@@ -699,7 +777,9 @@ ServerStats ServerCore::stats() const {
   return out;
 }
 
-void ServerCore::connected(SessionId id, Now now) {
+void ServerCore::connected(SessionId id, Now now) { connected(id, now, 0); }
+
+void ServerCore::connected(SessionId id, Now now, std::uint32_t peerIpv4) {
   State& st = *state_;
   if (st.sessions.size() >= st.config.maxClients) {
     st.error(id, ErrorCode::ServerFull, "",
@@ -708,8 +788,32 @@ void ServerCore::connected(SessionId id, Now now) {
     st.outbox.close(id);
     return;
   }
+  if (st.config.exemptLoopback && (peerIpv4 >> 24) == 127) peerIpv4 = 0;
+  if (peerIpv4 != 0) {
+    const auto use = st.byAddress.find(peerIpv4);
+    const std::size_t sessions = use == st.byAddress.end() ? 0 : use->second.sessions;
+    const std::size_t unregistered = use == st.byAddress.end() ? 0 : use->second.unregistered;
+    const bool overSessions =
+        st.config.maxSessionsPerAddress != 0 && sessions >= st.config.maxSessionsPerAddress;
+    const bool overUnregistered = st.config.maxUnregisteredPerAddress != 0 &&
+                                  unregistered >= st.config.maxUnregisteredPerAddress;
+    if (overSessions || overUnregistered) {
+      st.error(id, ErrorCode::TooManyConnections, "",
+               overSessions
+                   ? "your address already has " + std::to_string(sessions) +
+                         " connections, the most this server allows; close one and try again"
+                   : "your address has " + std::to_string(unregistered) +
+                         " connections that have not registered yet; try again in a few seconds");
+      st.outbox.close(id);
+      return;
+    }
+    auto& counted = st.byAddress[peerIpv4];
+    ++counted.sessions;
+    ++counted.unregistered;
+  }
   Session& s = st.sessions[id];
   s.id = id;
+  s.address = peerIpv4;
   s.connectedAt = s.lastHeard = s.lastActive = now.mono;
   s.requests = RateLimiter(st.config.rateBurst, st.config.ratePerSecond, now.mono);
   s.unreliable = RateLimiter(kUnreliableBurst, kUnreliablePerSecond, now.mono);
@@ -842,6 +946,14 @@ void ServerCore::tick(Now now) {
     std::erase_if(s.typing, [&](const auto& t) { return t.second <= now.mono; });
   }
   std::erase_if(st.departedTokens, [&](const auto& t) { return t.second <= now.mono; });
+  constexpr Millis kForgetGuessesAfter = 60 * 60 * 1000;
+  std::erase_if(st.operGuesses, [&](const auto& g) {
+    return g.second.lockedUntil <= now.mono && now.mono - g.second.lastFailure > kForgetGuessesAfter;
+  });
+  if (st.operGuessesGlobal.failures != 0 && st.operGuessesGlobal.lockedUntil <= now.mono &&
+      now.mono - st.operGuessesGlobal.lastFailure > kForgetGuessesAfter) {
+    st.operGuessesGlobal = GuessRecord{};
+  }
   for (SessionId id : expired) {
     st.error(id, ErrorCode::RegistrationTimeout, "",
              "no Hello within " + std::to_string(st.config.registrationTimeout / 1000) +

@@ -156,6 +156,7 @@ std::string_view toString(ErrorCode code) {
     case ErrorCode::ServerFull: return "server_full";
     case ErrorCode::RegistrationTimeout: return "registration_timeout";
     case ErrorCode::CannotKickSelf: return "cannot_kick_self";
+    case ErrorCode::TooManyConnections: return "too_many_connections";
   }
   return "unknown";
 }

@@ -77,6 +77,15 @@ int main(int argc, char** argv) {
                  "flood control: messages per second a client may sustain")
       ->capture_default_str()
       ->check(CLI::Range(std::uint32_t{1}, kMaxRateLimit));
+  app.add_option("--max-per-address", config.maxSessionsPerAddress,
+                 "connections one IPv4 address may hold at once; 0: no limit")
+      ->capture_default_str();
+  app.add_option("--max-unregistered-per-address", config.maxUnregisteredPerAddress,
+                 "of those, how many may be waiting to register; 0: no limit")
+      ->capture_default_str();
+  bool limitLoopback = false;
+  app.add_flag("--limit-loopback", limitLoopback,
+               "apply the per-address limits to 127.0.0.0/8 too (exempt by default)");
   app.add_flag("--lab-channels", config.labChannels,
                "udpchat-lab: accept chat on channels 2-4 and relay it on the same channel");
   app.add_option("--udp-rcvbuf", net.udpReceiveBufferBytes,
@@ -105,6 +114,8 @@ int main(int argc, char** argv) {
     std::cerr << "udpchat-server: " << *problem << "\n";
     return kExitUsage;
   }
+  config.exemptLoopback = !limitLoopback;
+  config.log = [](std::string_view line) { std::cerr << "udpchat-server: " << line << std::endl; };
   net.maxClients = config.maxClients;
   net.enetBundle = !noBundle;
   net.labChannels = config.labChannels;

@@ -251,10 +251,20 @@ class RawPeer {
  public:
   // Connects (loopback completes at once) and makes the socket non-blocking. `receiveBuffer`
   // bytes: a small SO_RCVBUF, set before connecting, keeps the advertised window small.
-  explicit RawPeer(std::uint16_t port, int receiveBuffer = 0)
+  // `fromIpv4` (host order; 0: the kernel's choice) binds the source address first, so a test
+  // can play several hosts on loopback (any 127.x.y.z is this machine).
+  explicit RawPeer(std::uint16_t port, int receiveBuffer = 0, std::uint32_t fromIpv4 = 0)
       : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
     if (receiveBuffer > 0) {
       ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
+    }
+    if (fromIpv4 != 0) {
+      sockaddr_in from{};
+      from.sin_family = AF_INET;
+      from.sin_addr.s_addr = htonl(fromIpv4);
+      if (::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+        ADD_FAILURE() << "raw bind failed: " << std::strerror(errno);
+      }
     }
     sockaddr_in sin{};
     sin.sin_family = AF_INET;
@@ -654,6 +664,38 @@ TEST(TcpHardening, AnOversizedLengthClosesOnlyThatConnection) {
   ASSERT_TRUE(pumpUntil({pumpOf(alice), pumpOf(bob)}, [&] { return bob.saw("still here"); }));
   server.stop();
   EXPECT_EQ(server.loop().tcp().stats().framingErrors, 1u);
+  EXPECT_EQ(server.handler().stats().registered, 2u);
+}
+
+// One host that opens connections and sends half a record holds at most its share of the
+// unregistered slots (4): the rest are refused at once, and clients from elsewhere still get in
+// over both transports, although the stalled ones would otherwise fill --max-clients.
+TEST(TcpHardening, HalfRecordsFromOneHostCannotLockOtherHostsOut) {
+  ServerConfig config;
+  config.maxClients = 8;
+  config.exemptLoopback = false;  // loopback plays the LAN here
+  CoreServer server{config};
+  constexpr std::uint32_t kStaller = 0x7F000003;  // 127.0.0.3
+  std::vector<std::unique_ptr<RawPeer>> stallers;
+  for (int i = 0; i < 12; ++i) {
+    stallers.push_back(std::make_unique<RawPeer>(server.port(), 0, kStaller));
+    ASSERT_TRUE(stallers.back()->sendAll(protocol::Bytes{std::byte{0x00}}));  // half a header
+  }
+  auto pumpStallers = [&] {
+    for (auto& p : stallers) p->pump();
+  };
+  ASSERT_TRUE(pumpUntil({pumpStallers}, [&] {
+    return std::count_if(stallers.begin(), stallers.end(),
+                         [](auto& p) { return p->closedByServer(); }) == 8;
+  }));
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(stallers[i]->closedByServer()) << i;
+
+  CoreClient alice("enet", clientNamed("alice"), server.port());
+  CoreClient bob("tcp", clientNamed("bob"), server.port());
+  registerAll({&alice, &bob}, {"alice", "bob"});
+  alice.core().input("still room for us", readClocks());
+  ASSERT_TRUE(pumpUntil({pumpOf(alice), pumpOf(bob)}, [&] { return bob.saw("still room for us"); }));
+  server.stop();
   EXPECT_EQ(server.handler().stats().registered, 2u);
 }
 

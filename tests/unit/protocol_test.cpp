@@ -542,6 +542,7 @@ TEST(ErrorCodes, NamesArePinnedUniqueAndNonEmpty) {
       "invalid_utf8",       "control_character",   "empty_text",           "rate_limited",
       "not_operator",       "bad_password",        "oper_disabled",        "no_such_message",
       "not_your_message",   "server_full",         "registration_timeout", "cannot_kick_self",
+      "too_many_connections",
   };
   ASSERT_EQ(expected.size(), kLastErrorCode);
   std::set<std::string_view> seen;
@@ -560,7 +561,8 @@ TEST(ErrorCodes, NumbersArePinned) {
   EXPECT_EQ(static_cast<int>(ErrorCode::RateLimited), 16);
   EXPECT_EQ(static_cast<int>(ErrorCode::ServerFull), 22);
   EXPECT_EQ(static_cast<int>(ErrorCode::CannotKickSelf), 24);
-  EXPECT_EQ(kLastErrorCode, 24);
+  EXPECT_EQ(static_cast<int>(ErrorCode::TooManyConnections), 25);
+  EXPECT_EQ(kLastErrorCode, 25);
 }
 
 TEST(ErrorCodes, OutOfRangeCodeHasAFallbackName) {

@@ -14,6 +14,9 @@ using protocol::ErrorCode;
 using protocol::PresenceState;
 using testing::ServerHarness;
 
+constexpr std::uint32_t kHostA = 0xC6120002;  // 198.18.0.2
+constexpr std::uint32_t kHostB = 0xC6120003;  // 198.18.0.3
+
 ServerConfig withOper() {
   ServerConfig c;
   c.operPassword = "sesame";
@@ -171,7 +174,7 @@ TEST(ServerRegistration, InvalidRoomInHelloIsRefused) {
 TEST(ServerRegistration, SilentConnectionsAreClosedAfterTheTimeout) {
   ServerHarness h;
   const SessionId a = h.connect();
-  h.advance(29'000);
+  h.advance(9'000);
   h.core.tick(h.now);
   EXPECT_TRUE(h.outbox.closed.empty());
   h.advance(2'000);
@@ -760,6 +763,71 @@ TEST(ServerOperators, OperNeedsTheRightPassword) {
   EXPECT_EQ(h.only<protocol::NoticeEvent>(a).kind, protocol::NoticeKind::OperGranted);
 }
 
+TEST(ServerOperators, PasswordGuessesFromOneAddressAreLockedOutWithAGrowingDelayAndLogged) {
+  ServerConfig config = withOper();
+  config.rateBurst = 1000;  // the request bucket is not what is tested here
+  std::vector<std::string> log;
+  config.log = [&](std::string_view line) { log.emplace_back(line); };
+  ServerHarness h(config);
+  // A fresh session per guess, as an attacker would: the limit is the address's.
+  auto guess = [&](std::uint32_t from, const std::string& password) {
+    const SessionId s = h.connectFrom(from);
+    h.send(s, protocol::Hello{"", 0, {}, ""});
+    h.clearAll();
+    h.send(s, protocol::OperRequest{password});
+    auto errors = h.take<protocol::ErrorReply>(s);
+    h.core.disconnected(s, h.now);
+    return errors.empty() ? protocol::ErrorReply{} : errors.front();
+  };
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(guess(kHostA, "wrong").code, ErrorCode::BadPassword);
+  EXPECT_EQ(guess(kHostA, "wrong").code, ErrorCode::BadPassword);  // the 4th starts 1 s
+  auto locked = guess(kHostA, "sesame");  // even the right one is not checked meanwhile
+  EXPECT_EQ(locked.code, ErrorCode::RateLimited);
+  EXPECT_EQ(locked.retryAfterMs, 1000u);
+  EXPECT_NE(locked.message.find("from your address"), std::string::npos) << locked.message;
+  // Another address is not locked.
+  EXPECT_EQ(guess(kHostB, "wrong").code, ErrorCode::BadPassword);
+  h.advance(1000);
+  EXPECT_EQ(guess(kHostA, "wrong").code, ErrorCode::BadPassword);  // the 5th: 2 s
+  EXPECT_EQ(guess(kHostA, "x").retryAfterMs, 2000u);
+  h.advance(2000);
+  EXPECT_EQ(guess(kHostA, "wrong").code, ErrorCode::BadPassword);  // the 6th: 4 s
+  EXPECT_EQ(guess(kHostA, "x").retryAfterMs, 4000u);
+  ASSERT_GE(log.size(), 7u);
+  EXPECT_NE(log.front().find("wrong operator password from user1 from 198.18.0.2"),
+            std::string::npos)
+      << log.front();
+  EXPECT_NE(log.back().find("locked for 4000 ms"), std::string::npos) << log.back();
+  // Once the lockout has passed the right password works, and is logged.
+  h.advance(4000);
+  const SessionId op = h.connectFrom(kHostA);
+  h.send(op, protocol::Hello{"oper", 0, {}, ""});
+  h.clearAll();
+  h.send(op, protocol::OperRequest{"sesame"});
+  EXPECT_EQ(h.only<protocol::NoticeEvent>(op).kind, protocol::NoticeKind::OperGranted);
+  EXPECT_NE(log.back().find("operator granted to oper from 198.18.0.2"), std::string::npos);
+}
+
+TEST(ServerOperators, GuessesFromManyAddressesHitTheGlobalLimit) {
+  ServerConfig config = withOper();
+  config.operFreeFailuresGlobal = 5;
+  ServerHarness h(config);
+  std::vector<SessionId> guessers;
+  for (std::uint32_t i = 0; i < 6; ++i) {
+    const SessionId s = h.connectFrom(kHostA + i);  // one guess per address, never locked alone
+    h.send(s, protocol::Hello{"guess" + std::to_string(i), 0, {}, ""});
+    h.clearAll();
+    h.send(s, protocol::OperRequest{"wrong"});
+    EXPECT_EQ(errorOf(h, s), ErrorCode::BadPassword);
+    guessers.push_back(s);
+  }
+  h.send(guessers[0], protocol::OperRequest{"sesame"});
+  auto errors = h.take<protocol::ErrorReply>(guessers[0]);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].code, ErrorCode::RateLimited);
+  EXPECT_NE(errors[0].message.find("on this server"), std::string::npos) << errors[0].message;
+}
+
 TEST(ServerOperators, OperIsDisabledWithoutAPassword) {
   ServerHarness h;
   const SessionId a = h.registerUser("alice");
@@ -820,6 +888,66 @@ TEST(ServerLimits, ClientsOverTheLimitAreToldTheServerIsFull) {
   h.disconnect(b);
   const SessionId d = h.registerUser("dave");
   EXPECT_GT(d, c);
+}
+
+bool refusedAsTooMany(ServerHarness& h, SessionId s) {
+  auto errors = h.take<protocol::ErrorReply>(s);
+  const bool closed = std::find(h.outbox.closed.begin(), h.outbox.closed.end(), s) !=
+                      h.outbox.closed.end();
+  return errors.size() == 1 && errors[0].code == ErrorCode::TooManyConnections && closed;
+}
+
+TEST(ServerLimits, OneAddressCannotHoldMoreUnregisteredSessionsThanItsShare) {
+  ServerHarness h;  // defaults: 4 unregistered, 16 in all per address
+  std::vector<SessionId> waiting;
+  for (int i = 0; i < 4; ++i) waiting.push_back(h.connectFrom(kHostA));
+  const SessionId fifth = h.connectFrom(kHostA);
+  EXPECT_TRUE(refusedAsTooMany(h, fifth));
+  EXPECT_EQ(h.core.stats().sessions, 4u);
+  // Another host is not affected, and registering frees a place in the waiting share.
+  EXPECT_TRUE(h.take<protocol::ErrorReply>(h.connectFrom(kHostB)).empty());
+  h.send(waiting[0], protocol::Hello{"alice", 0, {}, ""});
+  const SessionId again = h.connectFrom(kHostA);
+  EXPECT_TRUE(h.take<protocol::ErrorReply>(again).empty());
+  EXPECT_FALSE(refusedAsTooMany(h, again));
+}
+
+TEST(ServerLimits, OneAddressCannotHoldMoreSessionsThanTheLimit) {
+  ServerConfig config;
+  config.maxSessionsPerAddress = 3;
+  ServerHarness h(config);
+  for (int i = 0; i < 3; ++i) {
+    const SessionId s = h.connectFrom(kHostA);
+    h.send(s, protocol::Hello{"user_" + std::to_string(i), 0, {}, ""});
+  }
+  const SessionId extra = h.connectFrom(kHostA);
+  EXPECT_TRUE(refusedAsTooMany(h, extra));
+  EXPECT_EQ(h.core.stats().registered, 3u);
+  // A session that leaves gives its place back.
+  h.core.disconnected(1, h.now);
+  EXPECT_TRUE(h.take<protocol::ErrorReply>(h.connectFrom(kHostA)).empty());
+}
+
+TEST(ServerLimits, LoopbackIsExemptUnlessAskedAndUnknownAddressesAreNotCounted) {
+  ServerHarness exempt;
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(exempt.take<protocol::ErrorReply>(exempt.connectFrom(0x7F000001)).empty());
+    EXPECT_TRUE(exempt.take<protocol::ErrorReply>(exempt.connect()).empty());
+  }
+  ServerConfig config;
+  config.exemptLoopback = false;
+  ServerHarness limited(config);
+  for (int i = 0; i < 4; ++i) limited.connectFrom(0x7F000001);
+  EXPECT_TRUE(refusedAsTooMany(limited, limited.connectFrom(0x7F000001)));
+}
+
+TEST(ServerLimits, UnregisteredSessionsGiveTheirSlotBackAfterTenSeconds) {
+  ServerHarness h;
+  for (int i = 0; i < 4; ++i) h.connectFrom(kHostA);
+  h.advance(10'001);
+  h.core.tick(h.now);
+  EXPECT_EQ(h.core.stats().sessions, 0u);
+  EXPECT_TRUE(h.take<protocol::ErrorReply>(h.connectFrom(kHostA)).empty());
 }
 
 TEST(ServerLimits, QuitTellsTheRoomsAndFreesTheNick) {

@@ -31,6 +31,12 @@ SessionId ServerHarness::connect() {
   return id;
 }
 
+SessionId ServerHarness::connectFrom(std::uint32_t ipv4) {
+  const SessionId id = nextSession_++;
+  core.connected(id, now, ipv4);
+  return id;
+}
+
 SessionId ServerHarness::registerUser(const std::string& nick, std::vector<std::string> rooms) {
   const SessionId id = connect();
   send(id, protocol::Hello{nick, 0, std::move(rooms), "test"});

@@ -38,6 +38,8 @@ class ServerHarness {
 
   void advance(Millis ms);
   SessionId connect();
+  // A connection from an IPv4 address (host byte order), for the per-address limits.
+  SessionId connectFrom(std::uint32_t ipv4);
   // connect + Hello; expects a Welcome and removes it, keeping what followed it.
   SessionId registerUser(const std::string& nick, std::vector<std::string> rooms = {});
   void sendFrame(SessionId from, std::uint8_t channel, const protocol::Bytes& frame);

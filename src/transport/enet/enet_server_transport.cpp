@@ -274,7 +274,8 @@ struct EnetServerTransport::State {
         stats.peers = peers.size();
         enet::applyPeerTimeouts(*event.peer);
         enet::disableUnreliableThrottling(*event.peer);
-        handler.connected(session, now);  // may close() it at once (server full)
+        // may close() it at once (server full, too many from one address)
+        handler.connected(session, now, ntohl(event.peer->address.host));
         break;
       }
       case ENET_EVENT_TYPE_RECEIVE: {

@@ -1,6 +1,8 @@
 #include "udpchat/tcp_server_transport.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/uio.h>
 
@@ -269,7 +271,10 @@ struct TcpServerTransport::State {
   int acceptSome(SessionHandler& handler, Now now) {
     int calls = 0;
     for (int i = 0; i < kAcceptsPerTurn && listener && !listenerPaused; ++i) {
-      const int fd = ::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      sockaddr_in from{};
+      socklen_t fromLength = sizeof from;
+      const int fd = ::accept4(listener.get(), reinterpret_cast<sockaddr*>(&from), &fromLength,
+                               SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         const int err = errno;
         if (err == EAGAIN || err == EWOULDBLOCK) break;
@@ -313,7 +318,8 @@ struct TcpServerTransport::State {
       connections.emplace(session, std::move(c));
       stats.connections = connections.size();
       ++stats.accepted;
-      handler.connected(session, now);  // may close() it at once (server full)
+      // may close() it at once (server full, too many from one address)
+      handler.connected(session, now, from.sin_family == AF_INET ? ntohl(from.sin_addr.s_addr) : 0);
       ++calls;
     }
     return calls;
