@@ -46,7 +46,7 @@ struct ServerLoopOptions {
 // session in one turn (a Hello naming kMaxRoomsPerUser rooms, each replaying historySize
 // messages of the longest text, with its member list), at least kTcpDefaultMaxQueuedBytes.
 // A well-behaved client is never cut off for joining; one that does not read is, once that much
-// waits for it. About 2 MB with the defaults.
+// waits for it. About 4 MB with the defaults (records counted as the memory they hold).
 std::size_t tcpQueueLimitFor(const ServerConfig& config);
 
 class ServerLoop final : public Outbox {

@@ -25,9 +25,15 @@
 
 namespace udpchat {
 
-// Bytes a connection may have queued for sending, counted as record bytes (header and frame)
-// not yet taken by the kernel. See tcpQueueLimitFor() in server_loop.hpp for the server's value.
+// Bytes of memory a connection may hold for sending: each record not yet taken by the kernel
+// counts its header, its frame's allocated bytes and kTcpRecordOverheadBytes. See
+// tcpQueueLimitFor() in server_loop.hpp for the server's value.
 inline constexpr std::size_t kTcpDefaultMaxQueuedBytes = 1024 * 1024;
+// What a queued record holds beyond its frame's bytes: its deque entry (24 bytes), the shared
+// frame's control block and vector (a 48-byte allocation) and the frame allocation's own header
+// and rounding (up to 24). Counting only record bytes let a peer that never reads small replies
+// hold about 2.7 times the cap.
+inline constexpr std::size_t kTcpRecordOverheadBytes = 96;
 
 struct TcpServerOptions {
   std::string host = "0.0.0.0";       // IPv4 address or name to bind
@@ -58,6 +64,9 @@ struct TcpServerStats {
   std::uint64_t acceptErrors = 0;      // accept() failed with something else than "try again"
   std::uint64_t refusedOverLimit = 0;  // accepted and closed at once: too many connections
   std::size_t connections = 0;         // sockets open now, closing ones included
+  std::size_t heldBytes = 0;           // memory queued records hold now, all connections
+  std::size_t peakHeldBytes = 0;       // the most heldBytes has been
+  std::uint64_t mallocTrims = 0;       // times freed queue memory was handed back to the system
 };
 
 class TcpServerTransport final : public Outbox {

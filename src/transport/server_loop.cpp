@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <stdexcept>
 #include <vector>
@@ -28,14 +29,20 @@ constexpr std::size_t kSmallFramesPerRoomBytes = 2 * kMaxFrameBytes;
 
 }  // namespace
 
+// The memory a queued record of a `frameBytes`-byte frame holds (OutRecord::held): the encoder
+// grows a frame's buffer by doubling from 64 bytes, so its allocation is the next power of two.
+std::size_t heldForFrame(std::size_t frameBytes) {
+  return kTcpRecordOverheadBytes + tcp::kRecordHeaderBytes +
+         std::bit_ceil(std::max<std::size_t>(frameBytes, 64));
+}
+
 std::size_t tcpQueueLimitFor(const ServerConfig& config) {
-  const std::size_t chatEvent = tcp::kRecordHeaderBytes + kHeaderBytes + 8 + 8 +
-                                stringBytes(kMaxRoomBytes) + stringBytes(kMaxNickBytes) +
-                                stringBytes(kMaxSubjectBytes) +
-                                stringBytes(config.maxMessageBytes) + 1;
+  const std::size_t chatEvent = heldForFrame(kHeaderBytes + 8 + 8 + stringBytes(kMaxRoomBytes) +
+                                             stringBytes(kMaxNickBytes) +
+                                             stringBytes(kMaxSubjectBytes) +
+                                             stringBytes(config.maxMessageBytes) + 1);
   const std::size_t whoPages = config.maxClients / kMaxWhoEntriesPerFrame + 1;
-  const std::size_t perRoom = config.historySize * chatEvent +
-                              whoPages * (tcp::kRecordHeaderBytes + kWhoPageBytes) +
+  const std::size_t perRoom = config.historySize * chatEvent + whoPages * heldForFrame(kWhoPageBytes) +
                               kSmallFramesPerRoomBytes;
   const std::size_t burst = kMaxRoomsPerUser * perRoom + kMaxFrameBytes;
   return std::max(kTcpDefaultMaxQueuedBytes, burst);

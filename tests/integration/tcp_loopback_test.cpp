@@ -760,9 +760,10 @@ TEST(TcpHardening, APeerThatNeverReadsIsClosedOnceItsQueueIsFullWhileOthersChat)
       {pumpOf(alice), pumpOf(bob),
        [&] {
          echoed = echoes();
-         // At most 16 in flight: the flood is paced by the echoes, so alice's own queue stays
-         // small and only mallory's grows.
-         while (sent < echoed + 16 && sent < 2000) {
+         // At most 8 in flight: the flood is paced by the echoes, so alice's own queue stays
+         // small (8 records of a 4 KiB frame allocation each, under the 64 KiB cap) and only
+         // mallory's grows.
+         while (sent < echoed + 8 && sent < 2000) {
            ASSERT_TRUE(alice.transport->send(
                kChannelReliable, protocol::encode(protocol::SendChat{"lobby", "", text, 0})));
            ++sent;
@@ -847,12 +848,51 @@ TEST(TcpHardening, ConnectionsBeyondTheSpareOnesAreClosedAtOnce) {
   EXPECT_EQ(server.loop().tcp().stats().accepted, kKept);
 }
 
+// The cap counts the memory a queued record really holds, not only its bytes: a peer that asks
+// for many small replies and never reads is cut off before its queue holds more than the cap,
+// and what it held is given back.
+TEST(TcpHardening, SmallRepliesToAPeerThatNeverReadsAreCountedAtTheirRealSize) {
+  ServerConfig config;
+  config.rateBurst = kMaxRateLimit;  // flood control off: only the queue cap applies
+  config.ratePerSecond = kMaxRateLimit;
+  ServerLoopOptions options = loopback(16);
+  options.tcpMaxQueuedBytes = 64 * 1024;
+  CoreServer server{config, options};
+  CoreClient bob("enet", clientNamed("bob"), server.port());
+  registerAll({&bob}, {"bob"});
+
+  RawPeer mallory(server.port(), 4096);
+  ASSERT_TRUE(mallory.sendRecord(
+      kChannelReliable, protocol::encode(protocol::Hello{"mallory", 0, {"lobby"}, "raw"})));
+  ASSERT_TRUE(pumpUntil({pumpOf(bob)}, [&] { return bob.joined("mallory"); }));
+  const protocol::Bytes whois = protocol::encode(protocol::WhoisRequest{"bob"});
+  std::size_t asked = 0;
+  const bool cut = pumpUntil(
+      {pumpOf(bob),
+       [&] {
+         // mallory writes but never reads; the server's replies (about 90 bytes each) pile up.
+         for (int i = 0; i < 50 && asked < 20000; ++i, ++asked) {
+           if (!mallory.sendRecord(kChannelReliable, whois)) return;
+         }
+       }},
+      [&] { return bob.sawQuit("mallory", "connection lost"); }, after(20s));
+  ASSERT_TRUE(cut) << "mallory was never cut off after " << asked << " requests";
+  server.stop();
+  const TcpServerStats stats = server.loop().tcp().stats();
+  EXPECT_EQ(stats.overflowCloses, 1u);
+  // Counted as record bytes alone, the same queue reached about twice the cap.
+  EXPECT_LE(stats.peakHeldBytes, options.tcpMaxQueuedBytes);
+  EXPECT_GT(stats.peakHeldBytes, options.tcpMaxQueuedBytes / 2);
+  EXPECT_EQ(stats.heldBytes, 0u);
+}
+
 TEST(TcpQueueLimit, CoversTheLargestJoinBurstOfTheConfiguration) {
   ServerConfig config;  // history 50, 2000-byte messages, 256 clients
   const std::size_t byDefault = tcpQueueLimitFor(config);
-  // 16 rooms x 50 ChatEvents of about 2.2 KB, and the member lists.
-  EXPECT_GT(byDefault, 16u * 50u * 2200u);
-  EXPECT_LT(byDefault, 3u * 1024u * 1024u);
+  // 16 rooms x 50 ChatEvents of about 2.2 KB, each held in a 4 KiB allocation with its
+  // bookkeeping, and the member lists: about 4 MB.
+  EXPECT_GT(byDefault, 16u * 50u * (4096u + kTcpRecordOverheadBytes));
+  EXPECT_LT(byDefault, 5u * 1024u * 1024u);
   config.historySize = 0;
   EXPECT_EQ(tcpQueueLimitFor(config), kTcpDefaultMaxQueuedBytes);
   config.historySize = kMaxHistory;

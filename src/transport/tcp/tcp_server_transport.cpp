@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/uio.h>
@@ -36,7 +37,16 @@ struct OutRecord {
   tcp::RecordHeader header;
   SharedFrame frame;
   std::size_t size() const { return tcp::kRecordHeaderBytes + frame->size(); }
+  // The memory this record keeps alive while queued (a frame shared with other recipients is
+  // counted whole: once they have sent it, this record alone holds it).
+  std::size_t held() const {
+    return tcp::kRecordHeaderBytes + frame->capacity() + kTcpRecordOverheadBytes;
+  }
 };
+
+// Freed queue memory after which the sweep asks glibc to hand free pages back (malloc_trim):
+// without it a burst of non-reading peers left the server at its peak size after they left.
+constexpr std::size_t kTrimAfterFreedBytes = 4 << 20;
 
 enum class Phase {
   Open,       // the handler knows the session
@@ -53,6 +63,7 @@ struct Connection {
   std::deque<OutRecord> out;
   std::size_t sentOfFront = 0;  // bytes of out.front() the kernel took already
   std::size_t queuedBytes = 0;  // record bytes in `out` not yet taken by the kernel
+  std::size_t heldBytes = 0;    // memory the records in `out` hold (OutRecord::held)
   std::uint32_t events = 0;     // what epoll watches for now
   bool peerClosed = false;      // the peer's FIN arrived (read returned 0)
   bool dirty = false;           // listed in State::dirty
@@ -86,6 +97,7 @@ struct TcpServerTransport::State {
   std::vector<SessionId> dirty;  // output queued or a close requested since the last flush
   std::vector<SessionId> lost;   // open sessions that ended; the handler has not heard yet
   std::vector<SessionId> dead;   // entries to erase at the next sweep
+  std::size_t freedSinceTrim = 0;  // queue memory released since the last malloc_trim
   bool listenerPaused = false;
   Millis listenerPausedUntil = 0;
   Millis nextTimerCheck = 0;
@@ -122,8 +134,11 @@ struct TcpServerTransport::State {
     c.phase = Phase::Dead;
     if (abortive && c.fd) tcp::setAbortiveClose(c.fd.get());
     c.fd.reset();  // also removes it from the epoll set
+    release(c.heldBytes);
     c.out.clear();
+    c.out.shrink_to_fit();
     c.queuedBytes = 0;
+    c.heldBytes = 0;
     dead.push_back(c.session);
   }
 
@@ -172,6 +187,9 @@ struct TcpServerTransport::State {
         c.queuedBytes -= step;
         c.sentOfFront += step;
         if (c.sentOfFront == c.out.front().size()) {
+          const std::size_t held = c.out.front().held();
+          c.heldBytes -= held;
+          release(held);
           c.out.pop_front();
           c.sentOfFront = 0;
         }
@@ -379,10 +397,21 @@ struct TcpServerTransport::State {
     // Sends made by the handler during this flush (none today) wait for the next one.
   }
 
+  // Queue memory given back (sent, or its connection gone).
+  void release(std::size_t bytes) {
+    stats.heldBytes -= bytes;
+    freedSinceTrim += bytes;
+  }
+
   void sweep() {
     for (SessionId session : dead) connections.erase(session);
     dead.clear();
     stats.connections = connections.size();
+    if (freedSinceTrim >= kTrimAfterFreedBytes) {
+      ::malloc_trim(0);
+      ++stats.mallocTrims;
+      freedSinceTrim = 0;
+    }
   }
 
   int pollSockets(SessionHandler& handler, Millis maxWait) {
@@ -514,6 +543,7 @@ void TcpServerTransport::send(std::span<const SessionId> to, std::uint8_t channe
   }
   const tcp::RecordHeader header = tcp::recordHeader(channel, frame->size());
   const std::size_t recordBytes = tcp::kRecordHeaderBytes + frame->size();
+  const std::size_t heldBytes = OutRecord{header, frame}.held();
   ++st.stats.framesShared;
   for (SessionId session : to) {
     Connection* c = st.find(session);
@@ -521,7 +551,7 @@ void TcpServerTransport::send(std::span<const SessionId> to, std::uint8_t channe
       ++st.stats.sendFailures;
       continue;
     }
-    if (c->queuedBytes + recordBytes > st.options.maxQueuedBytes) {
+    if (c->heldBytes + heldBytes > st.options.maxQueuedBytes) {
       // The peer does not read (or not fast enough for anyone's good): waiting would hold
       // memory without bound, blocking would stall everyone. The handler hears of it on the
       // next serviceOnce(), as of any lost connection.
@@ -532,6 +562,9 @@ void TcpServerTransport::send(std::span<const SessionId> to, std::uint8_t channe
     }
     c->out.push_back(OutRecord{header, frame});
     c->queuedBytes += recordBytes;
+    c->heldBytes += heldBytes;
+    st.stats.heldBytes += heldBytes;
+    st.stats.peakHeldBytes = std::max(st.stats.peakHeldBytes, st.stats.heldBytes);
     st.markDirty(*c);
     ++st.stats.recordsSent;
     st.stats.bytesSent += frame->size();
