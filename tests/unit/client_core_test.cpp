@@ -991,6 +991,22 @@ TEST_F(ClientCoreTest, ServerFullIsFinal) {
   EXPECT_EQ(core->exitStatus(), kExitRefused);
 }
 
+TEST_F(ClientCoreTest, TooManyConnectionsFromOurAddressIsFinalAndSaysWhy) {
+  make();
+  core->start(now());
+  core->connected(now());
+  feed(protocol::ErrorReply{ErrorCode::TooManyConnections, 0, "",
+                            "your address already has 16 connections"});
+  core->disconnected("closed", now());
+  EXPECT_TRUE(core->finished());
+  EXPECT_EQ(core->exitStatus(), kExitRefused);
+  const auto finished = host.got<client_event::Finished>();
+  ASSERT_EQ(finished.size(), 1u);
+  EXPECT_NE(finished[0].reason.find("16 connections"), std::string::npos) << finished[0].reason;
+  advance(60'000);
+  EXPECT_EQ(host.count(FakeHost::Kind::Connect), 1u);  // the first connect only, no retry
+}
+
 TEST_F(ClientCoreTest, UnsupportedVersionAfterRegistrationIsFinalToo) {
   registered();
   feed(protocol::ErrorReply{ErrorCode::UnsupportedVersion, 0, "", "version 2 only"});
