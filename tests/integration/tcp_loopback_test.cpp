@@ -725,23 +725,34 @@ TEST(TcpHardening, ZeroLengthAndUnknownChannelCloseTheConnectionAndTheHandlerHea
   EXPECT_EQ(server.loop().tcp().stats().framingErrors, bad.size());
 }
 
+// Loopback options with a small TCP output cap, bytes.
+ServerLoopOptions withQueueCap(std::size_t bytes) {
+  ServerLoopOptions options = loopback(16);
+  options.tcpMaxQueuedBytes = bytes;
+  return options;
+}
+
+// mallory, a raw TCP peer that will never read, registers in the lobby; bob sees her join.
+void registerNonReader(RawPeer& mallory, CoreClient& bob) {
+  ASSERT_TRUE(mallory.sendRecord(
+      kChannelReliable, protocol::encode(protocol::Hello{"mallory", 0, {"lobby"}, "raw"})));
+  ASSERT_TRUE(pumpUntil({pumpOf(bob)}, [&] { return bob.joined("mallory"); }));
+}
+
 TEST(TcpHardening, APeerThatNeverReadsIsClosedOnceItsQueueIsFullWhileOthersChat) {
   ServerConfig config;
   config.maxMessageBytes = kMaxTextBytes;
   config.rateBurst = kMaxRateLimit;  // flood control off: alice must be able to flood
   config.ratePerSecond = kMaxRateLimit;
   config.historySize = 0;
-  ServerLoopOptions options = loopback(16);
-  options.tcpMaxQueuedBytes = 64 * 1024;
+  const ServerLoopOptions options = withQueueCap(64 * 1024);
   CoreServer server{config, options};
 
   CoreClient bob("enet", clientNamed("bob"), server.port());
   registerAll({&bob}, {"bob"});
   // mallory registers, then never reads: a 4 KiB receive buffer keeps the window small.
   RawPeer mallory(server.port(), 4096);
-  ASSERT_TRUE(mallory.sendRecord(
-      kChannelReliable, protocol::encode(protocol::Hello{"mallory", 0, {"lobby"}, "raw"})));
-  ASSERT_TRUE(pumpUntil({pumpOf(bob)}, [&] { return bob.joined("mallory"); }));
+  ASSERT_NO_FATAL_FAILURE(registerNonReader(mallory, bob));
 
   // alice (TCP) floods the lobby with 3000-byte messages, reading her own echoes as she goes.
   TestClient alice("tcp");
@@ -855,16 +866,13 @@ TEST(TcpHardening, SmallRepliesToAPeerThatNeverReadsAreCountedAtTheirRealSize) {
   ServerConfig config;
   config.rateBurst = kMaxRateLimit;  // flood control off: only the queue cap applies
   config.ratePerSecond = kMaxRateLimit;
-  ServerLoopOptions options = loopback(16);
-  options.tcpMaxQueuedBytes = 64 * 1024;
+  const ServerLoopOptions options = withQueueCap(64 * 1024);
   CoreServer server{config, options};
   CoreClient bob("enet", clientNamed("bob"), server.port());
   registerAll({&bob}, {"bob"});
 
   RawPeer mallory(server.port(), 4096);
-  ASSERT_TRUE(mallory.sendRecord(
-      kChannelReliable, protocol::encode(protocol::Hello{"mallory", 0, {"lobby"}, "raw"})));
-  ASSERT_TRUE(pumpUntil({pumpOf(bob)}, [&] { return bob.joined("mallory"); }));
+  ASSERT_NO_FATAL_FAILURE(registerNonReader(mallory, bob));
   const protocol::Bytes whois = protocol::encode(protocol::WhoisRequest{"bob"});
   std::size_t asked = 0;
   const bool cut = pumpUntil(
