@@ -725,6 +725,13 @@ TEST(TcpHardening, ZeroLengthAndUnknownChannelCloseTheConnectionAndTheHandlerHea
   EXPECT_EQ(server.loop().tcp().stats().framingErrors, bad.size());
 }
 
+ServerConfig withoutFloodControl() {
+  ServerConfig config;
+  config.rateBurst = kMaxRateLimit;
+  config.ratePerSecond = kMaxRateLimit;
+  return config;
+}
+
 // Loopback options with a small TCP output cap, bytes.
 ServerLoopOptions withQueueCap(std::size_t bytes) {
   ServerLoopOptions options = loopback(16);
@@ -740,10 +747,8 @@ void registerNonReader(RawPeer& mallory, CoreClient& bob) {
 }
 
 TEST(TcpHardening, APeerThatNeverReadsIsClosedOnceItsQueueIsFullWhileOthersChat) {
-  ServerConfig config;
+  ServerConfig config = withoutFloodControl();  // alice must be able to flood
   config.maxMessageBytes = kMaxTextBytes;
-  config.rateBurst = kMaxRateLimit;  // flood control off: alice must be able to flood
-  config.ratePerSecond = kMaxRateLimit;
   config.historySize = 0;
   const ServerLoopOptions options = withQueueCap(64 * 1024);
   CoreServer server{config, options};
@@ -863,9 +868,7 @@ TEST(TcpHardening, ConnectionsBeyondTheSpareOnesAreClosedAtOnce) {
 // for many small replies and never reads is cut off before its queue holds more than the cap,
 // and what it held is given back.
 TEST(TcpHardening, SmallRepliesToAPeerThatNeverReadsAreCountedAtTheirRealSize) {
-  ServerConfig config;
-  config.rateBurst = kMaxRateLimit;  // flood control off: only the queue cap applies
-  config.ratePerSecond = kMaxRateLimit;
+  const ServerConfig config = withoutFloodControl();  // only the queue cap applies
   const ServerLoopOptions options = withQueueCap(64 * 1024);
   CoreServer server{config, options};
   CoreClient bob("enet", clientNamed("bob"), server.port());
