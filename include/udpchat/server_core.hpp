@@ -77,6 +77,7 @@ class ServerCore final : public SessionHandler {
   ServerCore& operator=(const ServerCore&) = delete;
 
   // A transport accepted a connection. Over maxClients it is told ServerFull and closed.
+  using SessionHandler::connected;
   void connected(SessionId session, Now now) override;
   // Also checks the per-address limits (ServerConfig::maxSessionsPerAddress); 0: unknown.
   void connected(SessionId session, Now now, std::uint32_t peerIpv4) override;

@@ -43,6 +43,7 @@ class RecordingHandler final : public SessionHandler {
 
   explicit RecordingHandler(Outbox& outbox) : outbox_(outbox) {}
 
+  using SessionHandler::connected;  // the address-aware overload forwards here
   void connected(SessionId session, Now) override { add({Kind::Connected, session, 0, {}}); }
   void disconnected(SessionId session, Now) override { add({Kind::Disconnected, session, 0, {}}); }
   void received(SessionId session, std::uint8_t channel, protocol::ByteSpan frame, Now) override {

@@ -22,7 +22,8 @@ class RebroadcastHandler final : public SessionHandler {
  public:
   explicit RebroadcastHandler(Outbox& outbox) : outbox_(outbox) {}
 
-  // Adds the session and sends it the Welcome frame.
+  // Adds the session and sends it the Welcome frame. (The address-aware overload forwards here.)
+  using SessionHandler::connected;
   void connected(SessionId session, Now now) override;
   void disconnected(SessionId session, Now now) override;
   // One Outbox::send of one shared frame to all sessions, as the chat server broadcasts.

@@ -74,6 +74,7 @@ struct Connection {
 // Handler for the shutdown phase: no session is open then, so nothing reaches it.
 class NullHandler final : public SessionHandler {
  public:
+  using SessionHandler::connected;
   void connected(SessionId, Now) override {}
   void disconnected(SessionId, Now) override {}
   void received(SessionId, std::uint8_t, protocol::ByteSpan, Now) override {}
