@@ -21,6 +21,7 @@
 #include "udpchat/limits.hpp"
 #include "udpchat/outbox.hpp"
 #include "udpchat/session_ids.hpp"
+#include "udpchat/tcp_framing.hpp"
 #include "udpchat/time.hpp"
 
 namespace udpchat {
@@ -34,6 +35,12 @@ inline constexpr std::size_t kTcpDefaultMaxQueuedBytes = 1024 * 1024;
 // and rounding (up to 24). Counting only record bytes let a peer that never reads small replies
 // hold about 2.7 times the cap.
 inline constexpr std::size_t kTcpRecordOverheadBytes = 96;
+
+// The memory one queued record holds, for a frame whose buffer has `frameCapacity` bytes: what
+// the output cap counts, and what tcpQueueLimitFor() budgets a join burst with.
+constexpr std::size_t tcpRecordHeldBytes(std::size_t frameCapacity) {
+  return tcp::kRecordHeaderBytes + frameCapacity + kTcpRecordOverheadBytes;
+}
 
 struct TcpServerOptions {
   std::string host = "0.0.0.0";       // IPv4 address or name to bind

@@ -72,6 +72,12 @@ struct GuessRecord {
   std::uint32_t failures = 0;
   Millis lockedUntil = 0;  // mono
   Millis lastFailure = 0;  // mono
+
+  // Not locked and an hour without a wrong password: the record may be forgotten.
+  bool stale(Millis nowMono) const {
+    constexpr Millis kForgetAfter = 60 * 60 * 1000;
+    return lockedUntil <= nowMono && nowMono - lastFailure > kForgetAfter;
+  }
 };
 
 struct Session {
@@ -946,14 +952,8 @@ void ServerCore::tick(Now now) {
     std::erase_if(s.typing, [&](const auto& t) { return t.second <= now.mono; });
   }
   std::erase_if(st.departedTokens, [&](const auto& t) { return t.second <= now.mono; });
-  constexpr Millis kForgetGuessesAfter = 60 * 60 * 1000;
-  std::erase_if(st.operGuesses, [&](const auto& g) {
-    return g.second.lockedUntil <= now.mono && now.mono - g.second.lastFailure > kForgetGuessesAfter;
-  });
-  if (st.operGuessesGlobal.failures != 0 && st.operGuessesGlobal.lockedUntil <= now.mono &&
-      now.mono - st.operGuessesGlobal.lastFailure > kForgetGuessesAfter) {
-    st.operGuessesGlobal = GuessRecord{};
-  }
+  std::erase_if(st.operGuesses, [&](const auto& g) { return g.second.stale(now.mono); });
+  if (st.operGuessesGlobal.stale(now.mono)) st.operGuessesGlobal = GuessRecord{};
   for (SessionId id : expired) {
     st.error(id, ErrorCode::RegistrationTimeout, "",
              "no Hello within " + std::to_string(st.config.registrationTimeout / 1000) +

@@ -29,11 +29,10 @@ constexpr std::size_t kSmallFramesPerRoomBytes = 2 * kMaxFrameBytes;
 
 }  // namespace
 
-// The memory a queued record of a `frameBytes`-byte frame holds (OutRecord::held): the encoder
-// grows a frame's buffer by doubling from 64 bytes, so its allocation is the next power of two.
+// The memory a queued record of a `frameBytes`-byte frame holds: the encoder grows a frame's
+// buffer by doubling from 64 bytes, so its capacity is the next power of two.
 std::size_t heldForFrame(std::size_t frameBytes) {
-  return kTcpRecordOverheadBytes + tcp::kRecordHeaderBytes +
-         std::bit_ceil(std::max<std::size_t>(frameBytes, 64));
+  return tcpRecordHeldBytes(std::bit_ceil(std::max<std::size_t>(frameBytes, 64)));
 }
 
 std::size_t tcpQueueLimitFor(const ServerConfig& config) {

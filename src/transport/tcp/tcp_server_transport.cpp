@@ -39,9 +39,7 @@ struct OutRecord {
   std::size_t size() const { return tcp::kRecordHeaderBytes + frame->size(); }
   // The memory this record keeps alive while queued (a frame shared with other recipients is
   // counted whole: once they have sent it, this record alone holds it).
-  std::size_t held() const {
-    return tcp::kRecordHeaderBytes + frame->capacity() + kTcpRecordOverheadBytes;
-  }
+  std::size_t held() const { return tcpRecordHeldBytes(frame->capacity()); }
 };
 
 // Freed queue memory after which the sweep asks glibc to hand free pages back (malloc_trim):
@@ -62,8 +60,7 @@ struct Connection {
   tcp::RecordReader reader;
   std::deque<OutRecord> out;
   std::size_t sentOfFront = 0;  // bytes of out.front() the kernel took already
-  std::size_t queuedBytes = 0;  // record bytes in `out` not yet taken by the kernel
-  std::size_t heldBytes = 0;    // memory the records in `out` hold (OutRecord::held)
+  std::size_t heldBytes = 0;    // memory the records in `out` hold (tcpRecordHeldBytes)
   std::uint32_t events = 0;     // what epoll watches for now
   bool peerClosed = false;      // the peer's FIN arrived (read returned 0)
   bool dirty = false;           // listed in State::dirty
@@ -138,7 +135,6 @@ struct TcpServerTransport::State {
     release(c.heldBytes);
     c.out.clear();
     c.out.shrink_to_fit();
-    c.queuedBytes = 0;
     c.heldBytes = 0;
     dead.push_back(c.session);
   }
@@ -185,7 +181,6 @@ struct TcpServerTransport::State {
         const std::size_t remain = c.out.front().size() - c.sentOfFront;
         const std::size_t step = std::min(left, remain);
         left -= step;
-        c.queuedBytes -= step;
         c.sentOfFront += step;
         if (c.sentOfFront == c.out.front().size()) {
           const std::size_t held = c.out.front().held();
@@ -543,8 +538,7 @@ void TcpServerTransport::send(std::span<const SessionId> to, std::uint8_t channe
     return;
   }
   const tcp::RecordHeader header = tcp::recordHeader(channel, frame->size());
-  const std::size_t recordBytes = tcp::kRecordHeaderBytes + frame->size();
-  const std::size_t heldBytes = OutRecord{header, frame}.held();
+  const std::size_t heldBytes = tcpRecordHeldBytes(frame->capacity());
   ++st.stats.framesShared;
   for (SessionId session : to) {
     Connection* c = st.find(session);
@@ -562,7 +556,6 @@ void TcpServerTransport::send(std::span<const SessionId> to, std::uint8_t channe
       continue;
     }
     c->out.push_back(OutRecord{header, frame});
-    c->queuedBytes += recordBytes;
     c->heldBytes += heldBytes;
     st.stats.heldBytes += heldBytes;
     st.stats.peakHeldBytes = std::max(st.stats.peakHeldBytes, st.stats.heldBytes);
