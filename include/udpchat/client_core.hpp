@@ -26,6 +26,22 @@ struct ClientConfig {
   Millis reconnectMax = 30000;      // backoff ceiling
   int maxReconnects = -1;           // -1: keep trying
   Millis quitTimeout = 3000;        // how long a quit waits for the server to confirm
+  // Client ids are this plus a counter. Frontends pass a random value, so that two runs of
+  // the same person's client never reuse an id; tests pass a fixed one.
+  std::uint64_t clientIdSeed = 0;
+};
+
+// A chat or private message that left the client and is not confirmed yet. It is kept until
+// its echo (the ChatEvent or PrivateEvent carrying its client id) or an error naming it
+// arrives, and sent again with the same id after a reconnect.
+struct OutgoingMessage {
+  protocol::ClientId clientId = 0;
+  std::string target;  // canonical room, or the recipient's nick
+  bool isPrivate = false;
+  std::string subject;
+  std::string text;
+  bool action = false;
+  bool operator==(const OutgoingMessage&) const = default;
 };
 
 enum class ConnectionState {
@@ -54,6 +70,13 @@ struct Info { std::string text; };
 struct WhoList { std::string room; std::vector<protocol::WhoEntry> users; };
 struct Typing { std::string nick; std::string target; bool isPrivate = false; bool active = false; };
 struct Finished { int exitStatus = 0; std::string reason; };
+// A message left for the server; show it as unconfirmed until its echo or an error with the
+// same client id arrives.
+struct Sending { OutgoingMessage message; };
+// The connection ended with these messages unconfirmed. willResend: they go again, with the
+// same ids, once the client is registered again; false: the client is finishing, and they may
+// not have arrived.
+struct Unconfirmed { std::vector<OutgoingMessage> messages; bool willResend = true; };
 }  // namespace client_event
 
 using ClientEvent =
@@ -64,7 +87,8 @@ using ClientEvent =
                  protocol::PresenceEvent, protocol::AwayReply, protocol::NoticeEvent,
                  client_event::WhoList, client_event::Typing, client_event::Connected,
                  client_event::ConnectionLost, client_event::Reconnecting,
-                 client_event::LocalError, client_event::Info, client_event::Finished>;
+                 client_event::LocalError, client_event::Info, client_event::Finished,
+                 client_event::Sending, client_event::Unconfirmed>;
 
 // Implemented by the frontend glue over a transport. Called on the core's thread.
 class ClientHost {
@@ -115,6 +139,7 @@ class ClientCore {
   const std::vector<std::string>& rooms() const;  // joined rooms, canonical names
   const std::string& currentRoom() const;         // where plain lines go
   Millis rttMs() const;                           // smoothed, from pongs; 0 until measured
+  std::size_t unconfirmedCount() const;           // messages sent and not confirmed yet
   // Users typing in `target` right now.
   std::vector<std::string> typingIn(std::string_view target, bool isPrivate) const;
 

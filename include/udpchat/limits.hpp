@@ -7,7 +7,7 @@
 
 namespace udpchat {
 
-inline constexpr std::uint8_t kProtocolVersion = 1;
+inline constexpr std::uint8_t kProtocolVersion = 2;  // 2: client ids on chat, private and errors
 
 // Hard limits of the wire format (bytes unless stated). A server may enforce smaller ones
 // (flags), never larger ones.

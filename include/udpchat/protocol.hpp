@@ -24,6 +24,10 @@ namespace udpchat::protocol {
 using Bytes = std::vector<std::byte>;
 using ByteSpan = std::span<const std::byte>;
 using MessageId = std::uint64_t;
+// Chosen by the sending client for each SendChat/SendPrivate and carried, unchanged, by the
+// events and errors that answer it. A client that resends a message after a reconnect uses the
+// same id, so the server and the receivers can tell a resend from a new message. 0: none.
+using ClientId = std::uint64_t;
 
 enum class MessageType : std::uint8_t {
   // client -> server, channel 0
@@ -148,12 +152,14 @@ struct SendChat {
   std::string subject;  // empty: none
   std::string text;
   std::uint8_t flags = 0;  // kFlagAction only
+  ClientId clientId = 0;  // the sender's id for this message; 0: none (see ClientId)
   template <class M, class V>
   static void fields(M& m, V& v) {
     v.str(m.room, kMaxRoomBytes);
     v.str(m.subject, kMaxSubjectBytes);
     v.str(m.text, kMaxTextBytes);
     v.u8(m.flags);
+    v.u64(m.clientId);
   }
   bool operator==(const SendChat&) const = default;
 };
@@ -164,12 +170,14 @@ struct SendPrivate {
   std::string subject;
   std::string text;
   std::uint8_t flags = 0;
+  ClientId clientId = 0;  // the sender's id for this message; 0: none (see ClientId)
   template <class M, class V>
   static void fields(M& m, V& v) {
     v.str(m.to, kMaxNickBytes);
     v.str(m.subject, kMaxSubjectBytes);
     v.str(m.text, kMaxTextBytes);
     v.u8(m.flags);
+    v.u64(m.clientId);
   }
   bool operator==(const SendPrivate&) const = default;
 };
@@ -369,12 +377,14 @@ struct ErrorReply {
   std::uint32_t retryAfterMs = 0;  // RateLimited only
   std::string context;             // the nick, room or id the error is about, or empty
   std::string message;             // for people
+  ClientId clientId = 0;           // the SendChat/SendPrivate refused, or 0
   template <class M, class V>
   static void fields(M& m, V& v) {
     v.errorCode(m.code);
     v.u32(m.retryAfterMs);
     v.str(m.context, kMaxNameBytes);
     v.str(m.message, kMaxErrorTextBytes);
+    v.u64(m.clientId);
   }
   bool operator==(const ErrorReply&) const = default;
 };
@@ -388,6 +398,7 @@ struct ChatEvent {
   std::string subject;
   std::string text;
   std::uint8_t flags = 0;
+  ClientId clientId = 0;  // the sender's id for this message; 0: none (see ClientId)
   template <class M, class V>
   static void fields(M& m, V& v) {
     v.u64(m.id);
@@ -397,6 +408,7 @@ struct ChatEvent {
     v.str(m.subject, kMaxSubjectBytes);
     v.str(m.text, kMaxTextBytes);
     v.u8(m.flags);
+    v.u64(m.clientId);
   }
   bool operator==(const ChatEvent&) const = default;
 };
@@ -411,6 +423,7 @@ struct PrivateEvent {
   std::string subject;
   std::string text;
   std::uint8_t flags = 0;
+  ClientId clientId = 0;  // the sender's id for this message; 0: none (see ClientId)
   template <class M, class V>
   static void fields(M& m, V& v) {
     v.u64(m.id);
@@ -420,6 +433,7 @@ struct PrivateEvent {
     v.str(m.subject, kMaxSubjectBytes);
     v.str(m.text, kMaxTextBytes);
     v.u8(m.flags);
+    v.u64(m.clientId);
   }
   bool operator==(const PrivateEvent&) const = default;
 };

@@ -66,6 +66,7 @@ struct ServerStats {
   std::size_t registered = 0;
   std::size_t rooms = 0;
   std::uint64_t messagesRelayed = 0;  // chat and private messages accepted
+  std::uint64_t resendsRecognised = 0;  // resent messages confirmed again, not delivered twice
   std::uint64_t framesRejected = 0;   // undecodable or refused frames
 };
 

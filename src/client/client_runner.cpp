@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <random>
 #include <utility>
 #include <variant>
 
@@ -21,13 +22,27 @@ std::unique_ptr<ClientTransport> makeClientTransport(std::string_view name, Mill
   return nullptr;
 }
 
+namespace {
+
+// Client ids start from a random point, so a person who restarts their client never reuses an
+// id that receivers still remember from the previous run.
+ClientConfig withClientIdSeed(ClientConfig config) {
+  if (config.clientIdSeed == 0) {
+    std::random_device device;
+    config.clientIdSeed = (std::uint64_t{device()} << 32) | device();
+  }
+  return config;
+}
+
+}  // namespace
+
 ClientRunner::ClientRunner(std::string host, std::uint16_t port, ClientConfig config,
                            std::unique_ptr<ClientTransport> transport, EventSink sink)
     : host_(std::move(host)),
       port_(port),
       transport_(std::move(transport)),
       sink_(std::move(sink)),
-      core_(std::move(config), *this) {}
+      core_(withClientIdSeed(std::move(config)), *this) {}
 
 ClientRunner::~ClientRunner() = default;
 

@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "udpchat/command_parser.hpp"
@@ -20,6 +21,8 @@ using protocol::ErrorCode;
 namespace {
 
 constexpr std::string_view kDefaultRoom = "lobby";
+// Messages remembered by (sender, client id) to drop a second delivery of a resend.
+constexpr std::size_t kSeenMessages = 4096;
 constexpr std::string_view kRoomRule =
     "room names are 1 to 32 letters, digits, '_' or '-', optionally after '#'";
 
@@ -83,7 +86,8 @@ std::string_view toString(ConnectionState state) {
 }
 
 struct ClientCore::State {
-  State(ClientConfig c, ClientHost& h) : config(std::move(c)), host(h) {}
+  State(ClientConfig c, ClientHost& h)
+      : config(std::move(c)), host(h), lastClientId(config.clientIdSeed) {}
 
   ClientConfig config;
   ClientHost& host;
@@ -120,6 +124,16 @@ struct ClientCore::State {
   Millis connectedAt = 0;
   std::deque<Queued> queue;
   bool quitQueued = false;
+  Millis holdUntil = 0;  // mono; the server said rate_limited: send nothing before this
+
+  // Delivery. Every chat and private message gets a client id; it stays in `unconfirmed` until
+  // the server's echo or an error names it. `seen` holds (folded sender, client id) of messages
+  // shown, so a resend that reaches us twice (the server restarted between the first delivery
+  // and its echo) is shown once.
+  protocol::ClientId lastClientId = 0;
+  std::deque<OutgoingMessage> unconfirmed;  // oldest first
+  std::set<std::pair<std::string, protocol::ClientId>> seen;
+  std::deque<std::pair<std::string, protocol::ClientId>> seenOrder;
 
   // Presence.
   std::uint32_t pingSeq = 0;  // one counter for the client's lifetime, across reconnects
@@ -163,7 +177,10 @@ struct ClientCore::State {
     if (state == ConnectionState::Finished) return;
     state = ConnectionState::Finished;
     exitStatus = status;
+    std::vector<OutgoingMessage> open = unconfirmedNow();
+    unconfirmed.clear();
     queue.clear();
+    if (!open.empty()) emit(client_event::Unconfirmed{std::move(open), false});
     emit(client_event::Finished{status, std::move(reason)});
   }
 
@@ -291,7 +308,12 @@ struct ClientCore::State {
       if (!everRegistered) {
         finish(kExitCannotConnect, "could not connect: " + reason);
       } else {
+        requeueUnconfirmed();
         scheduleRetry(now);
+        if (state == ConnectionState::WaitingRetry) {
+          std::vector<OutgoingMessage> open = unconfirmedNow();
+          if (!open.empty()) emit(client_event::Unconfirmed{std::move(open), true});
+        }
       }
     }
   }
@@ -306,6 +328,95 @@ struct ClientCore::State {
     queue.clear();
   }
 
+  // ---- delivery --------------------------------------------------------------------------
+
+  static protocol::ClientId* clientIdOf(protocol::Message& m) {
+    if (auto* chat = std::get_if<protocol::SendChat>(&m)) return &chat->clientId;
+    if (auto* priv = std::get_if<protocol::SendPrivate>(&m)) return &priv->clientId;
+    return nullptr;
+  }
+
+  static OutgoingMessage outgoing(const protocol::Message& m) {
+    if (const auto* chat = std::get_if<protocol::SendChat>(&m)) {
+      return {chat->clientId, chat->room, false, chat->subject, chat->text,
+              (chat->flags & protocol::kFlagAction) != 0};
+    }
+    const auto& priv = std::get<protocol::SendPrivate>(m);
+    return {priv.clientId, priv.to, true, priv.subject, priv.text,
+            (priv.flags & protocol::kFlagAction) != 0};
+  }
+
+  static protocol::Message request(const OutgoingMessage& o) {
+    const std::uint8_t flags = o.action ? protocol::kFlagAction : 0;
+    if (o.isPrivate) return protocol::SendPrivate{o.target, o.subject, o.text, flags, o.clientId};
+    return protocol::SendChat{o.target, o.subject, o.text, flags, o.clientId};
+  }
+
+  static bool isResend(const Queued& q) {
+    const auto* m = std::get_if<protocol::Message>(&q);
+    if (m == nullptr) return false;
+    if (const auto* chat = std::get_if<protocol::SendChat>(m)) return chat->clientId != 0;
+    if (const auto* priv = std::get_if<protocol::SendPrivate>(m)) return priv->clientId != 0;
+    return false;
+  }
+
+  // Everything not confirmed, oldest first: what is in flight, then resends still queued.
+  std::vector<OutgoingMessage> unconfirmedNow() const {
+    std::vector<OutgoingMessage> out(unconfirmed.begin(), unconfirmed.end());
+    for (const Queued& q : queue) {
+      if (isResend(q)) out.push_back(outgoing(std::get<protocol::Message>(q)));
+    }
+    return out;
+  }
+
+  // A connection ended: what it left unconfirmed goes first once the next one is registered.
+  void requeueUnconfirmed() {
+    if (unconfirmed.empty()) return;
+    for (auto it = unconfirmed.rbegin(); it != unconfirmed.rend(); ++it) {
+      queue.emplace_front(protocol::Message{request(*it)});
+    }
+    unconfirmed.clear();
+  }
+
+  std::optional<OutgoingMessage> takeFromUnconfirmed(protocol::ClientId id) {
+    auto it = std::find_if(unconfirmed.begin(), unconfirmed.end(),
+                           [&](const OutgoingMessage& o) { return o.clientId == id; });
+    if (it == unconfirmed.end()) return std::nullopt;
+    OutgoingMessage o = std::move(*it);
+    unconfirmed.erase(it);
+    return o;
+  }
+
+  // Puts a refused-for-now message back among the resends at the front of the queue, in the
+  // order the messages were first sent (client ids grow with it).
+  void requeueInOrder(OutgoingMessage o) {
+    auto pos = queue.begin();
+    while (pos != queue.end() && isResend(*pos) &&
+           outgoing(std::get<protocol::Message>(*pos)).clientId < o.clientId) {
+      ++pos;
+    }
+    queue.insert(pos, protocol::Message{request(o)});
+  }
+
+  // False when this message was shown already: a second delivery of a resend.
+  bool firstSighting(std::string_view from, protocol::ClientId id) {
+    if (id == 0) return true;
+    auto key = std::make_pair(text::foldCase(from), id);
+    if (!seen.insert(key).second) return false;
+    seenOrder.push_back(std::move(key));
+    if (seenOrder.size() > kSeenMessages) {
+      seen.erase(seenOrder.front());
+      seenOrder.pop_front();
+    }
+    return true;
+  }
+
+  // A chat or private event arrived; false when it is a duplicate to drop.
+  bool delivered(std::string_view from, protocol::ClientId id) {
+    if (id != 0 && isSelf(from)) takeFromUnconfirmed(id);
+    return firstSighting(from, id);
+  }
+
   // ---- the send queue --------------------------------------------------------------------
 
   bool takeToken(Now now) { return !paced || bucket.tryTake(now.mono); }
@@ -313,6 +424,7 @@ struct ClientCore::State {
   // Sends what the queue holds, in order, as far as the server's rate limit allows; tick()
   // sends the rest as tokens come back.
   void drain(Now now) {
+    if (now.mono < holdUntil) return;
     while (state == ConnectionState::Registered && !kicked && !queue.empty()) {
       Queued& front = queue.front();
       if (auto* q = std::get_if<QuitMarker>(&front)) {
@@ -320,18 +432,28 @@ struct ClientCore::State {
         beginClosing(now, true);
         return;
       }
-      if (auto* request = std::get_if<protocol::Message>(&front)) {
+      if (auto* ready = std::get_if<protocol::Message>(&front)) {
         if (!takeToken(now)) return;
-        send(*request);
+        send(*ready);
+        // A resend: unconfirmed again, under the id it had.
+        if (protocol::ClientId* id = clientIdOf(*ready); id != nullptr && *id != 0) {
+          unconfirmed.push_back(outgoing(*ready));
+        }
         queue.pop_front();
         continue;
       }
       const command::Command& cmd = std::get<command::Command>(front);
-      std::optional<protocol::Message> request = prepare(cmd);
-      if (request) {
+      std::optional<protocol::Message> prepared = prepare(cmd);
+      if (prepared) {
         if (!takeToken(now)) return;
-        send(*request);
-        committed(*request);
+        if (protocol::ClientId* id = clientIdOf(*prepared)) {
+          if (++lastClientId == 0) ++lastClientId;  // 0 means "no id"
+          *id = lastClientId;
+          unconfirmed.push_back(outgoing(*prepared));
+          emit(client_event::Sending{unconfirmed.back()});
+        }
+        send(*prepared);
+        committed(*prepared);
       }
       queue.pop_front();
     }
@@ -558,6 +680,7 @@ struct ClientCore::State {
     everRegistered = true;
     attempt = 0;
     state = ConnectionState::Registered;
+    holdUntil = 0;  // a new session starts with a full bucket
     typingSent.clear();
     emit(client_event::Welcome{w, currentRoom, reconnected});
     // A new session starts active; being away is the person's choice, so it survives.
@@ -568,6 +691,18 @@ struct ClientCore::State {
   }
 
   void onError(const protocol::ErrorReply& e, Now now) {
+    if (e.clientId != 0 && e.code == ErrorCode::RateLimited) {
+      if (auto o = takeFromUnconfirmed(e.clientId)) {
+        // Not lost: it goes again, in its place, once the server's limit allows.
+        holdUntil = std::max(holdUntil, now.mono + std::max<Millis>(e.retryAfterMs, 1));
+        requeueInOrder(std::move(*o));
+        info("the server is pacing messages; unconfirmed lines go again in " +
+             std::to_string(std::max<Millis>(e.retryAfterMs, 1)) + " ms");
+        return;
+      }
+    }
+    // Any other refusal is final for the message it names: it is not sent again.
+    if (e.clientId != 0) takeFromUnconfirmed(e.clientId);
     emit(e);
     if ((e.code == ErrorCode::RoomInvalid || e.code == ErrorCode::TooManyRooms) &&
         std::find(pendingJoins.begin(), pendingJoins.end(), e.context) != pendingJoins.end()) {
@@ -665,12 +800,14 @@ struct ClientCore::State {
             [&](const protocol::Welcome& m) { onWelcome(m, now); },
             [&](const protocol::ErrorReply& m) { onError(m, now); },
             [&](const protocol::ChatEvent& m) {
+              if (!delivered(m.from, m.clientId)) return;
               if ((m.flags & protocol::kFlagHistory) == 0) {
                 stopTypingOf(m.from, m.room, false);
               }
               emit(m);
             },
             [&](const protocol::PrivateEvent& m) {
+              if (!delivered(m.from, m.clientId)) return;
               stopTypingOf(m.from, m.to, true);
               emit(m);
             },
@@ -956,6 +1093,10 @@ const std::vector<std::string>& ClientCore::rooms() const {
 }
 const std::string& ClientCore::currentRoom() const {
   return state_->currentRoom;
+}
+
+std::size_t ClientCore::unconfirmedCount() const {
+  return state_->unconfirmedNow().size();
 }
 
 Millis ClientCore::rttMs() const {

@@ -114,6 +114,23 @@ std::string whoisText(const protocol::WhoisReply& w) {
   return out;
 }
 
+// "#room: text" or "to bob: text", one per unconfirmed message.
+std::string unconfirmedText(const client_event::Unconfirmed& u) {
+  std::string out = std::to_string(u.messages.size()) +
+                    (u.messages.size() == 1 ? " message was" : " messages were") +
+                    " not confirmed by the server" +
+                    (u.willResend ? "; sending again after reconnecting:"
+                                  : " and may not have arrived:");
+  for (const OutgoingMessage& m : u.messages) {
+    out += '\n';
+    out += m.isPrivate ? "to " + safe(m.target) : room(m.target);
+    out += ": ";
+    out += subjectPrefix(m.subject);
+    out += safeText(m.text);
+  }
+  return out;
+}
+
 std::string whoListText(const client_event::WhoList& w) {
   std::string out = std::to_string(w.users.size()) + (w.users.size() == 1 ? " user" : " users");
   const char* separator = ": ";
@@ -165,6 +182,17 @@ Json object(std::string_view type, Millis ts) {
   Json j;
   j["type"] = type;
   j["ts"] = ts;
+  return j;
+}
+
+// A message we sent: its client id, where it went and what it said.
+Json outgoingJson(const OutgoingMessage& m) {
+  Json j;
+  j["client_id"] = m.clientId;
+  j[m.isPrivate ? "to" : "room"] = m.target;
+  j["subject"] = optional(m.subject);
+  j["text"] = m.text;
+  j["action"] = m.action;
   return j;
 }
 
@@ -286,6 +314,11 @@ std::string humanLine(const ClientEvent& event, Millis wallNow) {
             return line(now, "! error " + safe(e.code) + ": " + safe(e.message), "");
           },
           [&](const client_event::Info& i) { return line(now, "-- ", safeText(i.text)); },
+          [&](const client_event::Sending&) {
+            // Normally confirmed within a round trip; Unconfirmed says so when it is not.
+            return std::string();
+          },
+          [&](const client_event::Unconfirmed& u) { return line(now, "! ", unconfirmedText(u)); },
           [&](const client_event::Finished& f) {
             if (f.exitStatus == kExitOk) return line(now, "-- bye", "");
             return line(now,
@@ -323,6 +356,7 @@ std::string jsonLine(const ClientEvent& event, Millis wallNow) {
                             o["context"] = optional(e.context);
                             o["retry_after_ms"] = e.retryAfterMs;
                             o["local"] = false;
+                            o["client_id"] = optionalNumber(e.clientId);
                             return o;
                           },
                           [&](const protocol::ChatEvent& c) {
@@ -334,6 +368,7 @@ std::string jsonLine(const ClientEvent& event, Millis wallNow) {
                             o["subject"] = optional(c.subject);
                             o["history"] = (c.flags & protocol::kFlagHistory) != 0;
                             o["action"] = (c.flags & protocol::kFlagAction) != 0;
+                            o["client_id"] = optionalNumber(c.clientId);
                             return o;
                           },
                           [&](const protocol::PrivateEvent& p) {
@@ -344,6 +379,7 @@ std::string jsonLine(const ClientEvent& event, Millis wallNow) {
                             o["text"] = p.text;
                             o["subject"] = optional(p.subject);
                             o["action"] = (p.flags & protocol::kFlagAction) != 0;
+                            o["client_id"] = optionalNumber(p.clientId);
                             return o;
                           },
                           [&](const protocol::JoinEvent& e) {
@@ -474,11 +510,27 @@ std::string jsonLine(const ClientEvent& event, Millis wallNow) {
                             o["context"] = nullptr;
                             o["retry_after_ms"] = 0;
                             o["local"] = true;
+                            o["client_id"] = nullptr;
                             return o;
                           },
                           [&](const client_event::Info& e) {
                             Json o = object("info", now);
                             o["text"] = e.text;
+                            return o;
+                          },
+                          [&](const client_event::Sending& e) {
+                            Json o = object("sending", now);
+                            o.update(outgoingJson(e.message));
+                            return o;
+                          },
+                          [&](const client_event::Unconfirmed& e) {
+                            Json o = object("unconfirmed", now);
+                            o["will_resend"] = e.willResend;
+                            Json list = Json::array();
+                            for (const OutgoingMessage& m : e.messages) {
+                              list.push_back(outgoingJson(m));
+                            }
+                            o["messages"] = std::move(list);
                             return o;
                           },
                           [&](const client_event::Finished& e) {

@@ -29,6 +29,10 @@ constexpr Millis kTypingExpiry = 6000;
 // How long the resume token of a session that ended stays claimable by a reconnecting client.
 constexpr Millis kResumeWindow = 10 * 60 * 1000;
 constexpr std::string_view kDefaultRoom = "lobby";
+// Chat and private messages remembered per resume token by their client id, so one that is
+// resent after a reconnect is confirmed again instead of delivered twice. A client resends only
+// what it sent since its connection last carried an echo, which pacing keeps well below this.
+constexpr std::size_t kAcceptedPerToken = 64;
 
 template <class... F>
 struct Overloaded : F... {
@@ -47,6 +51,14 @@ bool constantTimeEquals(std::string_view a, std::string_view b) {
   }
   return diff == 0;
 }
+
+// A chat or private message accepted from a client that named it with a client id.
+struct Accepted {
+  protocol::ClientId clientId = 0;
+  protocol::MessageId id = 0;
+  std::uint64_t ts = 0;
+  std::string target;  // canonical room, or the recipient's nick as delivered
+};
 
 struct StoredMessage {
   protocol::ChatEvent event;
@@ -183,6 +195,10 @@ struct ServerCore::State {
   // Tokens of sessions that ended recently -> until when (mono) they may be resumed. Only
   // tokens this server issued are ever adopted, so a client cannot pick a guessable one.
   std::unordered_map<std::uint64_t, Millis> departedTokens;
+  // Recent messages by resume token, oldest first; kept as long as the token can be resumed.
+  std::unordered_map<std::uint64_t, std::deque<Accepted>> acceptedByToken;
+  // The client id of the SendChat or SendPrivate being answered (0: none); error() names it.
+  protocol::ClientId answering = 0;
   std::map<std::string, Room> rooms;                   // canonical name -> room
   struct AddressUse {
     std::size_t sessions = 0;
@@ -220,6 +236,7 @@ struct ServerCore::State {
     reply.retryAfterMs = static_cast<std::uint32_t>(retryAfter);
     reply.context = std::move(context);  // nicks, rooms and ids: always within kMaxNameBytes
     reply.message = std::move(message);
+    reply.clientId = answering;
     sendTo(to, reply);
   }
 
@@ -413,7 +430,11 @@ struct ServerCore::State {
     }
     if (s.token != 0) {
       byToken.erase(s.token);
-      if (resumableUntil != 0) departedTokens[s.token] = resumableUntil;
+      if (resumableUntil != 0) {
+        departedTokens[s.token] = resumableUntil;
+      } else {
+        acceptedByToken.erase(s.token);
+      }
     }
     sessions.erase(it);
   }
@@ -444,7 +465,9 @@ struct ServerCore::State {
       auto ghost = byToken.find(hello.resumeToken);
       if (ghost != byToken.end() && ghost->second != s.id) {
         const SessionId stale = ghost->second;
-        removeSession(stale, std::string("reconnected"));
+        // Still resumable, so what the stale session accepted stays known (a resend of it is
+        // recognised) and a retry after a refused Hello resumes too.
+        removeSession(stale, std::string("reconnected"), now.mono + kResumeWindow);
         outbox.close(stale);
         resumed = true;
       } else if (auto departed = departedTokens.find(hello.resumeToken);
@@ -486,8 +509,37 @@ struct ServerCore::State {
   }
 
   // `channel`: where the message arrived, and so where it is relayed (lab channels).
+  const Accepted* findAccepted(const Session& s, protocol::ClientId clientId) const {
+    if (clientId == 0) return nullptr;
+    auto it = acceptedByToken.find(s.token);
+    if (it == acceptedByToken.end()) return nullptr;
+    for (auto a = it->second.rbegin(); a != it->second.rend(); ++a) {
+      if (a->clientId == clientId) return &*a;
+    }
+    return nullptr;
+  }
+
+  void remember(const Session& s, protocol::ClientId clientId, protocol::MessageId id,
+                std::uint64_t ts, const std::string& target) {
+    if (clientId == 0) return;
+    auto& accepted = acceptedByToken[s.token];
+    accepted.push_back({clientId, id, ts, target});
+    if (accepted.size() > kAcceptedPerToken) accepted.pop_front();
+  }
+
+  // `channel`: where the message arrived, and so where it is relayed (lab channels).
   void onChat(Session& s, const protocol::SendChat& m, Now now,
               std::uint8_t channel = kChannelReliable) {
+    if (const Accepted* prior = findAccepted(s, m.clientId)) {
+      // A resend of a message already delivered: the room saw it, so only the sender hears
+      // of it again, with the id and time it was given the first time.
+      sendTo(s.id,
+             protocol::ChatEvent{prior->id, prior->ts, prior->target, s.nick, m.subject, m.text,
+                                 static_cast<std::uint8_t>(m.flags & protocol::kFlagAction),
+                                 m.clientId});
+      ++stats.resendsRecognised;
+      return;
+    }
     auto roomName = memberRoom(s, m.room);
     if (!roomName || !checkMessageText(s.id, m.text) || !checkLine(s.id, m.subject, false, "subject")) {
       return;
@@ -497,7 +549,9 @@ struct ServerCore::State {
     stored.authorToken = s.token;
     stored.event = protocol::ChatEvent{nextMessageId++, static_cast<std::uint64_t>(now.wall),
                                        room.name, s.nick, m.subject, m.text,
-                                       static_cast<std::uint8_t>(m.flags & protocol::kFlagAction)};
+                                       static_cast<std::uint8_t>(m.flags & protocol::kFlagAction),
+                                       m.clientId};
+    remember(s, m.clientId, stored.event.id, stored.event.ts, room.name);
     ++stats.messagesRelayed;
     s.stopTyping(room.name);
     sendTo(room.members, stored.event, channel);
@@ -518,12 +572,21 @@ struct ServerCore::State {
   }
 
   void onPrivate(Session& s, const protocol::SendPrivate& m, Now now) {
+    if (const Accepted* prior = findAccepted(s, m.clientId)) {
+      sendTo(s.id, protocol::PrivateEvent{
+                       prior->id, prior->ts, s.nick, prior->target, m.subject, m.text,
+                       static_cast<std::uint8_t>(m.flags & protocol::kFlagAction), m.clientId});
+      ++stats.resendsRecognised;
+      return;
+    }
     if (!checkMessageText(s.id, m.text) || !checkLine(s.id, m.subject, false, "subject")) return;
     Session* target = findNick(s, m.to);
     if (target == nullptr) return;
     protocol::PrivateEvent event{nextMessageId++, static_cast<std::uint64_t>(now.wall), s.nick,
                                  target->nick, m.subject, m.text,
-                                 static_cast<std::uint8_t>(m.flags & protocol::kFlagAction)};
+                                 static_cast<std::uint8_t>(m.flags & protocol::kFlagAction),
+                                 m.clientId};
+    remember(s, m.clientId, event.id, event.ts, target->nick);
     ++stats.messagesRelayed;
     // Recipient first, then the sender's confirmation; one frame for both.
     const SessionId both[] = {target->id, s.id};
@@ -874,6 +937,16 @@ void ServerCore::received(SessionId id, std::uint8_t channel, protocol::ByteSpan
   }
   protocol::Message& message = decoded.value();
   const protocol::MessageType type = protocol::typeOf(message);
+  // Errors about a chat or private message name it, so the client knows which line failed.
+  struct Answering {
+    protocol::ClientId& slot;
+    ~Answering() { slot = 0; }
+  } answering{st.answering};
+  if (const auto* chat = std::get_if<protocol::SendChat>(&message)) {
+    st.answering = chat->clientId;
+  } else if (const auto* priv = std::get_if<protocol::SendPrivate>(&message)) {
+    st.answering = priv->clientId;
+  }
 
   if (channel >= kChannelBulk) {
     // Lab channels carry chat only, for registered users of a server started for the lab;
@@ -951,7 +1024,11 @@ void ServerCore::tick(Now now) {
     }
     std::erase_if(s.typing, [&](const auto& t) { return t.second <= now.mono; });
   }
-  std::erase_if(st.departedTokens, [&](const auto& t) { return t.second <= now.mono; });
+  std::erase_if(st.departedTokens, [&](const auto& t) {
+    if (t.second > now.mono) return false;
+    st.acceptedByToken.erase(t.first);
+    return true;
+  });
   std::erase_if(st.operGuesses, [&](const auto& g) { return g.second.stale(now.mono); });
   if (st.operGuessesGlobal.stale(now.mono)) st.operGuessesGlobal = GuessRecord{};
   for (SessionId id : expired) {

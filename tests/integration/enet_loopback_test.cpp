@@ -301,8 +301,8 @@ TEST(EnetLoopback, TheClientSplitsBundlesAndPassesAMalformedOneOnWhole) {
     for (int x : v) out.push_back(static_cast<std::byte>(x));
     return out;
   };
-  raw.sendReliable(b({0x01, 0x7F, 0x00, 0x02, 'a', 'b', 0x00, 0x01, 'c'}));
-  const protocol::Bytes malformed = b({0x01, 0x7F, 0x00, 0x01, 'x', 0x00, 0x09, 'y'});
+  raw.sendReliable(b({kProtocolVersion, 0x7F, 0x00, 0x02, 'a', 'b', 0x00, 0x01, 'c'}));
+  const protocol::Bytes malformed = b({kProtocolVersion, 0x7F, 0x00, 0x01, 'x', 0x00, 0x09, 'y'});
   raw.sendReliable(malformed);
   raw.sendReliable(b({'p', 'l', 'a', 'i', 'n'}));
   ASSERT_TRUE(pumpUntil({&client}, [&] {
@@ -1058,22 +1058,23 @@ TEST(EnetLoopback, GarbageFromARawClientIsAnsweredAndTheServerChatsOn) {
     cases.push_back({"truncated SendChat", std::move(frame), protocol::ErrorCode::Malformed});
   }
   {
-    // The text is the last field before the flags byte: "ab" becomes C3 28, a lead byte
-    // followed by no continuation byte.
+    // The text comes before the flags byte and the 8-byte client id: "ab" becomes C3 28, a
+    // lead byte followed by no continuation byte.
     auto frame = protocol::encode(protocol::SendChat{"lobby", "", "ab", 0});
-    frame[frame.size() - 3] = std::byte{0xC3};
-    frame[frame.size() - 2] = std::byte{0x28};
+    frame[frame.size() - 3 - 8] = std::byte{0xC3};
+    frame[frame.size() - 2 - 8] = std::byte{0x28};
     cases.push_back({"invalid UTF-8", std::move(frame), protocol::ErrorCode::InvalidUtf8});
   }
   {
-    // Text one byte over the wire limit: length, text, flags replace "x" and its flags.
+    // Text one byte over the wire limit: length, text, flags and client id replace those of
+    // "x".
     auto frame = protocol::encode(protocol::SendChat{"lobby", "", "x", 0});
-    frame.resize(frame.size() - 4);
+    frame.resize(frame.size() - 4 - 8);
     const std::size_t length = kMaxTextBytes + 1;
     frame.push_back(static_cast<std::byte>(length >> 8));
     frame.push_back(static_cast<std::byte>(length & 0xFF));
     frame.insert(frame.end(), length, std::byte{'x'});
-    frame.push_back(std::byte{0});
+    frame.insert(frame.end(), 1 + 8, std::byte{0});
     cases.push_back(
         {"text over the wire limit", std::move(frame), protocol::ErrorCode::TextTooLong});
   }

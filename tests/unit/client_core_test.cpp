@@ -249,9 +249,10 @@ TEST_F(ClientCoreTest, LinesTypedBeforeWelcomeAreSentAfterItInOrder) {
   feed(welcome());
   const auto chats = host.sent<protocol::SendChat>();
   ASSERT_EQ(chats.size(), 3u);
-  EXPECT_EQ(chats[0], (protocol::SendChat{"lobby", "", "one", 0}));
-  EXPECT_EQ(chats[1], (protocol::SendChat{"lobby", "", "two", protocol::kFlagAction}));
-  EXPECT_EQ(chats[2], (protocol::SendChat{"lobby", "", "three", 0}));
+  // Client ids count up from the seed (0 here), one per message.
+  EXPECT_EQ(chats[0], (protocol::SendChat{"lobby", "", "one", 0, 1}));
+  EXPECT_EQ(chats[1], (protocol::SendChat{"lobby", "", "two", protocol::kFlagAction, 2}));
+  EXPECT_EQ(chats[2], (protocol::SendChat{"lobby", "", "three", 0, 3}));
 }
 
 TEST_F(ClientCoreTest, QuitBeforeRegistrationComesAfterTheQueuedLines) {
@@ -371,7 +372,7 @@ TEST_F(ClientCoreTest, PlainLineGoesToTheCurrentRoom) {
   registered();
   core->input("hello", now());
   EXPECT_EQ(host.sent<protocol::SendChat>(),
-            (std::vector<protocol::SendChat>{{"lobby", "", "hello", 0}}));
+            (std::vector<protocol::SendChat>{{"lobby", "", "hello", 0, 1}}));
   core->input("//help is a word", now());
   EXPECT_EQ(host.sent<protocol::SendChat>().at(1).text, "/help is a word");
 }
@@ -404,7 +405,7 @@ TEST_F(ClientCoreTest, SubjectAppliesToTheNextMessageOnly) {
   core->input("/msg bob again", now());
   const auto privates = host.sent<protocol::SendPrivate>();
   ASSERT_EQ(privates.size(), 2u);
-  EXPECT_EQ(privates[0], (protocol::SendPrivate{"bob", "for bob", "hi", 0}));
+  EXPECT_EQ(privates[0], (protocol::SendPrivate{"bob", "for bob", "hi", 0, 3}));
   EXPECT_EQ(privates[1].subject, "");
 
   core->input("/subject gone", now());
@@ -928,7 +929,7 @@ TEST_F(ClientCoreTest, ReconnectRejoinsRoomsKeepsNickAndQueuesInput) {
   EXPECT_EQ(welcomes[0].room, "lobby");
   EXPECT_EQ(core->currentRoom(), "lobby");
   EXPECT_EQ(host.sent<protocol::SendChat>(),
-            (std::vector<protocol::SendChat>{{"lobby", "", "typed while away", 0}}));
+            (std::vector<protocol::SendChat>{{"lobby", "", "typed while away", 0, 1}}));
   feed(protocol::JoinEvent{"dev", "alicia"});
   feed(protocol::JoinEvent{"lobby", "alicia"});
   EXPECT_EQ(core->currentRoom(), "lobby");
@@ -1121,6 +1122,202 @@ TEST_F(ClientCoreTest, QuitWithAnUnsendableReasonStillQuits) {
   core->quit("bad \x1b reason", now());
   EXPECT_EQ(host.sent<protocol::QuitRequest>(), (std::vector<protocol::QuitRequest>{{""}}));
   EXPECT_EQ(host.got<client_event::LocalError>().size(), 1u);
+}
+
+// ---- nothing typed is lost ------------------------------------------------------------------
+
+class ClientDeliveryTest : public ClientCoreTest {
+ protected:
+  ClientDeliveryTest() { config.clientIdSeed = 1000; }
+
+  // The server's echo of a SendChat we sent, as the server builds it.
+  protocol::ChatEvent echoOf(const protocol::SendChat& sent, protocol::MessageId id) const {
+    return protocol::ChatEvent{id, 1, sent.room, core->nick(), sent.subject, sent.text,
+                               sent.flags, sent.clientId};
+  }
+
+  void reconnect() {
+    core->disconnected("timed out", now());
+    advance(500);
+    core->connected(now());
+    feed(welcome());
+  }
+
+  std::vector<std::string> textsSent() const {
+    std::vector<std::string> out;
+    for (const auto& c : host.sent<protocol::SendChat>()) out.push_back(c.text);
+    return out;
+  }
+};
+
+TEST_F(ClientDeliveryTest, EachMessageGetsItsOwnClientIdAndIsShownAsSending) {
+  registered();
+  core->input("one", now());
+  core->input("/msg bob two", now());
+  const auto chats = host.sent<protocol::SendChat>();
+  const auto privates = host.sent<protocol::SendPrivate>();
+  ASSERT_EQ(chats.size(), 1u);
+  ASSERT_EQ(privates.size(), 1u);
+  EXPECT_EQ(chats[0].clientId, 1001u);
+  EXPECT_EQ(privates[0].clientId, 1002u);
+  const auto sending = host.got<client_event::Sending>();
+  ASSERT_EQ(sending.size(), 2u);
+  EXPECT_EQ(sending[0].message, (OutgoingMessage{1001, "lobby", false, "", "one", false}));
+  EXPECT_EQ(sending[1].message, (OutgoingMessage{1002, "bob", true, "", "two", false}));
+  EXPECT_EQ(core->unconfirmedCount(), 2u);
+
+  feed(echoOf(chats[0], 50));
+  EXPECT_EQ(core->unconfirmedCount(), 1u);
+  feed(protocol::PrivateEvent{51, 1, "alice", "bob", "", "two", 0, 1002});
+  EXPECT_EQ(core->unconfirmedCount(), 0u);
+}
+
+TEST_F(ClientDeliveryTest, UnconfirmedMessagesGoAgainAfterAReconnectBeforeNewLines) {
+  registered();
+  core->input("one", now());
+  core->input("two", now());
+  core->input("three", now());
+  const auto first = host.sent<protocol::SendChat>();
+  ASSERT_EQ(first.size(), 3u);
+  feed(echoOf(first[0], 50));  // only "one" was confirmed before the server died
+  host.clear();
+
+  core->disconnected("timed out", now());
+  const auto open = host.got<client_event::Unconfirmed>();
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_TRUE(open[0].willResend);
+  ASSERT_EQ(open[0].messages.size(), 2u);
+  EXPECT_EQ(open[0].messages[0].text, "two");
+  EXPECT_EQ(open[0].messages[1].text, "three");
+  core->input("four", now());  // typed during the outage
+  EXPECT_EQ(core->unconfirmedCount(), 2u);
+
+  advance(500);
+  core->connected(now());
+  EXPECT_TRUE(host.sent<protocol::SendChat>().empty()) << "nothing before the Welcome";
+  feed(welcome());
+  const auto again = host.sent<protocol::SendChat>();
+  ASSERT_EQ(again.size(), 3u);
+  EXPECT_EQ(textsSent(), (std::vector<std::string>{"two", "three", "four"}));
+  EXPECT_EQ(again[0].clientId, first[1].clientId);
+  EXPECT_EQ(again[1].clientId, first[2].clientId);
+  EXPECT_EQ(again[2].clientId, 1004u);
+  // A resend is not announced as a new message: only "four" is.
+  const auto sending = host.got<client_event::Sending>();
+  ASSERT_EQ(sending.size(), 1u);
+  EXPECT_EQ(sending[0].message.text, "four");
+  EXPECT_EQ(core->unconfirmedCount(), 3u);
+}
+
+TEST_F(ClientDeliveryTest, MessagesSurviveSeveralOutagesInARow) {
+  registered();
+  core->input("kept", now());
+  const protocol::ClientId id = host.sent<protocol::SendChat>().at(0).clientId;
+  for (int i = 0; i < 3; ++i) {
+    host.clear();
+    reconnect();
+    const auto chats = host.sent<protocol::SendChat>();
+    ASSERT_EQ(chats.size(), 1u) << "outage " << i;
+    EXPECT_EQ(chats[0].clientId, id);
+  }
+  feed(echoOf(host.sent<protocol::SendChat>().at(0), 9));
+  host.clear();
+  reconnect();
+  EXPECT_TRUE(host.sent<protocol::SendChat>().empty()) << "a confirmed message is not resent";
+}
+
+TEST_F(ClientDeliveryTest, ASecondDeliveryOfTheSameMessageIsShownOnce) {
+  registered();
+  // bob's client resent after the server restarted: a new server id, the same client id.
+  feed(protocol::ChatEvent{10, 1, "lobby", "bob", "", "hello", 0, 77});
+  feed(protocol::ChatEvent{11, 2, "lobby", "Bob", "", "hello", 0, 77});
+  // The same number from someone else is a different message, and 0 means "no id".
+  feed(protocol::ChatEvent{12, 3, "lobby", "carol", "", "hi", 0, 77});
+  feed(protocol::ChatEvent{13, 4, "lobby", "dave", "", "a", 0, 0});
+  feed(protocol::ChatEvent{14, 5, "lobby", "dave", "", "a", 0, 0});
+  feed(protocol::PrivateEvent{15, 6, "bob", "alice", "", "psst", 0, 78});
+  feed(protocol::PrivateEvent{16, 7, "bob", "alice", "", "psst", 0, 78});
+  std::vector<protocol::MessageId> shown;
+  for (const auto& c : host.got<protocol::ChatEvent>()) shown.push_back(c.id);
+  EXPECT_EQ(shown, (std::vector<protocol::MessageId>{10, 12, 13, 14}));
+  EXPECT_EQ(host.got<protocol::PrivateEvent>().size(), 1u);
+}
+
+TEST_F(ClientDeliveryTest, OurOwnEchoConfirmsOnceAndAHistoryReplayOfItIsNotShownAgain) {
+  registered();
+  core->input("mine", now());
+  const auto sent = host.sent<protocol::SendChat>().at(0);
+  feed(echoOf(sent, 20));
+  auto replay = echoOf(sent, 20);
+  replay.flags |= protocol::kFlagHistory;
+  feed(replay);  // rejoining after a reconnect replays the room's history
+  EXPECT_EQ(host.got<protocol::ChatEvent>().size(), 1u);
+  EXPECT_EQ(core->unconfirmedCount(), 0u);
+}
+
+TEST_F(ClientDeliveryTest, RateLimitedMessagesGoAgainInOrderOnceTheServerAllows) {
+  registered();
+  core->input("a", now());
+  core->input("b", now());
+  core->input("c", now());
+  const auto first = host.sent<protocol::SendChat>();
+  ASSERT_EQ(first.size(), 3u);
+  feed(echoOf(first[0], 1));
+  // The server's bucket was emptier than ours (another client of the same person, say).
+  for (int i = 1; i < 3; ++i) {
+    protocol::ErrorReply e;
+    e.code = ErrorCode::RateLimited;
+    e.retryAfterMs = 400;
+    e.clientId = first[i].clientId;
+    feed(e);
+  }
+  EXPECT_TRUE(host.got<protocol::ErrorReply>().empty()) << "nothing failed; it is only delayed";
+  EXPECT_FALSE(host.got<client_event::Info>().empty());
+  EXPECT_EQ(core->unconfirmedCount(), 2u);
+  core->input("d", now());
+  host.clear();
+  advance(300);
+  EXPECT_TRUE(host.sent<protocol::SendChat>().empty()) << "held for the wait the server named";
+  advance(200);
+  EXPECT_EQ(textsSent(), (std::vector<std::string>{"b", "c", "d"}));
+  EXPECT_EQ(host.sent<protocol::SendChat>().at(0).clientId, first[1].clientId);
+}
+
+TEST_F(ClientDeliveryTest, ARefusedMessageIsFinalAndNeverResent) {
+  registered();
+  core->input("/msg nobody hi", now());
+  const auto sent = host.sent<protocol::SendPrivate>().at(0);
+  protocol::ErrorReply e;
+  e.code = ErrorCode::NoSuchNick;
+  e.context = "nobody";
+  e.clientId = sent.clientId;
+  feed(e);
+  EXPECT_EQ(host.got<protocol::ErrorReply>().size(), 1u) << "the person is told";
+  EXPECT_EQ(core->unconfirmedCount(), 0u);
+  host.clear();
+  reconnect();
+  EXPECT_TRUE(host.sent<protocol::SendPrivate>().empty());
+}
+
+TEST_F(ClientDeliveryTest, FinishingWithUnconfirmedMessagesSaysWhichMayBeLost) {
+  config.maxReconnects = 0;
+  registered();
+  core->input("maybe", now());
+  host.clear();
+  core->disconnected("timed out", now());
+  EXPECT_EQ(core->exitStatus(), kExitGaveUp);
+  const auto open = host.got<client_event::Unconfirmed>();
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_FALSE(open[0].willResend);
+  ASSERT_EQ(open[0].messages.size(), 1u);
+  EXPECT_EQ(open[0].messages[0].text, "maybe");
+}
+
+TEST_F(ClientDeliveryTest, ClientIdsNeverTakeTheValueZero) {
+  config.clientIdSeed = ~std::uint64_t{0};
+  registered();
+  core->input("wraps", now());
+  EXPECT_EQ(host.sent<protocol::SendChat>().at(0).clientId, 1u);
 }
 
 TEST(ConnectionState, HasNames) {

@@ -16,13 +16,15 @@ namespace {
 using protocol::Bytes;
 using protocol::ByteSpan;
 
+constexpr int V = kProtocolVersion;
+
 Bytes bytes(std::initializer_list<int> values) {
   Bytes out;
   for (int v : values) out.push_back(static_cast<std::byte>(v));
   return out;
 }
 
-// A frame-shaped byte string: version 1, a type, then `body` bytes of filler.
+// A frame-shaped byte string: the version, a type, then `body` bytes of filler.
 Bytes frameOf(std::size_t totalBytes, std::uint8_t fill) {
   Bytes out(totalBytes, static_cast<std::byte>(fill));
   out[0] = static_cast<std::byte>(kProtocolVersion);
@@ -56,10 +58,10 @@ std::vector<Bytes> unpackAll(const std::vector<Bytes>& packets) {
 }
 
 TEST(Bundle, TheByteLayoutIsHeaderThenLengthPrefixedFrames) {
-  const std::vector<Bytes> frames = {bytes({0x01, 0x42, 0xAA}), bytes({0x01, 0x44})};
+  const std::vector<Bytes> frames = {bytes({V, 0x42, 0xAA}), bytes({V, 0x44})};
   const auto packets = packAll(frames);
   ASSERT_EQ(packets.size(), 1u);
-  EXPECT_EQ(packets[0], bytes({0x01, 0x7F, 0x00, 0x03, 0x01, 0x42, 0xAA, 0x00, 0x02, 0x01, 0x44}));
+  EXPECT_EQ(packets[0], bytes({V, 0x7F, 0x00, 0x03, V, 0x42, 0xAA, 0x00, 0x02, V, 0x44}));
 }
 
 TEST(Bundle, ALoneFrameTravelsAsItIs) {
@@ -114,20 +116,20 @@ TEST(Bundle, NothingToPackEmitsNothing) {
 
 TEST(Bundle, SplitRefusesEveryMalformedShape) {
   EXPECT_EQ(split(bytes({})).error(), SplitError::NotABundle);
-  EXPECT_EQ(split(bytes({0x01})).error(), SplitError::NotABundle);
-  EXPECT_EQ(split(bytes({0x02, 0x7F, 0x00, 0x01, 0x01})).error(), SplitError::NotABundle);
-  EXPECT_EQ(split(bytes({0x01, 0x42, 0x00})).error(), SplitError::NotABundle);
-  EXPECT_EQ(split(bytes({0x01, 0x7F})).error(), SplitError::Empty);
-  EXPECT_EQ(split(bytes({0x01, 0x7F, 0x00})).error(), SplitError::Truncated);
-  EXPECT_EQ(split(bytes({0x01, 0x7F, 0x00, 0x03, 0x01, 0x42})).error(), SplitError::Truncated);
-  EXPECT_EQ(split(bytes({0x01, 0x7F, 0x00, 0x00})).error(), SplitError::BadLength);
-  EXPECT_EQ(split(bytes({0x01, 0x7F, 0x20, 0x01})).error(), SplitError::BadLength);  // 8193
-  EXPECT_EQ(split(bytes({0x01, 0x7F, 0x00, 0x02, 0x01, 0x7F})).error(), SplitError::Nested);
+  EXPECT_EQ(split(bytes({V})).error(), SplitError::NotABundle);
+  EXPECT_EQ(split(bytes({V + 1, 0x7F, 0x00, 0x01, 0x01})).error(), SplitError::NotABundle);
+  EXPECT_EQ(split(bytes({V, 0x42, 0x00})).error(), SplitError::NotABundle);
+  EXPECT_EQ(split(bytes({V, 0x7F})).error(), SplitError::Empty);
+  EXPECT_EQ(split(bytes({V, 0x7F, 0x00})).error(), SplitError::Truncated);
+  EXPECT_EQ(split(bytes({V, 0x7F, 0x00, 0x03, V, 0x42})).error(), SplitError::Truncated);
+  EXPECT_EQ(split(bytes({V, 0x7F, 0x00, 0x00})).error(), SplitError::BadLength);
+  EXPECT_EQ(split(bytes({V, 0x7F, 0x20, 0x01})).error(), SplitError::BadLength);  // 8193
+  EXPECT_EQ(split(bytes({V, 0x7F, 0x00, 0x02, V, 0x7F})).error(), SplitError::Nested);
   // One good frame then a truncated one: nothing is returned, not the good half.
-  EXPECT_EQ(split(bytes({0x01, 0x7F, 0x00, 0x02, 0x01, 0x44, 0x00, 0x05, 0x01})).error(),
+  EXPECT_EQ(split(bytes({V, 0x7F, 0x00, 0x02, V, 0x44, 0x00, 0x05, V})).error(),
             SplitError::Truncated);
   Bytes huge(kMaxBytes + 1, std::byte{0});
-  huge[0] = std::byte{0x01};
+  huge[0] = std::byte{kProtocolVersion};
   huge[1] = std::byte{0x7F};
   EXPECT_EQ(split(huge).error(), SplitError::TooLarge);
   for (SplitError e : {SplitError::NotABundle, SplitError::Empty, SplitError::Truncated,
@@ -137,17 +139,17 @@ TEST(Bundle, SplitRefusesEveryMalformedShape) {
 }
 
 TEST(Bundle, AOneFrameBundleIsAcceptedThoughThePackerNeverMakesOne) {
-  const Bytes packet = bytes({0x01, 0x7F, 0x00, 0x02, 0x01, 0x44});
+  const Bytes packet = bytes({V, 0x7F, 0x00, 0x02, V, 0x44});
   auto frames = split(packet);
   ASSERT_TRUE(frames.ok());
   ASSERT_EQ(frames->size(), 1u);
-  EXPECT_EQ(Bytes((*frames)[0].begin(), (*frames)[0].end()), bytes({0x01, 0x44}));
+  EXPECT_EQ(Bytes((*frames)[0].begin(), (*frames)[0].end()), bytes({V, 0x44}));
 }
 
 TEST(Bundle, TypeOfABundleIsNoMessageType) {
   // A bundle that reached the codec (a receiver that did not split it) is refused, never
   // mistaken for a message.
-  auto decoded = protocol::decode(bytes({0x01, 0x7F, 0x00, 0x02, 0x01, 0x44}));
+  auto decoded = protocol::decode(bytes({V, 0x7F, 0x00, 0x02, V, 0x44}));
   ASSERT_FALSE(decoded.ok());
   EXPECT_EQ(decoded.error(), protocol::DecodeError::UnknownType);
 }

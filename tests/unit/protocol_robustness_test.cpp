@@ -456,7 +456,7 @@ TYPED_TEST(Robustness, OutOfRangeEnumsAndBooleansAreBadValue) {
 }
 
 TYPED_TEST(Robustness, WrongVersionIsBadVersion) {
-  for (int version : {0x00, 0x02, 0x7F, 0xFF}) {
+  for (int version : {0x00, 0x01, 0x03, 0x7F, 0xFF}) {
     Bytes frame = this->validFrame();
     frame[0] = static_cast<std::byte>(version);
     EXPECT_TRUE(rejectedWith(frame, DecodeError::BadVersion)) << "version " << version;

@@ -124,8 +124,10 @@ UDPCHAT_SAMPLE(Hello, {"alice_77",
                        "udpchat-client 0.1 \u2713"});
 UDPCHAT_SAMPLE(SendChat,
                {"lobby", "\u00dcn\u00efc\u00f6d\u00e9 \u2713",
-                "Hello, w\u00f6rld! \u65e5\u672c\u8a9e \U0001F389\nline two\ttab", kFlagAction});
-UDPCHAT_SAMPLE(SendPrivate, {"bob", "re: \U0001F355", "\u00e7a va? \U0001F44B", kFlagAction});
+                "Hello, w\u00f6rld! \u65e5\u672c\u8a9e \U0001F389\nline two\ttab", kFlagAction,
+                0x1111222233334444ULL});
+UDPCHAT_SAMPLE(SendPrivate,
+               {"bob", "re: \U0001F355", "\u00e7a va? \U0001F44B", kFlagAction, 0x5555ULL});
 UDPCHAT_SAMPLE(JoinRoom, {"#g\u00e9n\u00e9ral"});
 UDPCHAT_SAMPLE(PartRoom, {"lobby", "bye for now \U0001F44B"});
 UDPCHAT_SAMPLE(SetTopic, {"dev", "Release 1.0 \u2014 ship it \U0001F680"});
@@ -143,12 +145,14 @@ UDPCHAT_SAMPLE(TypingNotice, {"lobby", true, false});
 UDPCHAT_SAMPLE(Welcome, {"user12", 0xA5A5A5A55A5A5A5AULL, "B\u00fcro-Server \u2615",
                          "Willkommen!\nBe nice. \U0001F642", 3999, 2, 24, 1000, 12, 7, 1500});
 UDPCHAT_SAMPLE(ErrorReply,
-               {ErrorCode::RateLimited, 1250, "lobby", "slow down \u2014 one message per 200 ms"});
+               {ErrorCode::RateLimited, 1250, "lobby", "slow down \u2014 one message per 200 ms",
+                0x0A0B0C0D0E0F1011ULL});
 UDPCHAT_SAMPLE(ChatEvent,
                {0x0102030405060708ULL, 1732170000123ULL, "lobby", "alice", "\U0001F4E3 news",
-                "na\u00efve caf\u00e9 \U0001F389", kFlagAction | kFlagHistory});
+                "na\u00efve caf\u00e9 \U0001F389", kFlagAction | kFlagHistory, 0x7777ULL});
 UDPCHAT_SAMPLE(PrivateEvent, {42, 1732170000456ULL, "alice", "bob", "\u00bfqu\u00e9?",
-                              "\u043f\u0440\u0438\u0432\u0435\u0442 \U0001F44B", kFlagAction});
+                              "\u043f\u0440\u0438\u0432\u0435\u0442 \U0001F44B", kFlagAction,
+                              0x8888ULL});
 UDPCHAT_SAMPLE(JoinEvent, {"lobby", "alice"});
 UDPCHAT_SAMPLE(PartEvent, {"lobby", "bob", "off to bed \U0001F634"});
 UDPCHAT_SAMPLE(QuitEvent, {"dev", "carol", "connection lost \u26A1"});
@@ -353,20 +357,21 @@ void expectLayout(const T& message, const Bytes& expected) {
 
 // This frame is the worked example in docs/PROTOCOL.md.
 TEST(ByteLayout, SendChat) {
-  SendChat m{"lobby", "", "h\u00e9llo", kFlagAction};
+  SendChat m{"lobby", "", "h\u00e9llo", kFlagAction, 0x0A0B0C0D01020304ULL};
   expectLayout(m, bytes({
-                      0x01, 0x02,                                      // version 1, SendChat
+                      0x02, 0x02,                                      // version 2, SendChat
                       0x00, 0x05, 0x6C, 0x6F, 0x62, 0x62, 0x79,        // room "lobby"
                       0x00, 0x00,                                      // subject ""
                       0x00, 0x06, 0x68, 0xC3, 0xA9, 0x6C, 0x6C, 0x6F,  // text "héllo"
                       0x01,                                            // flags: action
+                      0x0A, 0x0B, 0x0C, 0x0D, 0x01, 0x02, 0x03, 0x04,  // clientId
                   }));
 }
 
 TEST(ByteLayout, PresencePongIntegersAreBigEndian) {
   PresencePong m{0x01020304, 0x1122334455667788ULL, 0x00000000DEADBEEFULL};
   expectLayout(m, bytes({
-                      0x01, 0x60,                                      // version 1, PresencePong
+                      0x02, 0x60,                                      // version 2, PresencePong
                       0x01, 0x02, 0x03, 0x04,                          // seq
                       0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,  // echoClientTime
                       0x00, 0x00, 0x00, 0x00, 0xDE, 0xAD, 0xBE, 0xEF,  // serverTime
@@ -374,20 +379,21 @@ TEST(ByteLayout, PresencePongIntegersAreBigEndian) {
 }
 
 TEST(ByteLayout, ErrorReplyCodeIsU16) {
-  ErrorReply m{ErrorCode::NickInUse, 0x00010203, "bob", "taken"};
+  ErrorReply m{ErrorCode::NickInUse, 0x00010203, "bob", "taken", 0};
   expectLayout(m, bytes({
-                      0x01, 0x41,                                // version 1, ErrorReply
+                      0x02, 0x41,                                // version 2, ErrorReply
                       0x00, 0x07,                                // code 7 nick_in_use
                       0x00, 0x01, 0x02, 0x03,                    // retryAfterMs
                       0x00, 0x03, 0x62, 0x6F, 0x62,              // context "bob"
                       0x00, 0x05, 0x74, 0x61, 0x6B, 0x65, 0x6E,  // message "taken"
+                      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // clientId: none
                   }));
 }
 
 TEST(ByteLayout, HelloStringListIsCountThenStrings) {
   Hello m{"al", 0x0102030405060708ULL, {"a", "#b"}, "c"};
   expectLayout(m, bytes({
-                      0x01, 0x01,                                      // version 1, Hello
+                      0x02, 0x01,                                      // version 2, Hello
                       0x00, 0x02, 0x61, 0x6C,                          // nick "al"
                       0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,  // resumeToken
                       0x00, 0x02,                                      // rooms: 2 entries
@@ -400,7 +406,7 @@ TEST(ByteLayout, HelloStringListIsCountThenStrings) {
 TEST(ByteLayout, WhoReplyEntryLayout) {
   WhoReply m{"x", {{"al", PresenceState::Away, 300, kUserOperator | kUserTyping}}, false};
   expectLayout(m, bytes({
-                      0x01, 0x4B,              // version 1, WhoReply
+                      0x02, 0x4B,              // version 2, WhoReply
                       0x00, 0x01, 0x78,        // room "x"
                       0x00, 0x01,              // users: 1 entry
                       0x00, 0x02, 0x61, 0x6C,  //   nick "al"
@@ -413,12 +419,12 @@ TEST(ByteLayout, WhoReplyEntryLayout) {
 
 TEST(ByteLayout, TypingNoticeBooleansAreOneByte) {
   TypingNotice m{"bob", true, false};
-  expectLayout(m, bytes({0x01, 0x21, 0x00, 0x03, 0x62, 0x6F, 0x62, 0x01, 0x00}));
+  expectLayout(m, bytes({0x02, 0x21, 0x00, 0x03, 0x62, 0x6F, 0x62, 0x01, 0x00}));
 }
 
 TEST(ByteLayout, EmptyStringsAndListsAreJustTheirPrefix) {
   Hello m{};
-  expectLayout(m, bytes({0x01, 0x01, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0x00}));
+  expectLayout(m, bytes({0x02, 0x01, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0x00}));
 }
 
 // ---- type codes, channels, directions --------------------------------------------------------
@@ -493,7 +499,7 @@ TEST(MessageTypes, IsClientToServerForEveryType) {
 }
 
 TEST(Limits, ChannelsAndVersion) {
-  EXPECT_EQ(kProtocolVersion, 1);
+  EXPECT_EQ(kProtocolVersion, 2);
   EXPECT_EQ(kChannelReliable, 0);
   EXPECT_EQ(kChannelUnreliable, 1);
   EXPECT_EQ(kChannelCount, 2u);

@@ -1018,7 +1018,7 @@ TEST(ServerBadInput, MalformedFramesGetAnErrorAndTheSessionSurvives) {
   ServerHarness h;
   const SessionId a = h.registerUser("alice");
   h.clearAll();
-  const protocol::Bytes garbage{std::byte{1}, std::byte{0x02}, std::byte{0xFF}};
+  const protocol::Bytes garbage{std::byte{kProtocolVersion}, std::byte{0x02}, std::byte{0xFF}};
   h.sendFrame(a, kChannelReliable, garbage);
   auto errors = h.take<protocol::ErrorReply>(a);
   ASSERT_EQ(errors.size(), 1u);
@@ -1036,7 +1036,8 @@ TEST(ServerBadInput, InvalidUtf8AndOverlongFieldsHaveTheirOwnCodes) {
   const SessionId a = h.registerUser("alice");
   h.clearAll();
   auto frame = protocol::encode(protocol::SendChat{"lobby", "", "abc", 0});
-  frame[frame.size() - 2] = std::byte{0xC3};  // 'c' becomes a lone lead byte
+  frame[frame.size() - 1 - 1 - 8] = std::byte{0xC3};  // before flags and clientId: 'c' becomes
+                                                     // a lone lead byte
   h.sendFrame(a, kChannelReliable, frame);
   EXPECT_EQ(errorOf(h, a), ErrorCode::InvalidUtf8);
 
@@ -1053,7 +1054,7 @@ TEST(ServerBadInput, WrongVersionIsRefusedAndClosed) {
   ServerHarness h;
   const SessionId a = h.connect();
   auto frame = protocol::encode(protocol::Hello{"alice", 0, {}, ""});
-  frame[0] = std::byte{2};
+  frame[0] = std::byte{kProtocolVersion + 1};
   h.sendFrame(a, kChannelReliable, frame);
   EXPECT_EQ(errorOf(h, a), ErrorCode::UnsupportedVersion);
   EXPECT_EQ(h.outbox.closed, std::vector<SessionId>{a});
@@ -1083,7 +1084,7 @@ TEST(ServerBadInput, GarbageBeyondTheRateLimitGetsNoReplies) {
   ServerHarness h;
   const SessionId a = h.registerUser("alice");
   h.clearAll();
-  for (int i = 0; i < 100; ++i) h.sendFrame(a, kChannelReliable, {std::byte{1}, std::byte{0xEE}});
+  for (int i = 0; i < 100; ++i) h.sendFrame(a, kChannelReliable, {std::byte{kProtocolVersion}, std::byte{0xEE}});
   EXPECT_EQ(h.take<protocol::ErrorReply>(a).size(), 10u);
 }
 

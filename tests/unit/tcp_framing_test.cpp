@@ -87,12 +87,14 @@ TEST(TcpFraming, HeaderIsTheBigEndianLengthOfChannelAndFrameThenTheChannel) {
 TEST(TcpFraming, WorkedExampleOfProtocolMd) {
   // docs/PROTOCOL.md section 1.1: section 10's SendChat frame as a record on channel 0.
   const protocol::Bytes frame =
-      protocol::encode(protocol::SendChat{"lobby", "", "h\xC3\xA9llo", protocol::kFlagAction});
-  ASSERT_EQ(frame.size(), 20u);
+      protocol::encode(protocol::SendChat{"lobby", "", "h\xC3\xA9llo", protocol::kFlagAction,
+                                          0x0A0B0C0D01020304ULL});
+  ASSERT_EQ(frame.size(), 28u);
   protocol::Bytes record;
   appendRecord(record, kChannelReliable, frame);
-  EXPECT_EQ(record, hex({0x00, 0x15, 0x00, 0x01, 0x02, 0x00, 0x05, 0x6C, 0x6F, 0x62, 0x62, 0x79,
-                         0x00, 0x00, 0x00, 0x06, 0x68, 0xC3, 0xA9, 0x6C, 0x6C, 0x6F, 0x01}));
+  EXPECT_EQ(record, hex({0x00, 0x1D, 0x00, 0x02, 0x02, 0x00, 0x05, 0x6C, 0x6F, 0x62, 0x62,
+                         0x79, 0x00, 0x00, 0x00, 0x06, 0x68, 0xC3, 0xA9, 0x6C, 0x6C, 0x6F,
+                         0x01, 0x0A, 0x0B, 0x0C, 0x0D, 0x01, 0x02, 0x03, 0x04}));
 }
 
 TEST(TcpFraming, ManyRecordsInOnePieceComeOutInOrderWithoutCopying) {

@@ -60,6 +60,7 @@ std::optional<ChatEventView> viewChatEvent(protocol::ByteSpan frame) {
   r.str(kMaxSubjectBytes);  // subject
   view.text = r.str(kMaxTextBytes);
   view.flags = r.u8();
+  r.skip(8);  // clientId
   if (!r.ok() || !r.atEnd()) return std::nullopt;
   return view;
 }

@@ -192,8 +192,9 @@ void TuiModel::removeWindow(std::size_t index) {
   }
 }
 
-void TuiModel::add(Window& w, StyledLine line, Activity level, protocol::MessageId id) {
-  w.add(std::move(line), level, &w == &active(), id);
+void TuiModel::add(Window& w, StyledLine line, Activity level, protocol::MessageId id,
+                   protocol::ClientId pending) {
+  w.add(std::move(line), level, &w == &active(), id, pending);
 }
 
 void TuiModel::addGlobal(StyledLine line, Activity level) {
@@ -241,6 +242,44 @@ void TuiModel::event(const ClientEvent& event, const ChatStatus& st, Millis now)
             }
             add(active(), line().prefix("! ", kError).body(text, kError).done(),
                 Activity::Messages);
+            if (e.clientId != 0) {
+              const Span note{"  (not sent: " + std::string(protocol::toString(e.code)) + ")",
+                              kError};
+              for (auto& w : windows_) {
+                if (w->markFailed(e.clientId, note)) break;
+              }
+            }
+          },
+          [&](const client_event::Sending& e) {
+            // Shown at once, dimmed, until the server's echo takes its place.
+            const OutgoingMessage& m = e.message;
+            Window& w = ensure(m.isPrivate ? WindowKind::Private : WindowKind::Room, m.target);
+            const Attr pending{.dim = true};
+            LineBuilder b = line();
+            if (m.action) {
+              b.prefix(" * " + safe(me) + " ", pending);
+            } else {
+              b.prefix("<" + safe(me) + "> ", pending);
+            }
+            if (!m.subject.empty()) b.body("[" + safe(m.subject) + "] ", pending);
+            b.body(safeText(m.text), pending);
+            b.body("  (sending)", kTime);
+            add(w, b.done(), Activity::None, 0, m.clientId);
+          },
+          [&](const client_event::Unconfirmed& u) {
+            std::string text = std::to_string(u.messages.size()) +
+                               (u.messages.size() == 1 ? " message" : " messages") +
+                               " not confirmed by the server" +
+                               (u.willResend ? "; sending again after reconnecting"
+                                             : "; they may not have arrived");
+            addGlobal(eventLine("!", text), Activity::Events);
+            if (u.willResend) return;
+            const Span note{"  (not confirmed)", kError};
+            for (const OutgoingMessage& m : u.messages) {
+              for (auto& w : windows_) {
+                if (w->markFailed(m.clientId, note)) break;
+              }
+            }
           },
           [&](const protocol::ChatEvent& c) {
             Window& w = ensure(WindowKind::Room, c.room);
@@ -262,7 +301,9 @@ void TuiModel::event(const ClientEvent& event, const ChatStatus& st, Millis now)
             if (self) level = Activity::None;
             if (mentioned) level = Activity::Highlight;
             if (history) level = Activity::Events;
-            add(w, b.done(), level, c.id);
+            StyledLine shown = b.done();
+            if (self && w.settle(c.clientId, shown, c.id)) return;
+            add(w, std::move(shown), level, c.id);
           },
           [&](const protocol::PrivateEvent& p) {
             const bool self = sameName(p.from, me);
@@ -276,7 +317,9 @@ void TuiModel::event(const ClientEvent& event, const ChatStatus& st, Millis now)
             if (!p.subject.empty()) b.body("[" + safe(p.subject) + "] ", {.bold = true});
             bool mentioned = false;
             b.body(mentionSpans(safeText(p.text), self ? "" : me, {}, mentioned));
-            add(w, b.done(), self ? Activity::None : Activity::Highlight, p.id);
+            StyledLine shown = b.done();
+            if (self && w.settle(p.clientId, shown, p.id)) return;
+            add(w, std::move(shown), self ? Activity::None : Activity::Highlight, p.id);
           },
           [&](const protocol::JoinEvent& j) {
             Window& w = ensure(WindowKind::Room, j.room);

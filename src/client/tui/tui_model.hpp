@@ -122,7 +122,8 @@ class TuiModel {
   std::size_t indexOf(const Window& w) const;
   void activate(std::size_t index);
   void removeWindow(std::size_t index);
-  void add(Window& w, StyledLine line, Activity level, protocol::MessageId id = 0);
+  void add(Window& w, StyledLine line, Activity level, protocol::MessageId id = 0,
+           protocol::ClientId pending = 0);
   // A line in the status window and, when another window is on screen, there too.
   void addGlobal(StyledLine line, Activity level);
 

@@ -10,8 +10,9 @@ namespace udpchat::tui {
 Window::Window(WindowKind kind, std::string name, std::size_t maxLines)
     : kind_(kind), name_(std::move(name)), maxLines_(std::max<std::size_t>(maxLines, 1)) {}
 
-void Window::add(StyledLine line, Activity level, bool seen, protocol::MessageId id) {
-  lines_.push_back(Kept{std::move(line), id});
+void Window::add(StyledLine line, Activity level, bool seen, protocol::MessageId id,
+                 protocol::ClientId pending) {
+  lines_.push_back(Kept{std::move(line), id, pending});
   if (!following()) {
     // Keep the same line at the bottom of the view: the person is reading back.
     ++bottomLine_;
@@ -36,6 +37,27 @@ bool Window::replaceBody(protocol::MessageId id, std::vector<Span> body) {
     if (k.id != id) continue;
     k.line.spans.resize(std::min(k.line.bodyStart, k.line.spans.size()));
     for (Span& s : body) k.line.spans.push_back(std::move(s));
+    return true;
+  }
+  return false;
+}
+
+bool Window::settle(protocol::ClientId pending, StyledLine line, protocol::MessageId id) {
+  if (pending == 0) return false;
+  for (Kept& k : lines_) {
+    if (k.pending != pending) continue;
+    k = Kept{std::move(line), id, 0};
+    return true;
+  }
+  return false;
+}
+
+bool Window::markFailed(protocol::ClientId pending, Span note) {
+  if (pending == 0) return false;
+  for (Kept& k : lines_) {
+    if (k.pending != pending) continue;
+    k.pending = 0;
+    k.line.spans.push_back(std::move(note));
     return true;
   }
   return false;

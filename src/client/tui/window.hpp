@@ -43,7 +43,13 @@ class Window {
 
   // Appends a line. `seen`: the window is on screen, so the line is not unread. `id`: the
   // message id, for a later deletion; 0 none.
-  void add(StyledLine line, Activity level, bool seen, protocol::MessageId id = 0);
+  void add(StyledLine line, Activity level, bool seen, protocol::MessageId id = 0,
+           protocol::ClientId pending = 0);
+  // A message we sent, shown while unconfirmed (`pending` is its client id): its echo takes
+  // the line's place, so it stays where it was typed. False if no such line is kept.
+  bool settle(protocol::ClientId pending, StyledLine line, protocol::MessageId id);
+  // Ends the unconfirmed state of that line with a note after its body ("not sent: ...").
+  bool markFailed(protocol::ClientId pending, Span note);
   // Replaces the body of the line showing message `id`; false if it is no longer kept.
   bool replaceBody(protocol::MessageId id, std::vector<Span> body);
   void clearLines();
@@ -80,6 +86,7 @@ class Window {
   struct Kept {
     StyledLine line;
     protocol::MessageId id = 0;
+    protocol::ClientId pending = 0;  // unconfirmed message we sent
   };
   const StyledLine& fromNewest(std::size_t i) const { return lines_[lines_.size() - 1 - i].line; }
   void sortNicks();
