@@ -7,10 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -449,6 +451,102 @@ TEST_P(Binaries, AClientReconnectsToARestartedServerAndRejoinsItsRoom) {
   EXPECT_TRUE(waitForEvent(*bob, {{"type", "quit"}, {"nick", "alice"}}));
   bob->closeStdin();
   EXPECT_EQ(bob->wait(after(kStep)), 0);
+}
+
+// The texts of every "message" event from `from` in a JSON client's output so far, with how
+// often each was shown.
+std::map<std::string, int> messagesFrom(const Subprocess& p, const std::string& from) {
+  std::map<std::string, int> out;
+  for (const auto& line : p.seen(Stream::Stdout)) {
+    const Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.value("type", "") == "message" && j.value("from", "") == from) {
+      ++out[j.value("text", "")];
+    }
+  }
+  return out;
+}
+
+// Reads a JSON client's output until it has shown every one of `texts` from `from`.
+bool waitForAllFrom(Subprocess& p, const std::string& from, const std::vector<std::string>& texts,
+                    Deadline deadline) {
+  auto complete = [&] {
+    const auto shown = messagesFrom(p, from);
+    return std::all_of(texts.begin(), texts.end(),
+                       [&](const std::string& t) { return shown.contains(t); });
+  };
+  while (!complete()) {
+    if (!p.readLine(Stream::Stdout, deadline)) return false;
+  }
+  return true;
+}
+
+TEST_P(Binaries, NumberedMessagesSurviveRepeatedServerKillsNoneLostNoneDoubled) {
+  // Each round: ten lines while the server runs; the moment bob sees the first of them the
+  // server freezes (SIGSTOP), ten more leave alice's client for the frozen server, which is
+  // then killed (SIGKILL) and replaced on the same port. The memory-only server forgets
+  // everything, so what reaches bob is what alice's client kept and resent.
+  constexpr int kRounds = 3;
+  constexpr int kPerBatch = 10;
+  auto server = std::make_unique<ServerProcess>();
+  const std::uint16_t port = server->port();
+  ASSERT_NE(port, 0);
+  auto alice = client(port, "alice");
+  auto bob = client(port, "bob");
+  waitUntilInLobby(*alice, "alice");
+  waitUntilInLobby(*bob, "bob");
+
+  std::vector<std::string> texts;
+  int next = 1;
+  auto batch = [&] {
+    std::string lines;
+    const std::string first = "m" + std::to_string(next);
+    for (int i = 0; i < kPerBatch; ++i, ++next) {
+      texts.push_back("m" + std::to_string(next));
+      lines += texts.back() + "\n";
+    }
+    EXPECT_TRUE(alice->write(lines));
+    return std::make_pair(first, texts.back());
+  };
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string first = batch().first;
+    ASSERT_TRUE(waitForEvent(*bob, {{"type", "message"}, {"text", first}}))
+        << "round " << round << ": bob did not see " << first;
+    server->proc().kill(SIGSTOP);
+    const std::string last = batch().second;
+    ASSERT_TRUE(waitForEvent(*alice, {{"type", "sending"}, {"text", last}}))
+        << "round " << round << ": alice's client did not send " << last;
+    server->proc().kill(SIGKILL);
+    ASSERT_TRUE(server->proc().wait(after(kStep)));
+    server = std::make_unique<ServerProcess>(std::vector<std::string>{}, port);
+    ASSERT_EQ(server->port(), port);
+    // Both notice (ENet: after its timeout), reconnect and register again.
+    ASSERT_TRUE(waitForEvent(*alice, {{"type", "welcome"}, {"reconnected", true}}, after(6 * kStep)))
+        << "round " << round << ": alice did not come back";
+    ASSERT_TRUE(waitForEvent(*bob, {{"type", "welcome"}, {"reconnected", true}}, after(6 * kStep)))
+        << "round " << round << ": bob did not come back";
+  }
+  // Everything typed is confirmed to alice and shown to bob (live, or from the room's history
+  // when alice's resend reached the new server before bob rejoined).
+  ASSERT_TRUE(waitForAllFrom(*alice, "alice", texts, after(6 * kStep)))
+      << ::testing::PrintToString(messagesFrom(*alice, "alice"));
+  ASSERT_TRUE(waitForAllFrom(*bob, "alice", texts, after(6 * kStep)))
+      << ::testing::PrintToString(messagesFrom(*bob, "alice"));
+  alice->closeStdin();
+  EXPECT_EQ(alice->wait(after(kStep)), 0);
+  EXPECT_TRUE(waitForEvent(*bob, {{"type", "quit"}, {"nick", "alice"}}));
+  bob->closeStdin();
+  EXPECT_EQ(bob->wait(after(kStep)), 0);
+  alice->drain(after(kStep));
+  bob->drain(after(kStep));
+
+  const auto echoed = messagesFrom(*alice, "alice");
+  const auto heard = messagesFrom(*bob, "alice");
+  for (const std::string& t : texts) {
+    EXPECT_EQ(echoed.count(t) ? echoed.at(t) : 0, 1) << t << " confirmed to alice";
+    EXPECT_EQ(heard.count(t) ? heard.at(t) : 0, 1) << t << " shown to bob";
+  }
+  EXPECT_EQ(echoed.size(), texts.size());
+  EXPECT_EQ(heard.size(), texts.size());
 }
 
 // ---- both transports at once, and TCP's own failure modes ---------------------------------------
