@@ -241,6 +241,43 @@ TEST(HumanLine, WhoisIsSeveralIndentedLines) {
             "              round trip 12 ms, ping loss 0.5 %, last heard 200 ms ago, idle 3.0 s");
 }
 
+TEST(HumanLine, UnconfirmedMessagesAreListedOnePerLineAndSendingPrintsNothing) {
+  const client_event::Unconfirmed u{
+      {{5, "lobby", false, "", "are you there?", false}, {6, "bob", true, "re", "ping", false}},
+      true};
+  EXPECT_EQ(humanLine(u, kWallNow),
+            "[22:14:21] ! 2 messages were not confirmed by the server; sending again after "
+            "reconnecting:\n"
+            "             #lobby: are you there?\n"
+            "             to bob: [re] ping");
+  EXPECT_NE(humanLine(client_event::Unconfirmed{{{5, "lobby", false, "", "x", false}}, false},
+                      kWallNow)
+                .find("1 message was not confirmed by the server and may not have arrived"),
+            std::string::npos);
+  EXPECT_EQ(humanLine(client_event::Sending{{5, "lobby", false, "", "x", false}}, kWallNow), "");
+}
+
+TEST(JsonLine, SendingAndUnconfirmedNameEachMessageByItsClientId) {
+  json j = parsed(client_event::Sending{{5, "lobby", false, "", "hi", true}});
+  EXPECT_EQ(j.at("type"), "sending");
+  EXPECT_EQ(j.at("client_id"), 5);
+  EXPECT_EQ(j.at("room"), "lobby");
+  EXPECT_EQ(j.at("text"), "hi");
+  EXPECT_EQ(j.at("subject"), nullptr);
+  EXPECT_EQ(j.at("action"), true);
+  j = parsed(client_event::Unconfirmed{{{6, "bob", true, "s", "yo", false}}, false});
+  EXPECT_EQ(j.at("type"), "unconfirmed");
+  EXPECT_EQ(j.at("will_resend"), false);
+  ASSERT_EQ(j.at("messages").size(), 1u);
+  EXPECT_EQ(j.at("messages")[0].at("to"), "bob");
+  EXPECT_EQ(j.at("messages")[0].at("client_id"), 6);
+  EXPECT_EQ(j.at("messages")[0].at("subject"), "s");
+  j = parsed(protocol::ChatEvent{7, kEventTs, "lobby", "bob", "", "x", 0, 99});
+  EXPECT_EQ(j.at("client_id"), 99);
+  j = parsed(protocol::ChatEvent{7, kEventTs, "lobby", "bob", "", "x", 0, 0});
+  EXPECT_EQ(j.at("client_id"), nullptr);
+}
+
 TEST(HumanLine, NoEscapeSequenceFromTheNetworkReachesTheTerminal) {
   // ESC, CSI as C1 (U+009B), BEL, carriage return, and a stray invalid byte.
   const std::string hostile = "x\x1b]0;owned\x07\x1b[2J\xc2\x9b\x31m\r\xff";

@@ -535,6 +535,51 @@ TEST_F(TuiModelTest, PartClosesTheWindowAndDeletedMessagesAreReplaced) {
   EXPECT_EQ(model_.activeWindow(), 0u);
 }
 
+TEST_F(TuiModelTest, SentLinesStayDimmedUntilTheirEchoTakesTheirPlace) {
+  registerInLobby();
+  send(client_event::Sending{{41, "lobby", false, "", "first", false}});
+  send(client_event::Sending{{42, "lobby", false, "", "second", false}});
+  chat("lobby", "bob", "in between", 5);
+  Screen s = render();
+  int first = -1, second = -1;
+  for (int y = 1; y < 22; ++y) {
+    if (contains(s.rowText(y), "<alice> first  (sending)")) first = y;
+    if (contains(s.rowText(y), "<alice> second  (sending)")) second = y;
+  }
+  ASSERT_GE(first, 0) << s.text();
+  ASSERT_EQ(second, first + 1) << s.text();
+  EXPECT_TRUE(s.at(6, first).attr.dim) << "an unconfirmed line is dimmed";
+
+  // The echo of the first replaces its line where it was typed, no longer dim, with its id.
+  send(protocol::ChatEvent{.id = 9, .ts = kNow, .room = "lobby", .from = "alice",
+                           .subject = "", .text = "first", .flags = 0, .clientId = 41});
+  s = render();
+  EXPECT_TRUE(contains(s.rowText(first), "<alice> first #9")) << s.text();
+  EXPECT_FALSE(contains(s.text(), "first  (sending)"));
+  EXPECT_FALSE(s.at(6, first).attr.dim);
+  EXPECT_TRUE(contains(s.rowText(second), "second  (sending)"));
+
+  // A refusal naming the second ends its wait with the reason.
+  protocol::ErrorReply e;
+  e.code = protocol::ErrorCode::TextTooLong;
+  e.message = "too long";
+  e.clientId = 42;
+  send(e);
+  EXPECT_TRUE(contains(render().rowText(second), "second  (sending)  (not sent: text_too_long)"))
+      << screenText();
+}
+
+TEST_F(TuiModelTest, UnconfirmedLinesAfterALossAreCountedAndMarkedWhenTheClientGivesUp) {
+  registerInLobby();
+  send(client_event::Sending{{41, "lobby", false, "", "lost?", false}});
+  send(client_event::Unconfirmed{{{41, "lobby", false, "", "lost?", false}}, true});
+  EXPECT_TRUE(contains(screenText(), "1 message not confirmed by the server; sending"))
+      << screenText();
+  EXPECT_TRUE(contains(screenText(), "lost?  (sending)"));
+  send(client_event::Unconfirmed{{{41, "lobby", false, "", "lost?", false}}, false});
+  EXPECT_TRUE(contains(screenText(), "lost?  (sending)  (not confirmed)")) << screenText();
+}
+
 TEST_F(TuiModelTest, NickChangesRenameNickListEntriesAndPrivateWindows) {
   registerInLobby();
   send(protocol::PrivateEvent{
