@@ -31,6 +31,14 @@ struct EnetServerOptions {
   // The round trip assumed for a connecting peer until one is measured, ms (limits.hpp); 0 keeps
   // ENet's 500 ms.
   std::uint32_t initialRttMs = kDefaultInitialRttMs;
+  // ENet handshakes one IPv4 address may have in progress (CONNECT received, the peer's
+  // acknowledgement of VERIFY_CONNECT not yet): a further CONNECT from it is dropped before ENet
+  // sees it, so forged CONNECTs from one host cannot take the slots. 0: no limit.
+  std::size_t maxHandshakesPerAddress = 4;
+  bool exemptLoopback = true;  // 127.0.0.0/8 is not limited (the bench connects from there)
+  // A handshake not finished after this long is dropped and its slot freed, ms; 0 leaves it to
+  // ENet, which keeps a silent peer's slot for about 30 s.
+  Millis handshakeTimeoutMs = 5000;
 };
 
 struct EnetServerStats {
@@ -50,6 +58,8 @@ struct EnetServerStats {
   std::uint64_t retransmitChecksAdvanced = 0;
   // enet_host_service calls made within a turn to read on (serviceOnce), beyond the first.
   std::uint64_t extraReadCalls = 0;
+  std::uint64_t connectsRefused = 0;  // CONNECTs dropped: their address had too many handshakes
+  std::uint64_t handshakesExpired = 0;  // half-open peers reset after handshakeTimeoutMs
 };
 
 class EnetServerTransport final : public Outbox {

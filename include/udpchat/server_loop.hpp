@@ -39,6 +39,9 @@ struct ServerLoopOptions {
   bool enetBundle = true;         // EnetServerOptions::bundle
   int udpReceiveBufferBytes = kDefaultUdpReceiveBufferBytes;  // EnetServerOptions::receiveBufferBytes
   std::uint32_t enetInitialRttMs = kDefaultInitialRttMs;  // EnetServerOptions::initialRttMs
+  std::size_t enetMaxHandshakesPerAddress = 4;  // EnetServerOptions::maxHandshakesPerAddress
+  Millis enetHandshakeTimeoutMs = 5000;         // EnetServerOptions::handshakeTimeoutMs
+  bool exemptLoopback = true;                   // EnetServerOptions::exemptLoopback
   bool labChannels = false;  // TcpServerOptions::labChannels (ENet peers ask for their channels)
 };
 

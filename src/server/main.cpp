@@ -81,8 +81,14 @@ int main(int argc, char** argv) {
                  "connections one IPv4 address may hold at once; 0: no limit")
       ->capture_default_str();
   app.add_option("--max-unregistered-per-address", config.maxUnregisteredPerAddress,
-                 "of those, how many may be waiting to register; 0: no limit")
+                 "of those, how many may be waiting to register; also the ENet handshakes one "
+                 "address may have in progress; 0: no limit")
       ->capture_default_str();
+  app.add_option("--handshake-timeout", net.enetHandshakeTimeoutMs,
+                 "ENet: a connection whose handshake has not finished after this long is "
+                 "dropped, ms; 0 leaves it to ENet (about 30 s)")
+      ->capture_default_str()
+      ->check(CLI::Range(Millis{0}, Millis{60'000}));
   bool limitLoopback = false;
   app.add_flag("--limit-loopback", limitLoopback,
                "apply the per-address limits to 127.0.0.0/8 too (exempt by default)");
@@ -115,6 +121,8 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   config.exemptLoopback = !limitLoopback;
+  net.exemptLoopback = config.exemptLoopback;
+  net.enetMaxHandshakesPerAddress = config.maxUnregisteredPerAddress;
   config.log = [](std::string_view line) { std::cerr << "udpchat-server: " << line << std::endl; };
   net.maxClients = config.maxClients;
   net.enetBundle = !noBundle;

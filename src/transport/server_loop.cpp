@@ -61,7 +61,9 @@ ServerLoop::ServerLoop(ServerLoopOptions options) : state_(std::make_unique<Stat
     // UDP first: with port 0 the kernel picks the number, and TCP must then get the same one.
     state_->enet = std::make_unique<EnetServerTransport>(
         EnetServerOptions{options.host, options.port, options.maxClients, options.enetBundle,
-                          options.udpReceiveBufferBytes, options.enetInitialRttMs},
+                          options.udpReceiveBufferBytes, options.enetInitialRttMs,
+                          options.enetMaxHandshakesPerAddress, options.exemptLoopback,
+                          options.enetHandshakeTimeoutMs},
         ids);
     TcpServerOptions tcp;
     tcp.host = options.host;

@@ -1257,5 +1257,132 @@ TEST(EnetLoopback, LabChannelsCarryChatOnTheChannelItWasSentOn) {
   EXPECT_FALSE(plain.transport.send(kChannelBulk, bytesOf("x")));
 }
 
+
+// ---- forged connects ---------------------------------------------------------------------------
+
+// A UDP socket bound to a loopback address of its own that sends ENet CONNECT commands and never
+// answers the server's VERIFY_CONNECT: the half-open peers an attacker forges.
+class ForgedConnects {
+ public:
+  explicit ForgedConnects(std::uint32_t fromIpv4) : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    from.sin_addr.s_addr = htonl(fromIpv4);
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+      ADD_FAILURE() << "cannot bind a UDP socket to the forged source address";
+    }
+  }
+  ~ForgedConnects() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ForgedConnects(const ForgedConnects&) = delete;
+  ForgedConnects& operator=(const ForgedConnects&) = delete;
+
+  // One CONNECT, as ENet 1.3.17 lays it out (protocol.h): a 4-byte header for no peer with a
+  // sent time, the command header, then the connect body; distinct connect ids make distinct
+  // peers even from one port.
+  void send(std::uint16_t port, std::uint32_t connectId) {
+    std::vector<std::uint8_t> d;
+    auto u16 = [&](std::uint16_t v) {
+      d.push_back(static_cast<std::uint8_t>(v >> 8));
+      d.push_back(static_cast<std::uint8_t>(v));
+    };
+    auto u32 = [&](std::uint32_t v) {
+      u16(static_cast<std::uint16_t>(v >> 16));
+      u16(static_cast<std::uint16_t>(v));
+    };
+    u16(static_cast<std::uint16_t>(int{ENET_PROTOCOL_MAXIMUM_PEER_ID} |
+                                   int{ENET_PROTOCOL_HEADER_FLAG_SENT_TIME}));
+    u16(0);  // sent time
+    d.push_back(static_cast<std::uint8_t>(int{ENET_PROTOCOL_COMMAND_CONNECT} |
+                                          int{ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE}));
+    d.push_back(0xFF);  // channel id
+    u16(1);             // reliable sequence number
+    u16(0);             // outgoing peer id
+    d.push_back(0xFF);  // incoming session id
+    d.push_back(0xFF);  // outgoing session id
+    u32(1392);          // mtu
+    u32(ENET_PROTOCOL_MAXIMUM_WINDOW_SIZE);
+    u32(2);  // channels
+    u32(0);  // incoming bandwidth
+    u32(0);  // outgoing bandwidth
+    u32(ENET_PEER_PACKET_THROTTLE_INTERVAL);
+    u32(ENET_PEER_PACKET_THROTTLE_ACCELERATION);
+    u32(ENET_PEER_PACKET_THROTTLE_DECELERATION);
+    u32(connectId);
+    u32(0);  // data
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::sendto(fd_, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
+              static_cast<ssize_t>(d.size()));
+  }
+
+ private:
+  int fd_;
+};
+
+// A server whose per-address limits apply to loopback, which plays the LAN here.
+struct LimitedServer : CoreServer {
+  static ServerConfig config(std::size_t maxClients) {
+    ServerConfig c;
+    c.maxClients = maxClients;
+    c.exemptLoopback = false;
+    return c;
+  }
+  static EnetServerOptions options(std::size_t maxClients, Millis handshakeTimeout) {
+    EnetServerOptions o = loopback(maxClients);
+    o.exemptLoopback = false;
+    o.handshakeTimeoutMs = handshakeTimeout;
+    return o;
+  }
+  LimitedServer(std::size_t maxClients, Millis handshakeTimeout)
+      : CoreServer(config(maxClients), options(maxClients, handshakeTimeout)) {}
+};
+
+TEST(EnetForgedConnects, AFloodFromOneAddressTakesFourSlotsAndOthersConnectAtOnce) {
+  // 8 clients + 32 spare slots: 40 peers. 500 CONNECTs from 127.0.0.2 would take them all for
+  // about 30 s; the gate lets 4 through and drops the rest before ENet sees them.
+  LimitedServer server(8, /*handshakeTimeout=*/60'000);
+  const std::uint16_t port = server.transport.port();
+  ForgedConnects forger(0x7F000002);
+  for (std::uint32_t i = 1; i <= 500; ++i) forger.send(port, i);
+
+  CoreClient alice(clientNamed("alice"), port), bob(clientNamed("bob"), port);
+  alice.core().start(readClocks());
+  bob.core().start(readClocks());
+  ASSERT_TRUE(pumpCoresUntil({&alice, &bob}, [&] {
+    return alice.core().state() == ConnectionState::Registered &&
+           bob.core().state() == ConnectionState::Registered;
+  })) << "the forged handshakes locked real clients out";
+  server.stopService();
+  EXPECT_EQ(server.transport.stats().connectsRefused, 496u);
+  EXPECT_EQ(server.core.stats().registered, 2u);
+}
+
+TEST(EnetForgedConnects, HalfOpenPeersFromManyAddressesHoldASlotOnlyUntilTheHandshakeTimeout) {
+  // One forged CONNECT from each of 40 addresses fills all 40 slots within the per-address
+  // limit. ENet alone would keep them for about 30 s; with a 1 s handshake timeout the slots come
+  // free within about two seconds and a real client gets in (its CONNECT is resent meanwhile).
+  LimitedServer server(8, /*handshakeTimeout=*/1000);
+  const std::uint16_t port = server.transport.port();
+  std::vector<std::unique_ptr<ForgedConnects>> forgers;
+  for (std::uint32_t a = 0; a < 40; ++a) {
+    forgers.push_back(std::make_unique<ForgedConnects>(0x7F000102 + a));  // 127.0.1.2 ...
+    forgers.back()->send(port, 1);
+  }
+  CoreClient alice(clientNamed("alice"), port);
+  alice.core().start(readClocks());
+  EXPECT_TRUE(pumpCoresUntil(
+      {&alice}, [&] { return alice.core().state() == ConnectionState::Registered; },
+      after(15s)))
+      << "the half-open slots were not freed; client " << toString(alice.core().state());
+  server.stopService();
+  EXPECT_GE(server.transport.stats().handshakesExpired, 30u)
+      << server.transport.stats().handshakesExpired << " peers " << server.core.stats().sessions;
+  EXPECT_EQ(server.transport.stats().connectsRefused, 0u);
+}
+
 }  // namespace
 }  // namespace udpchat

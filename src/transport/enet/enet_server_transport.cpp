@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
@@ -60,6 +61,66 @@ std::pair<std::uint64_t, std::uint64_t> receiveQueueUse(int fd) {
     return {0, 0};
   }
   return {mem[SK_MEMINFO_RMEM_ALLOC], mem[SK_MEMINFO_RCVBUF]};
+}
+
+// ---- connects in progress -------------------------------------------------------------------
+//
+// ENet gives every CONNECT a peer slot at once and keeps it, sending VERIFY_CONNECT again and
+// again, until the other end acknowledges or about 30 s pass; a forged CONNECT never does. The
+// host's intercept callback sees each datagram before ENet, so a CONNECT from an address that
+// already has maxHandshakesPerAddress handshakes in progress is dropped there. ENet's callback
+// gets only the host, so the limits are found by host in this registry (consulted for CONNECTs
+// only; every other datagram is passed on after reading two bytes).
+
+struct ConnectGate {
+  std::size_t maxPerAddress = 0;
+  bool exemptLoopback = true;
+  EnetServerStats* stats = nullptr;
+};
+
+std::mutex gatesMutex;
+std::unordered_map<const ENetHost*, ConnectGate>& gates() {
+  static std::unordered_map<const ENetHost*, ConnectGate> byHost;
+  return byHost;
+}
+
+// Whether a datagram is a CONNECT: addressed to no peer (peer id 0xFFF) with CONNECT as its
+// first command (ENet refuses any other first command for no peer).
+bool isConnectDatagram(const enet_uint8* data, std::size_t length) {
+  if (length < 2) return false;
+  const enet_uint16 field = static_cast<enet_uint16>(data[0] << 8 | data[1]);
+  const enet_uint16 peerId = field & static_cast<enet_uint16>(~(ENET_PROTOCOL_HEADER_FLAG_MASK |
+                                                                ENET_PROTOCOL_HEADER_SESSION_MASK));
+  if (peerId != ENET_PROTOCOL_MAXIMUM_PEER_ID) return false;
+  if ((field & ENET_PROTOCOL_HEADER_FLAG_COMPRESSED) != 0) return false;  // ENet drops these
+  const std::size_t header = (field & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME) != 0 ? 4 : 2;
+  return length > header &&
+         (data[header] & ENET_PROTOCOL_COMMAND_MASK) == ENET_PROTOCOL_COMMAND_CONNECT;
+}
+
+bool handshaking(const ENetPeer& peer) {
+  return peer.state >= ENET_PEER_STATE_CONNECTING &&
+         peer.state <= ENET_PEER_STATE_CONNECTION_SUCCEEDED;
+}
+
+int ENET_CALLBACK interceptConnects(ENetHost* host, ENetEvent*) {
+  if (!isConnectDatagram(host->receivedData, host->receivedDataLength)) return 0;
+  ConnectGate gate;
+  {
+    std::lock_guard lock(gatesMutex);
+    auto it = gates().find(host);
+    if (it == gates().end()) return 0;
+    gate = it->second;
+  }
+  const enet_uint32 from = host->receivedAddress.host;  // network byte order
+  if (gate.maxPerAddress == 0 || (gate.exemptLoopback && (ntohl(from) >> 24) == 127)) return 0;
+  std::size_t inProgress = 0;
+  for (const ENetPeer* p = host->peers; p < host->peers + host->peerCount; ++p) {
+    if (handshaking(*p) && p->address.host == from) ++inProgress;
+  }
+  if (inProgress < gate.maxPerAddress) return 0;
+  ++gate.stats->connectsRefused;
+  return 1;  // consumed: ENet never sees it, so no slot and no VERIFY_CONNECT
 }
 
 bool isReliable(std::uint8_t channel) {
@@ -225,11 +286,24 @@ struct EnetServerTransport::State {
   EnetServerStats stats;
   Coalescer coalescer;
 
-  // ENet time (host->serviceTime) of the next sweep for free slots that need priming.
-  enet_uint32 nextPrimeSweep = 0;
+  // Monotonic time of the next sweep over the slots (slotSweep). Our clock, not ENet's: ENet
+  // 1.3.17's is the wall clock in milliseconds modulo 2^32, which its ENET_TIME_LESS compares
+  // correctly only within 24 hours of a start value, and 0 is not one.
+  Millis nextSlotSweep = 0;
+  // By slot: when the sweep first saw the peer there half-open (ACKNOWLEDGING_CONNECT; 0: not
+  // half-open), and its connectID, so a slot reused by another CONNECT between two sweeps
+  // starts over.
+  std::vector<Millis> halfOpenSince;
+  std::vector<enet_uint32> halfOpenConnectId;
+
+  ~State() {
+    if (!host) return;
+    std::lock_guard lock(gatesMutex);
+    gates().erase(host.get());
+  }
 
   // Primes free slots for the next CONNECT (enet::applyHandshakeTiming). A slot freed with a
-  // DISCONNECT event is primed there; this sweep, once a second, catches the slots ENet frees
+  // DISCONNECT event is primed there; slotSweep, once a second, catches the slots ENet frees
   // without one (a handshake it gave up).
   void primeIfFree(ENetPeer& peer) {
     if (enet::needsHandshakeTiming(peer, options.initialRttMs)) {
@@ -239,10 +313,37 @@ struct EnetServerTransport::State {
   void primeFreeSlots() {
     for (ENetPeer* p = host->peers; p < host->peers + host->peerCount; ++p) primeIfFree(*p);
   }
-  void primeFreeSlotsNow(enet_uint32 serviceTime) {
-    if (options.initialRttMs == 0 || ENET_TIME_LESS(serviceTime, nextPrimeSweep)) return;
-    primeFreeSlots();
-    nextPrimeSweep = serviceTime + 1000;
+  // A peer that has not finished its handshake within handshakeTimeoutMs (give or take the
+  // sweep's second) is reset: its slot is free again and nothing more is sent to its address.
+  void expireHandshake(ENetPeer& peer, Millis nowMono) {
+    const std::size_t slot = static_cast<std::size_t>(&peer - host->peers);
+    if (peer.state != ENET_PEER_STATE_ACKNOWLEDGING_CONNECT) {
+      halfOpenSince[slot] = 0;
+      return;
+    }
+    if (halfOpenSince[slot] == 0 || halfOpenConnectId[slot] != peer.connectID) {
+      halfOpenSince[slot] = std::max<Millis>(nowMono, 1);
+      halfOpenConnectId[slot] = peer.connectID;
+      return;
+    }
+    if (nowMono - halfOpenSince[slot] < options.handshakeTimeoutMs) return;
+    halfOpenSince[slot] = 0;
+    enet_peer_reset(&peer);
+    ++stats.handshakesExpired;
+    primeIfFree(peer);
+  }
+  // Once a second: primes free slots, expires stale handshakes.
+  void slotSweep(Millis nowMono) {
+    if (nowMono < nextSlotSweep) return;
+    nextSlotSweep = nowMono + 1000;
+    if (halfOpenSince.size() < host->peerCount) {
+      halfOpenSince.resize(host->peerCount, 0);
+      halfOpenConnectId.resize(host->peerCount, 0);
+    }
+    for (ENetPeer* p = host->peers; p < host->peers + host->peerCount; ++p) {
+      if (options.handshakeTimeoutMs > 0) expireHandshake(*p, nowMono);
+      primeIfFree(*p);
+    }
   }
 
   // Sends the reliable frames queued this turn (a no-op without bundling).
@@ -337,6 +438,12 @@ EnetServerTransport::EnetServerTransport(EnetServerOptions options,
   if (!state_->host) throw std::runtime_error(where + probeBindError(address));
   enet::applyHostLimits(*state_->host);
   state_->primeFreeSlots();
+  {
+    std::lock_guard lock(gatesMutex);
+    gates()[state_->host.get()] =
+        ConnectGate{o.maxHandshakesPerAddress, o.exemptLoopback, &state_->stats};
+  }
+  state_->host->intercept = interceptConnects;
   if (o.receiveBufferBytes > 0) {
     enet_socket_set_option(state_->host->socket, ENET_SOCKOPT_RCVBUF, o.receiveBufferBytes);
   }
@@ -397,7 +504,7 @@ int EnetServerTransport::serviceOnce(SessionHandler& handler, Millis maxWait) {
   // Replies queued by the handler leave now rather than on the next service call.
   state_->sendQueued();
   enet_host_flush(host);
-  state_->primeFreeSlotsNow(host->serviceTime);
+  state_->slotSweep(readClocks().mono);
   return handled;
 }
 
