@@ -14,7 +14,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -895,6 +897,94 @@ TEST(TcpHardening, SmallRepliesToAPeerThatNeverReadsAreCountedAtTheirRealSize) {
   EXPECT_LE(stats.peakHeldBytes, options.tcpMaxQueuedBytes);
   EXPECT_GT(stats.peakHeldBytes, options.tcpMaxQueuedBytes / 2);
   EXPECT_EQ(stats.heldBytes, 0u);
+}
+
+// This process's resident set, bytes (VmRSS in /proc/self/status).
+std::size_t residentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      std::size_t kb = 0;
+      status >> kb;
+      return kb * 1024;
+    }
+    status.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  ADD_FAILURE() << "no VmRSS in /proc/self/status";
+  return 0;
+}
+
+// Fifty peers that register into sixteen rooms full of history and never read make the server
+// hold their join bursts (about 1.7 MB each); once they are gone, that memory is handed back to
+// the system, not kept at its peak.
+TEST(TcpHardening, MemoryHeldForPeersThatNeverReadComesBackWhenTheyLeave) {
+  constexpr int kRooms = 16;
+  constexpr int kHistory = 50;
+  constexpr int kNonReaders = 50;
+  const ServerConfig config = withoutFloodControl();  // the writer fills history at once
+  ASSERT_EQ(config.historySize, static_cast<std::size_t>(kHistory));
+  ServerLoopOptions options = loopback(kNonReaders + 8);
+  options.tcpMaxQueuedBytes = tcpQueueLimitFor(config);  // as udpchat-server sets it
+  CoreServer server{config, options};
+
+  std::vector<std::string> rooms;
+  for (int r = 0; r < kRooms; ++r) rooms.push_back("room" + std::to_string(r));
+  RawPeer writer(server.port());
+  ASSERT_TRUE(writer.sendRecord(kChannelReliable,
+                                protocol::encode(protocol::Hello{"writer", 0, rooms, "raw"})));
+  const std::string text(config.maxMessageBytes, 'x');
+  for (const auto& room : rooms) {
+    for (int i = 0; i < kHistory; ++i) {
+      ASSERT_TRUE(writer.sendRecord(kChannelReliable,
+                                    protocol::encode(protocol::SendChat{room, "", text, 0})));
+      writer.pump(0);
+    }
+  }
+  auto echoes = [&] {
+    return std::count_if(writer.messages.begin(), writer.messages.end(), [](const auto& m) {
+      return std::holds_alternative<protocol::ChatEvent>(m);
+    });
+  };
+  ASSERT_TRUE(pumpUntil({pumpOf(writer)}, [&] { return echoes() == kRooms * kHistory; }));
+  const std::size_t baseline = residentBytes();
+
+  std::vector<std::unique_ptr<RawPeer>> nonReaders;
+  for (int i = 0; i < kNonReaders; ++i) {
+    nonReaders.push_back(std::make_unique<RawPeer>(server.port(), 4096));
+    ASSERT_TRUE(nonReaders.back()->sendRecord(
+        kChannelReliable,
+        protocol::encode(protocol::Hello{"nr" + std::to_string(i), 0, rooms, "raw"})));
+  }
+  // The server now holds every join burst it could not send (a sixteenth of it would do).
+  constexpr std::size_t kHeldAtLeast = 40u << 20;
+  std::size_t peak = baseline;
+  const bool grew = pumpUntil({pumpOf(writer)}, [&] {
+    peak = std::max(peak, residentBytes());
+    return peak >= baseline + kHeldAtLeast;
+  });
+  if (!grew) {
+    server.stop();
+    const auto& st = server.loop().tcp().stats();
+    FAIL() << "grew " << (peak - baseline) << " peak held " << st.peakHeldBytes << " accepted "
+             << st.accepted << " overflow " << st.overflowCloses << " registered "
+             << server.handler().stats().registered;
+  }
+  for (auto& p : nonReaders) p->closeNow();
+  constexpr std::size_t kLeftAtMost = 16u << 20;
+  std::size_t now = peak;
+  const bool returned = pumpUntil(
+      {pumpOf(writer)},
+      [&] {
+        now = residentBytes();
+        return now <= baseline + kLeftAtMost;
+      },
+      after(10s));
+  EXPECT_TRUE(returned) << "grew " << (peak - baseline) / 1024 << " KiB, still "
+                        << (now - baseline) / 1024 << " KiB above the baseline after they left";
+  server.stop();
+  EXPECT_GE(server.loop().tcp().stats().mallocTrims, 1u);
+  EXPECT_EQ(server.loop().tcp().stats().heldBytes, 0u);
 }
 
 TEST(TcpQueueLimit, CoversTheLargestJoinBurstOfTheConfiguration) {
