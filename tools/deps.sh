@@ -3,7 +3,7 @@
 
 udpchat_packages=(g++ cmake make pkg-config libenet-dev libcli11-dev nlohmann-json3-dev
                   libgtest-dev libpcap-dev
-                  libncurses-dev tmux)
+                  libncurses-dev tmux iproute2)
 
 udpchat_ensure_packages() {
   local missing=() pkg

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -39,6 +40,15 @@ struct EnetServerOptions {
   // A handshake not finished after this long is dropped and its slot freed, ms; 0 leaves it to
   // ENet, which keeps a silent peer's slot for about 30 s.
   Millis handshakeTimeoutMs = 5000;
+  // Answer LAN discovery probes (discovery.hpp) once setDiscoveryInfo() says what to answer.
+  bool discovery = true;
+};
+
+// What a discovery answer says about the server, read when a probe arrives.
+struct DiscoveryInfo {
+  std::string name;
+  std::size_t users = 0;
+  std::size_t maxClients = 0;
 };
 
 struct EnetServerStats {
@@ -60,6 +70,8 @@ struct EnetServerStats {
   std::uint64_t extraReadCalls = 0;
   std::uint64_t connectsRefused = 0;  // CONNECTs dropped: their address had too many handshakes
   std::uint64_t handshakesExpired = 0;  // half-open peers reset after handshakeTimeoutMs
+  std::uint64_t probesAnswered = 0;     // discovery probes answered
+  std::uint64_t probesDropped = 0;      // probes not answered: malformed, off, or over the rate
 };
 
 class EnetServerTransport final : public Outbox {
@@ -127,6 +139,12 @@ class EnetServerTransport final : public Outbox {
   void close(SessionId session) override;
 
   const EnetServerStats& stats() const;
+  // Turns discovery answers on (with options.discovery): `info` is called, on the service
+  // thread, for each probe answered. Per source address at most kProbeAnswersPerSecond are
+  // answered, and kProbeAnswersPerSecondTotal over all sources.
+  void setDiscoveryInfo(std::function<DiscoveryInfo()> info);
+  static constexpr int kProbeAnswersPerSecond = 5;
+  static constexpr int kProbeAnswersPerSecondTotal = 200;
 
  private:
   struct State;

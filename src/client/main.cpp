@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "discover.hpp"
 #include "line_client.hpp"
 #include "tui/tui_client.hpp"
 #include "udpchat/stop_signal.hpp"
@@ -60,6 +61,10 @@ int main(int argc, char** argv) {
   app.add_option("--connect-timeout", connectTimeoutSeconds, "seconds to wait for the server")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
+  bool discover = false;
+  app.add_flag("--discover", discover,
+               "list the udpchat servers on the LAN that answer on --port within a second, "
+               "then exit (0: some answered)");
   app.add_option("--transport", options.transport,
                  "enet (UDP) or tcp; the server listens on both, same port number")
       ->capture_default_str()
@@ -72,6 +77,10 @@ int main(int argc, char** argv) {
     client::printError(stderr, wantsJson(argc, argv), "usage",
                        std::string(e.what()) + " (run with --help for the options)");
     return kExitUsage;
+  }
+  if (discover) {
+    return client::runDiscovery({options.port, options.json, client::kDiscoverWaitMs}, stdout,
+                                stderr);
   }
   options.core.rooms = rooms;
   options.connectTimeout = static_cast<Millis>(connectTimeoutSeconds * 1000.0);

@@ -104,6 +104,9 @@ int main(int argc, char** argv) {
                  "(sets the first retransmission timeouts); 0 keeps ENet's 500 ms")
       ->capture_default_str()
       ->check(CLI::Range(std::uint32_t{0}, kMaxInitialRttMs));
+  bool noDiscovery = false;
+  app.add_flag("--no-discovery", noDiscovery,
+               "do not answer LAN discovery probes (udpchat-client --discover)");
   bool noBundle = false;
   app.add_flag("--no-bundle", noBundle,
                "ENet: send every reliable frame in a packet of its own instead of bundling the "
@@ -138,6 +141,12 @@ int main(int argc, char** argv) {
     return kExitCannotListen;
   }
   ServerCore core(config, *loop);
+  if (!noDiscovery) {
+    loop->enet().setDiscoveryInfo([&core] {
+      const ServerConfig& c = core.config();
+      return DiscoveryInfo{c.serverName, core.stats().registered, c.maxClients};
+    });
+  }
 
   const std::atomic<bool>& stopRequested = installStopSignals();
   // Flushed: scripts and tests wait for these lines. Both sockets are bound before either.

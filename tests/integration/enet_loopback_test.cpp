@@ -24,6 +24,7 @@
 #include "transport_test_support.hpp"
 #include "subprocess.hpp"
 #include "udpchat/client_core.hpp"
+#include "udpchat/discovery.hpp"
 #include "udpchat/enet_client_transport.hpp"
 #include "udpchat/enet_server_transport.hpp"
 #include "udpchat/server_core.hpp"
@@ -1382,6 +1383,145 @@ TEST(EnetForgedConnects, HalfOpenPeersFromManyAddressesHoldASlotOnlyUntilTheHand
   EXPECT_GE(server.transport.stats().handshakesExpired, 30u)
       << server.transport.stats().handshakesExpired << " peers " << server.core.stats().sessions;
   EXPECT_EQ(server.transport.stats().connectsRefused, 0u);
+}
+
+
+// ---- LAN discovery on the chat port -------------------------------------------------------------
+
+// A UDP socket on a loopback address of its own that sends discovery probes and keeps what comes
+// back.
+class ProbeSocket {
+ public:
+  explicit ProbeSocket(std::uint32_t fromIpv4) : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    from.sin_addr.s_addr = htonl(fromIpv4);
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+      ADD_FAILURE() << "cannot bind the probe socket";
+    }
+  }
+  ~ProbeSocket() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ProbeSocket(const ProbeSocket&) = delete;
+  ProbeSocket& operator=(const ProbeSocket&) = delete;
+
+  void send(std::uint16_t port, const discovery::Bytes& probe) {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::sendto(fd_, probe.data(), probe.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                       sizeof to),
+              static_cast<ssize_t>(probe.size()));
+  }
+  // Every datagram waiting on the socket now.
+  std::vector<discovery::Bytes> received() {
+    std::vector<discovery::Bytes> out;
+    std::uint8_t buffer[2048];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
+      if (n < 0) return out;
+      out.emplace_back(buffer, buffer + n);
+    }
+  }
+
+ private:
+  int fd_;
+};
+
+// The transport and core of CoreServer, with what discovery answers set before the service
+// thread starts.
+struct DiscoveringServer {
+  explicit DiscoveringServer(bool discovery)
+      : transport(options(discovery)), core(config(), transport) {
+    transport.setDiscoveryInfo([this] {
+      return DiscoveryInfo{core.config().serverName, core.stats().registered,
+                           core.config().maxClients};
+    });
+    thread = std::thread([this] { transport.run(core, stop); });
+  }
+  ~DiscoveringServer() { stopService(); }
+  void stopService() {
+    stop = true;
+    if (thread.joinable()) thread.join();
+  }
+  static EnetServerOptions options(bool discovery) {
+    EnetServerOptions o = loopback(8);
+    o.discovery = discovery;
+    return o;
+  }
+  static ServerConfig config() {
+    ServerConfig c;
+    c.serverName = "Room 101 \u2615";
+    c.maxClients = 8;
+    return c;
+  }
+  EnetServerTransport transport;
+  ServerCore core;
+  std::atomic<bool> stop{false};
+  std::thread thread;
+};
+
+void registerOne(CoreClient& c) {
+  c.core().start(readClocks());
+  ASSERT_TRUE(pumpCoresUntil({&c}, [&] { return c.core().state() == ConnectionState::Registered; }));
+}
+
+TEST(EnetDiscovery, ProbesOnTheChatPortAreAnsweredWithinTheirSizeAndTheRate) {
+  DiscoveringServer server(true);
+  const std::uint16_t port = server.transport.port();
+  CoreClient alice(clientNamed("alice"), port);
+  ASSERT_NO_FATAL_FAILURE(registerOne(alice));
+
+  ProbeSocket one(0x7F000002);
+  one.send(port, discovery::encodeProbe(7));
+  discovery::Bytes shortProbe = discovery::encodeProbe(8);
+  shortProbe.resize(discovery::kAnswerFixedBytes + 4);  // room for 4 bytes of name
+  one.send(port, shortProbe);
+  ProbeSocket flood(0x7F000003);
+  for (int i = 0; i < 20; ++i) flood.send(port, discovery::encodeProbe(100 + i));
+  // bob's handshake is read after the probes: once he is in, every probe has been handled.
+  CoreClient bob(clientNamed("bob"), port);
+  ASSERT_NO_FATAL_FAILURE(registerOne(bob));
+
+  const auto answers = one.received();
+  ASSERT_EQ(answers.size(), 2u);
+  const auto first = discovery::decodeAnswer(answers[0]);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->nonce, 7u);
+  EXPECT_EQ(first->name, "Room 101 \u2615");
+  EXPECT_EQ(first->port, port);
+  EXPECT_EQ(first->users, 1u);
+  EXPECT_EQ(first->maxClients, 8u);
+  EXPECT_FALSE(first->full);
+  EXPECT_EQ(first->protocolVersion, kProtocolVersion);
+  EXPECT_LE(answers[0].size(), discovery::kProbeBytes);
+  const auto cut = discovery::decodeAnswer(answers[1]);
+  ASSERT_TRUE(cut);
+  EXPECT_EQ(cut->name, "Room");
+  EXPECT_LE(answers[1].size(), shortProbe.size()) << "no answer is longer than its probe";
+  EXPECT_EQ(flood.received().size(),
+            static_cast<std::size_t>(EnetServerTransport::kProbeAnswersPerSecond))
+      << "at most the per-source rate";
+
+  server.stopService();
+  EXPECT_EQ(server.transport.stats().probesAnswered, 2u + 5u);
+  EXPECT_EQ(server.transport.stats().probesDropped, 15u);
+  EXPECT_EQ(server.core.stats().registered, 2u) << "chat on the same port is unaffected";
+}
+
+TEST(EnetDiscovery, WithDiscoveryOffProbesGetNoAnswerAndChatGoesOn) {
+  DiscoveringServer server(false);
+  const std::uint16_t port = server.transport.port();
+  ProbeSocket probe(0x7F000002);
+  probe.send(port, discovery::encodeProbe(7));
+  CoreClient alice(clientNamed("alice"), port);
+  ASSERT_NO_FATAL_FAILURE(registerOne(alice));
+  EXPECT_TRUE(probe.received().empty());
+  server.stopService();
+  EXPECT_EQ(server.transport.stats().probesAnswered, 0u);
+  EXPECT_EQ(server.transport.stats().probesDropped, 1u);
 }
 
 }  // namespace

@@ -11,13 +11,17 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <optional>
+#include <random>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "enet_handles.hpp"
+#include "udpchat/discovery.hpp"
 #include "udpchat/enet_bundle.hpp"
+#include "udpchat/rate_limiter.hpp"
 
 namespace udpchat {
 namespace {
@@ -63,27 +67,6 @@ std::pair<std::uint64_t, std::uint64_t> receiveQueueUse(int fd) {
   return {mem[SK_MEMINFO_RMEM_ALLOC], mem[SK_MEMINFO_RCVBUF]};
 }
 
-// ---- connects in progress -------------------------------------------------------------------
-//
-// ENet gives every CONNECT a peer slot at once and keeps it, sending VERIFY_CONNECT again and
-// again, until the other end acknowledges or about 30 s pass; a forged CONNECT never does. The
-// host's intercept callback sees each datagram before ENet, so a CONNECT from an address that
-// already has maxHandshakesPerAddress handshakes in progress is dropped there. ENet's callback
-// gets only the host, so the limits are found by host in this registry (consulted for CONNECTs
-// only; every other datagram is passed on after reading two bytes).
-
-struct ConnectGate {
-  std::size_t maxPerAddress = 0;
-  bool exemptLoopback = true;
-  EnetServerStats* stats = nullptr;
-};
-
-std::mutex gatesMutex;
-std::unordered_map<const ENetHost*, ConnectGate>& gates() {
-  static std::unordered_map<const ENetHost*, ConnectGate> byHost;
-  return byHost;
-}
-
 // Whether a datagram is a CONNECT: addressed to no peer (peer id 0xFFF) with CONNECT as its
 // first command (ENet refuses any other first command for no peer).
 bool isConnectDatagram(const enet_uint8* data, std::size_t length) {
@@ -103,24 +86,15 @@ bool handshaking(const ENetPeer& peer) {
          peer.state <= ENET_PEER_STATE_CONNECTION_SUCCEEDED;
 }
 
-int ENET_CALLBACK interceptConnects(ENetHost* host, ENetEvent*) {
-  if (!isConnectDatagram(host->receivedData, host->receivedDataLength)) return 0;
-  ConnectGate gate;
-  {
-    std::lock_guard lock(gatesMutex);
-    auto it = gates().find(host);
-    if (it == gates().end()) return 0;
-    gate = it->second;
-  }
-  const enet_uint32 from = host->receivedAddress.host;  // network byte order
-  if (gate.maxPerAddress == 0 || (gate.exemptLoopback && (ntohl(from) >> 24) == 127)) return 0;
-  std::size_t inProgress = 0;
-  for (const ENetPeer* p = host->peers; p < host->peers + host->peerCount; ++p) {
-    if (handshaking(*p) && p->address.host == from) ++inProgress;
-  }
-  if (inProgress < gate.maxPerAddress) return 0;
-  ++gate.stats->connectsRefused;
-  return 1;  // consumed: ENet never sees it, so no slot and no VERIFY_CONNECT
+bool isLoopback(enet_uint32 networkOrder) {
+  return (ntohl(networkOrder) >> 24) == 127;
+}
+
+// A random id for this server's run, so a client that hears it through two addresses lists it
+// once.
+std::uint64_t randomServerId() {
+  std::random_device device;
+  return (std::uint64_t{device()} << 32) | device();
 }
 
 bool isReliable(std::uint8_t channel) {
@@ -278,6 +252,9 @@ class Coalescer {
 }  // namespace
 
 struct EnetServerTransport::State {
+  static constexpr int kProbeAnswersPerSecond = EnetServerTransport::kProbeAnswersPerSecond;
+  static constexpr int kProbeAnswersPerSecondTotal =
+      EnetServerTransport::kProbeAnswersPerSecondTotal;
   enet::LibraryGuard library;  // declared first: outlives the host
   EnetServerOptions options;
   std::shared_ptr<SessionIdAllocator> sessionIds;
@@ -296,10 +273,106 @@ struct EnetServerTransport::State {
   std::vector<Millis> halfOpenSince;
   std::vector<enet_uint32> halfOpenConnectId;
 
+  // Discovery (discovery.hpp): what to answer, and token buckets (a second's worth of burst)
+  // per source address and for all sources.
+  std::function<DiscoveryInfo()> discoveryInfo;
+  std::uint64_t serverId = randomServerId();
+  std::unordered_map<enet_uint32, RateLimiter> answersBySource;
+  std::optional<RateLimiter> answersTotal;
+
   ~State() {
     if (!host) return;
-    std::lock_guard lock(gatesMutex);
-    gates().erase(host.get());
+    std::lock_guard lock(registryMutex);
+    registry().erase(host.get());
+  }
+
+  // ---- what ENet's intercept callback sees ---------------------------------------------------
+  //
+  // ENet 1.3.17 hands every datagram to the host's intercept callback before it parses it. Ours
+  // answers discovery probes, and drops a CONNECT from an address that already has
+  // maxHandshakesPerAddress handshakes in progress: ENet gives every CONNECT a peer slot at once
+  // and keeps it, resending VERIFY_CONNECT, until the other end acknowledges or about 30 s
+  // pass, and a forged CONNECT never does. The callback gets only the host, so the host's State
+  // is found in a registry (looked up only for probes and CONNECTs; every other datagram is
+  // passed on after reading four bytes). It runs on the service thread, inside
+  // enet_host_service, like everything else that touches the State.
+
+  static std::mutex registryMutex;
+  static std::unordered_map<const ENetHost*, State*>& registry() {
+    static std::unordered_map<const ENetHost*, State*> byHost;
+    return byHost;
+  }
+
+  static int ENET_CALLBACK intercept(ENetHost* host, ENetEvent*) {
+    const discovery::ByteView datagram(host->receivedData, host->receivedDataLength);
+    const bool probe = discovery::startsLikeProbe(datagram);
+    if (!probe && !isConnectDatagram(host->receivedData, host->receivedDataLength)) return 0;
+    State* state = nullptr;
+    {
+      std::lock_guard lock(registryMutex);
+      auto it = registry().find(host);
+      if (it == registry().end()) return 0;
+      state = it->second;
+    }
+    if (probe) {
+      state->answerProbe(datagram);
+      return 1;  // ENet would drop it as garbage anyway
+    }
+    return state->admitConnect() ? 0 : 1;
+  }
+
+  bool admitConnect() {
+    const enet_uint32 from = host->receivedAddress.host;  // network byte order
+    if (options.maxHandshakesPerAddress == 0 || (options.exemptLoopback && isLoopback(from))) {
+      return true;
+    }
+    std::size_t inProgress = 0;
+    for (const ENetPeer* p = host->peers; p < host->peers + host->peerCount; ++p) {
+      if (handshaking(*p) && p->address.host == from) ++inProgress;
+    }
+    if (inProgress < options.maxHandshakesPerAddress) return true;
+    ++stats.connectsRefused;  // consumed: no slot, and no VERIFY_CONNECT to a forged source
+    return false;
+  }
+
+  void answerProbe(discovery::ByteView datagram) {
+    const auto probe = discovery::decodeProbe(datagram);
+    if (!options.discovery || !discoveryInfo || !probe) {
+      ++stats.probesDropped;
+      return;
+    }
+    const Millis now = readClocks().mono;
+    // Sources are forgotten wholesale past 4096: at worst a forgotten one gets a fresh burst.
+    if (answersBySource.size() > 4096) answersBySource.clear();
+    if (!answersTotal) answersTotal.emplace(kProbeAnswersPerSecondTotal, kProbeAnswersPerSecondTotal, now);
+    const enet_uint32 from = host->receivedAddress.host;
+    auto [bucket, fresh] = answersBySource.try_emplace(
+        from, RateLimiter(kProbeAnswersPerSecond, kProbeAnswersPerSecond, now));
+    if (!bucket->second.tryTake(now) || !answersTotal->tryTake(now)) {
+      ++stats.probesDropped;
+      return;
+    }
+    const DiscoveryInfo info = discoveryInfo();
+    discovery::Answer answer;
+    answer.nonce = probe->nonce;
+    answer.serverId = serverId;
+    answer.protocolVersion = kProtocolVersion;
+    answer.port = host->address.port;
+    answer.users = static_cast<std::uint16_t>(std::min<std::size_t>(info.users, 65535));
+    answer.maxClients = static_cast<std::uint16_t>(std::min<std::size_t>(info.maxClients, 65535));
+    answer.full = info.users >= info.maxClients;
+    answer.name = info.name;
+    const auto bytes = discovery::encodeAnswer(answer, probe->length);
+    if (!bytes) {
+      ++stats.probesDropped;
+      return;
+    }
+    ENetBuffer buffer{const_cast<std::uint8_t*>(bytes->data()), bytes->size()};
+    if (enet_socket_send(host->socket, &host->receivedAddress, &buffer, 1) > 0) {
+      ++stats.probesAnswered;
+    } else {
+      ++stats.probesDropped;
+    }
   }
 
   // Primes free slots for the next CONNECT (enet::applyHandshakeTiming). A slot freed with a
@@ -439,11 +512,10 @@ EnetServerTransport::EnetServerTransport(EnetServerOptions options,
   enet::applyHostLimits(*state_->host);
   state_->primeFreeSlots();
   {
-    std::lock_guard lock(gatesMutex);
-    gates()[state_->host.get()] =
-        ConnectGate{o.maxHandshakesPerAddress, o.exemptLoopback, &state_->stats};
+    std::lock_guard lock(State::registryMutex);
+    State::registry()[state_->host.get()] = state_.get();
   }
-  state_->host->intercept = interceptConnects;
+  state_->host->intercept = State::intercept;
   if (o.receiveBufferBytes > 0) {
     enet_socket_set_option(state_->host->socket, ENET_SOCKOPT_RCVBUF, o.receiveBufferBytes);
   }
@@ -647,5 +719,11 @@ void EnetServerTransport::close(SessionId session) {
 const EnetServerStats& EnetServerTransport::stats() const {
   return state_->stats;
 }
+
+void EnetServerTransport::setDiscoveryInfo(std::function<DiscoveryInfo()> info) {
+  state_->discoveryInfo = std::move(info);
+}
+
+std::mutex EnetServerTransport::State::registryMutex;
 
 }  // namespace udpchat
