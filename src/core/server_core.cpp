@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <deque>
 #include <map>
-#include <random>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "udpchat/rate_limiter.hpp"
+#include "udpchat/secure_random.hpp"
 #include "udpchat/text.hpp"
 
 namespace udpchat {
@@ -191,13 +191,14 @@ struct ServerCore::State {
   std::unordered_map<std::uint32_t, AddressUse> byAddress;  // known addresses only
   std::unordered_map<std::uint32_t, GuessRecord> operGuesses;  // by address (0: unknown)
   GuessRecord operGuessesGlobal;
-  std::mt19937_64 random;
   protocol::MessageId nextMessageId = 1;
   std::uint64_t nextAutoNick = 1;
   std::size_t registeredCount = 0;
   ServerStats stats;
 
-  State(ServerConfig c, Outbox& o) : config(std::move(c)), outbox(o), random(config.seed) {}
+  State(ServerConfig c, Outbox& o) : config(std::move(c)), outbox(o) {
+    if (!config.tokenSource) config.tokenSource = secureRandom64;
+  }
 
   // ---- sending ---------------------------------------------------------------------------
 
@@ -311,10 +312,12 @@ struct ServerCore::State {
     }
   }
 
+  // A token nobody holds: not a live session's, and not one that may still be resumed (that
+  // would hand the departed user's nick and messages to the newcomer).
   std::uint64_t newToken() {
     for (;;) {
-      const std::uint64_t token = random();
-      if (token != 0 && !byToken.contains(token)) return token;
+      const std::uint64_t token = config.tokenSource();
+      if (token != 0 && !byToken.contains(token) && !departedTokens.contains(token)) return token;
     }
   }
 

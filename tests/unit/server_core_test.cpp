@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 #include <set>
 
 #include "unit/server_fixture.hpp"
@@ -235,6 +236,87 @@ TEST(ServerRegistration, OnlyTokensTheServerIssuedCanBeResumed) {
   const SessionId again = h.connect();
   h.send(again, protocol::Hello{"bob", token, {}, ""});
   EXPECT_NE(h.only<protocol::Welcome>(again).resumeToken, token);
+}
+
+// The attack the resume tokens must survive: std::mt19937_64 reveals its whole state in 312
+// consecutive outputs, and anyone can collect that many tokens by registering and quitting in
+// a loop. This predicts the 313th output of a Mersenne Twister from the 312 before it.
+std::uint64_t undoShiftXor(std::uint64_t y, int shift, std::uint64_t mask) {
+  // Inverts y ^= (y << shift) & mask (shift > 0) or y ^= (y >> -shift) & mask (shift < 0):
+  // every round recovers `shift` more bits.
+  std::uint64_t x = y;
+  for (int round = 0; round < 64; ++round) {
+    x = y ^ ((shift > 0 ? x << shift : x >> -shift) & mask);
+  }
+  return x;
+}
+
+std::uint64_t untemper(std::uint64_t y) {
+  y = undoShiftXor(y, -43, ~std::uint64_t{0});
+  y = undoShiftXor(y, 37, 0xFFF7EEE000000000);
+  y = undoShiftXor(y, 17, 0x71D67FFFEDA60000);
+  return undoShiftXor(y, -29, 0x5555555555555555);
+}
+
+std::uint64_t temper(std::uint64_t y) {
+  y ^= (y >> 29) & 0x5555555555555555;
+  y ^= (y << 17) & 0x71D67FFFEDA60000;
+  y ^= (y << 37) & 0xFFF7EEE000000000;
+  return y ^ (y >> 43);
+}
+
+std::uint64_t predictNextMt64(const std::vector<std::uint64_t>& last312) {
+  const std::uint64_t x0 = untemper(last312[0]);
+  const std::uint64_t x1 = untemper(last312[1]);
+  const std::uint64_t xm = untemper(last312[156]);
+  const std::uint64_t joined = (x0 & ~std::uint64_t{0x7FFFFFFF}) | (x1 & 0x7FFFFFFF);
+  const std::uint64_t twisted = (joined >> 1) ^ ((joined & 1) != 0 ? 0xB5026F5AA96619E9 : 0);
+  return temper(xm ^ twisted);
+}
+
+TEST(ServerResumeTokens, ThePredictorBreaksAMersenneTwister) {
+  // Proof that the next test can fail: on std::mt19937_64 the prediction is exact.
+  std::mt19937_64 twister(1);
+  twister.discard(1000);
+  std::vector<std::uint64_t> seen(312);
+  for (auto& v : seen) v = twister();
+  EXPECT_EQ(predictNextMt64(seen), twister());
+}
+
+TEST(ServerResumeTokens, DefaultTokensCannotBePredictedFromEarlierOnes) {
+  ServerHarness h;  // the default token source, as udpchat-server uses it
+  std::vector<std::uint64_t> tokens;
+  for (int i = 0; i < 313; ++i) {
+    const SessionId s = h.connect();
+    h.send(s, protocol::Hello{"mallory", 0, {}, ""});
+    tokens.push_back(h.only<protocol::Welcome>(s).resumeToken);
+    h.send(s, protocol::QuitRequest{""});
+  }
+  const std::uint64_t next = tokens.back();
+  tokens.pop_back();
+  EXPECT_NE(predictNextMt64(tokens), next);
+  EXPECT_EQ(std::set<std::uint64_t>(tokens.begin(), tokens.end()).size(), tokens.size());
+}
+
+TEST(ServerResumeTokens, TokensComeFromTheConfiguredSourceSkippingZeroAndOnesInUse) {
+  std::vector<std::uint64_t> script{0, 42, 42, 7, 42, 7, 9};
+  std::size_t drawn = 0;
+  ServerConfig config;
+  config.tokenSource = [&] { return script.at(drawn++); };
+  ServerHarness h(config);
+  auto welcomeToken = [&](const std::string& nick) {
+    const SessionId s = h.connect();
+    h.send(s, protocol::Hello{nick, 0, {}, ""});
+    return std::pair{s, h.only<protocol::Welcome>(s).resumeToken};
+  };
+  const auto [alice, aliceToken] = welcomeToken("alice");
+  EXPECT_EQ(aliceToken, 42u);  // 0 is never a token
+  const auto [bob, bobToken] = welcomeToken("bob");
+  EXPECT_EQ(bobToken, 7u);     // alice holds 42
+  h.disconnect(alice);         // 42 stays resumable by alice
+  h.disconnect(bob);
+  EXPECT_EQ(welcomeToken("carol").second, 9u);  // neither departed token is handed out again
+  EXPECT_EQ(drawn, script.size());
 }
 
 // ---- rooms ----------------------------------------------------------------------------------
