@@ -117,7 +117,7 @@ struct Session {
   }
   std::uint32_t rttForDisplay() const {
     // 0 means "not measured"; a measured sub-millisecond RTT shows as 1.
-    return rttMeasured ? static_cast<std::uint32_t>(std::max<Millis>(srtt, 1)) : 0;
+    return rttMeasured ? static_cast<std::uint32_t>(std::clamp<Millis>(srtt, 1, UINT32_MAX)) : 0;
   }
   bool typingIn(std::string_view room, Millis now) const {
     return std::any_of(typing.begin(), typing.end(),
@@ -218,7 +218,7 @@ struct ServerCore::State {
     ++stats.framesRejected;
     protocol::ErrorReply reply;
     reply.code = code;
-    reply.retryAfterMs = static_cast<std::uint32_t>(retryAfter);
+    reply.retryAfterMs = static_cast<std::uint32_t>(std::clamp<Millis>(retryAfter, 0, UINT32_MAX));
     reply.context = std::move(context);  // nicks, rooms and ids: always within kMaxNameBytes
     reply.message = std::move(message);
     sendTo(to, reply);
@@ -719,9 +719,13 @@ struct ServerCore::State {
       s.highestSeq = m.seq;
       ++s.pingsCounted;
     }
-    if (m.echoServerTime != 0) {
-      const Millis sample = now.mono - static_cast<Millis>(m.echoServerTime) - m.echoHoldMs;
-      if (sample >= 0 && static_cast<Millis>(m.echoServerTime) <= now.mono) {
+    // Both echoed values are the client's word: compared as unsigned before any subtraction, so
+    // an echo from the future or a hold longer than the round trip is ignored, never overflows.
+    const auto sentAt = m.echoServerTime;
+    if (sentAt != 0 && now.mono >= 0 && sentAt <= static_cast<std::uint64_t>(now.mono)) {
+      const std::uint64_t elapsed = static_cast<std::uint64_t>(now.mono) - sentAt;
+      if (m.echoHoldMs <= elapsed) {
+        const auto sample = static_cast<Millis>(elapsed - m.echoHoldMs);
         s.srtt = s.rttMeasured ? s.srtt + (sample - s.srtt) / 8 : sample;
         s.rttMeasured = true;
       }

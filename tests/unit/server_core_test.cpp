@@ -646,6 +646,42 @@ TEST(ServerPresence, RoundTripTimeAndPingLossComeFromPings) {
   EXPECT_EQ(who.users[0].rttMs, 0u);  // alice never pinged: not measured
 }
 
+TEST(ServerPresence, EchoedTimesFromTheFutureOrPastTheEpochAreIgnored) {
+  // Echoed server times and holds are the client's word. Times at or above 2^63 once made the
+  // round-trip arithmetic overflow; now every value out of range is ignored, for registered
+  // and unregistered sessions alike.
+  ServerHarness h;
+  const SessionId a = h.registerUser("alice");
+  const SessionId b = h.registerUser("bob");
+  const SessionId stranger = h.connect();
+  const auto nowMono = static_cast<std::uint64_t>(h.now.mono);
+  constexpr std::uint64_t kTop = std::uint64_t{1} << 63;
+  std::uint32_t seq = 1;
+  for (const SessionId s : {b, stranger}) {
+    for (std::uint64_t echo : {kTop, kTop + 1, ~std::uint64_t{0}, nowMono + 1}) {
+      for (std::uint32_t hold : {0u, 1u, UINT32_MAX}) {
+        h.send(s, protocol::PresencePing{seq++, ~std::uint64_t{0}, PresenceState::Active, echo, hold});
+        auto pongs = h.take<protocol::PresencePong>(s);
+        ASSERT_EQ(pongs.size(), 1u);
+        EXPECT_EQ(pongs[0].echoClientTime, ~std::uint64_t{0});
+      }
+    }
+    h.advance(2'000);  // refills the unreliable bucket
+  }
+  // A hold longer than the time since the echoed pong is ignored as well.
+  h.send(b, protocol::PresencePing{seq++, 0, PresenceState::Active,
+                                   static_cast<std::uint64_t>(h.now.mono) - 50, 51});
+  h.clearAll();
+  h.send(a, protocol::WhoisRequest{"bob"});
+  EXPECT_EQ(h.only<protocol::WhoisReply>(a).rttMs, 0u);  // nothing was measured
+
+  h.send(b, protocol::PresencePing{seq++, 0, PresenceState::Active,
+                                   static_cast<std::uint64_t>(h.now.mono) - 50, 10});
+  h.clearAll();
+  h.send(a, protocol::WhoisRequest{"bob"});
+  EXPECT_EQ(h.only<protocol::WhoisReply>(a).rttMs, 40u);
+}
+
 TEST(ServerPresence, WhoisShowsSignonIdleAwayAndRooms) {
   ServerHarness h;
   const SessionId a = h.registerUser("alice");
