@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "udpchat/overlong_field.hpp"
 #include "udpchat/rate_limiter.hpp"
 #include "udpchat/secure_random.hpp"
 #include "udpchat/text.hpp"
@@ -251,12 +252,39 @@ struct ServerCore::State {
       return false;
     }
     if (textValue.size() > config.maxMessageBytes) {
-      error(id, ErrorCode::TextTooLong, "",
-            "message is " + std::to_string(textValue.size()) + " bytes; the limit is " +
-                std::to_string(config.maxMessageBytes) + " bytes (nothing was sent)");
+      textTooLong(id, textValue.size());
       return false;
     }
     return checkLine(id, textValue, true, "message");
+  }
+
+  void textTooLong(SessionId id, std::size_t bytes) {
+    error(id, ErrorCode::TextTooLong, "",
+          "message is " + std::to_string(bytes) + " bytes; the limit is " +
+              std::to_string(config.maxMessageBytes) + " bytes (nothing was sent)");
+  }
+
+  // A frame refused because a string or list is over its wire limit: the reply names the field
+  // and that field's own limit. Message text has the configured limit, which is lower.
+  void fieldTooLong(SessionId id, const std::optional<protocol::OverlongField>& field) {
+    if (!field || field->name.empty()) {
+      error(id, ErrorCode::TextTooLong, "",
+            "a field is longer than the protocol allows (nothing was sent)");
+      return;
+    }
+    const std::string name(field->name);
+    const std::string claimed = std::to_string(field->claimed);
+    const std::string limit = std::to_string(field->limit);
+    std::string message;
+    if (field->entries) {
+      message = name + " has " + claimed + " entries; the limit is " + limit;
+    } else if (name == "text") {
+      return textTooLong(id, field->claimed);
+    } else {
+      message = (field->inList ? "an entry of " + name : name) + " is " + claimed +
+                " bytes; the limit is " + limit + " bytes";
+    }
+    error(id, ErrorCode::TextTooLong, "", message + " (nothing was sent)");
   }
 
   // One-line fields (subject, topic, reasons, away message).
@@ -869,9 +897,7 @@ void ServerCore::received(SessionId id, std::uint8_t channel, protocol::ByteSpan
         st.error(id, ErrorCode::InvalidUtf8, "", "text must be valid UTF-8 (nothing was sent)");
         break;
       case protocol::DecodeError::FieldTooLong:
-        st.error(id, ErrorCode::TextTooLong, "",
-                 "a field is longer than the protocol allows (message text: at most " +
-                     std::to_string(st.config.maxMessageBytes) + " bytes); nothing was sent");
+        st.fieldTooLong(id, protocol::findOverlongField(frame));
         break;
       default:
         st.error(id, ErrorCode::Malformed, "",

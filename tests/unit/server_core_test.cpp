@@ -1164,7 +1164,48 @@ TEST(ServerBadInput, InvalidUtf8AndOverlongFieldsHaveTheirOwnCodes) {
   longFrame[textLength] = std::byte{0x0F};
   longFrame[textLength + 1] = std::byte{0xA1};
   h.sendFrame(a, kChannelReliable, longFrame);
-  EXPECT_EQ(errorOf(h, a), ErrorCode::TextTooLong);
+  auto errors = h.take<protocol::ErrorReply>(a);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].code, ErrorCode::TextTooLong);
+  // Over the wire limit (4000), the configured one is what the user can act on.
+  EXPECT_EQ(errors[0].message, "message is 4001 bytes; the limit is 2000 bytes (nothing was sent)");
+}
+
+TEST(ServerBadInput, OverlongFieldsAreNamedWithTheirOwnLimits) {
+  ServerHarness h;
+  const SessionId a = h.registerUser("alice");
+  h.clearAll();
+  // Each frame is encoded at the limit, then its length prefix (after version, type and the
+  // 5-byte room) claims one byte more: the decoder refuses it before reading the bytes.
+  auto claimOneMore = [](protocol::Bytes frame, std::size_t at, std::size_t limit) {
+    frame[at] = static_cast<std::byte>((limit + 1) >> 8);
+    frame[at + 1] = static_cast<std::byte>((limit + 1) & 0xFF);
+    return frame;
+  };
+  const std::size_t afterRoom = 2 + 2 + 5;
+  auto messageOf = [&](SessionId s) {
+    auto errors = h.take<protocol::ErrorReply>(s);
+    EXPECT_EQ(errors.size(), 1u);
+    EXPECT_TRUE(errors.empty() || errors[0].code == ErrorCode::TextTooLong);
+    return errors.empty() ? std::string() : errors[0].message;
+  };
+  h.sendFrame(a, kChannelReliable,
+              claimOneMore(protocol::encode(protocol::SendChat{
+                               "lobby", std::string(kMaxSubjectBytes, 's'), "hi", 0}),
+                           afterRoom, kMaxSubjectBytes));
+  EXPECT_EQ(messageOf(a), "subject is 129 bytes; the limit is 128 bytes (nothing was sent)");
+  h.sendFrame(a, kChannelReliable,
+              claimOneMore(protocol::encode(protocol::SetTopic{
+                               "lobby", std::string(kMaxTopicBytes, 't')}),
+                           afterRoom, kMaxTopicBytes));
+  EXPECT_EQ(messageOf(a), "topic is 301 bytes; the limit is 300 bytes (nothing was sent)");
+
+  // Hello's room list: its count (after version, type, the 3-byte nick and the token).
+  const SessionId b = h.connect();
+  h.sendFrame(b, kChannelReliable,
+              claimOneMore(protocol::encode(protocol::Hello{"bob", 0, {}, ""}), 2 + 2 + 3 + 8,
+                           kMaxRoomsPerUser));
+  EXPECT_EQ(messageOf(b), "rooms has 17 entries; the limit is 16 (nothing was sent)");
 }
 
 TEST(ServerBadInput, WrongVersionIsRefusedAndClosed) {
