@@ -1,12 +1,36 @@
 #!/usr/bin/env bash
 # Installs what is missing (as root), builds everything with warnings as errors, and runs every
 # test through ctest. Exits non-zero on any failure.
+#
+# --sanitize (or UDPCHAT_SANITIZE=1 in the environment; .ci/run passes it): afterwards builds the
+# whole suite again in build-asan with AddressSanitizer and UndefinedBehaviorSanitizer and runs
+# it there too. Any other argument is passed to both ctest runs.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+sanitize="${UDPCHAT_SANITIZE:-0}"
+ctest_args=()
+for arg in "$@"; do
+  if [ "$arg" = --sanitize ]; then sanitize=1; else ctest_args+=("$arg"); fi
+done
+
 source tools/deps.sh
 udpchat_ensure_packages
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DUDPCHAT_BUILD_TESTS=ON \
       -DUDPCHAT_WARNINGS_AS_ERRORS=ON >/dev/null
 cmake --build build -j"$(nproc)"
-ctest --test-dir build --output-on-failure --timeout 300 -j2 "$@"
+ctest --test-dir build --output-on-failure --timeout 300 -j2 "${ctest_args[@]}"
+
+if [ "$sanitize" = 1 ]; then
+  # Warnings are enforced by the build above; instrumentation changes what GCC's flow-based
+  # warnings see, so here they are not errors.
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUDPCHAT_BUILD_TESTS=ON \
+        -DUDPCHAT_SANITIZE=ON >/dev/null
+  cmake --build build-asan -j"$(nproc)"
+  # Leaks count as failures; UB already aborts (-fno-sanitize-recover). Instrumented code runs a
+  # few times slower, hence the longer per-test limit.
+  ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure --timeout 900 -j2 "${ctest_args[@]}"
+fi

@@ -51,7 +51,10 @@ struct ServerConfig {
   // Where the core reports what an operator should know (operator password attempts); empty:
   // nowhere. Called on the core's thread.
   std::function<void(std::string_view)> log;
-  std::uint64_t seed = 1;           // for resume tokens; frontends pass a random value
+  // Where resume tokens come from. Empty: the operating system's secure generator
+  // (secureRandom64); tests inject a scripted source. Values that are 0 or already issued
+  // (live or still resumable) are skipped, so a source must not return those forever.
+  std::function<std::uint64_t()> tokenSource;
   // udpchat-lab: accept SendChat on the lab channels (kChannelBulk, kChannelLabUnreliable,
   // kChannelLabUnsequenced) and relay each message on the channel it arrived on. Off: frames
   // on those channels are dropped.

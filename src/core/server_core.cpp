@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <deque>
 #include <map>
-#include <random>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "udpchat/overlong_field.hpp"
 #include "udpchat/rate_limiter.hpp"
+#include "udpchat/secure_random.hpp"
 #include "udpchat/text.hpp"
 
 namespace udpchat {
@@ -129,7 +130,7 @@ struct Session {
   }
   std::uint32_t rttForDisplay() const {
     // 0 means "not measured"; a measured sub-millisecond RTT shows as 1.
-    return rttMeasured ? static_cast<std::uint32_t>(std::max<Millis>(srtt, 1)) : 0;
+    return rttMeasured ? static_cast<std::uint32_t>(std::clamp<Millis>(srtt, 1, UINT32_MAX)) : 0;
   }
   bool typingIn(std::string_view room, Millis now) const {
     return std::any_of(typing.begin(), typing.end(),
@@ -207,13 +208,14 @@ struct ServerCore::State {
   std::unordered_map<std::uint32_t, AddressUse> byAddress;  // known addresses only
   std::unordered_map<std::uint32_t, GuessRecord> operGuesses;  // by address (0: unknown)
   GuessRecord operGuessesGlobal;
-  std::mt19937_64 random;
   protocol::MessageId nextMessageId = 1;
   std::uint64_t nextAutoNick = 1;
   std::size_t registeredCount = 0;
   ServerStats stats;
 
-  State(ServerConfig c, Outbox& o) : config(std::move(c)), outbox(o), random(config.seed) {}
+  State(ServerConfig c, Outbox& o) : config(std::move(c)), outbox(o) {
+    if (!config.tokenSource) config.tokenSource = secureRandom64;
+  }
 
   // ---- sending ---------------------------------------------------------------------------
 
@@ -233,7 +235,7 @@ struct ServerCore::State {
     ++stats.framesRejected;
     protocol::ErrorReply reply;
     reply.code = code;
-    reply.retryAfterMs = static_cast<std::uint32_t>(retryAfter);
+    reply.retryAfterMs = static_cast<std::uint32_t>(std::clamp<Millis>(retryAfter, 0, UINT32_MAX));
     reply.context = std::move(context);  // nicks, rooms and ids: always within kMaxNameBytes
     reply.message = std::move(message);
     reply.clientId = answering;
@@ -267,12 +269,39 @@ struct ServerCore::State {
       return false;
     }
     if (textValue.size() > config.maxMessageBytes) {
-      error(id, ErrorCode::TextTooLong, "",
-            "message is " + std::to_string(textValue.size()) + " bytes; the limit is " +
-                std::to_string(config.maxMessageBytes) + " bytes (nothing was sent)");
+      textTooLong(id, textValue.size());
       return false;
     }
     return checkLine(id, textValue, true, "message");
+  }
+
+  void textTooLong(SessionId id, std::size_t bytes) {
+    error(id, ErrorCode::TextTooLong, "",
+          "message is " + std::to_string(bytes) + " bytes; the limit is " +
+              std::to_string(config.maxMessageBytes) + " bytes (nothing was sent)");
+  }
+
+  // A frame refused because a string or list is over its wire limit: the reply names the field
+  // and that field's own limit. Message text has the configured limit, which is lower.
+  void fieldTooLong(SessionId id, const std::optional<protocol::OverlongField>& field) {
+    if (!field || field->name.empty()) {
+      error(id, ErrorCode::TextTooLong, "",
+            "a field is longer than the protocol allows (nothing was sent)");
+      return;
+    }
+    const std::string name(field->name);
+    const std::string claimed = std::to_string(field->claimed);
+    const std::string limit = std::to_string(field->limit);
+    std::string message;
+    if (field->entries) {
+      message = name + " has " + claimed + " entries; the limit is " + limit;
+    } else if (name == "text") {
+      return textTooLong(id, field->claimed);
+    } else {
+      message = (field->inList ? "an entry of " + name : name) + " is " + claimed +
+                " bytes; the limit is " + limit + " bytes";
+    }
+    error(id, ErrorCode::TextTooLong, "", message + " (nothing was sent)");
   }
 
   // One-line fields (subject, topic, reasons, away message).
@@ -328,10 +357,12 @@ struct ServerCore::State {
     }
   }
 
+  // A token nobody holds: not a live session's, and not one that may still be resumed (that
+  // would hand the departed user's nick and messages to the newcomer).
   std::uint64_t newToken() {
     for (;;) {
-      const std::uint64_t token = random();
-      if (token != 0 && !byToken.contains(token)) return token;
+      const std::uint64_t token = config.tokenSource();
+      if (token != 0 && !byToken.contains(token) && !departedTokens.contains(token)) return token;
     }
   }
 
@@ -779,9 +810,13 @@ struct ServerCore::State {
       s.highestSeq = m.seq;
       ++s.pingsCounted;
     }
-    if (m.echoServerTime != 0) {
-      const Millis sample = now.mono - static_cast<Millis>(m.echoServerTime) - m.echoHoldMs;
-      if (sample >= 0 && static_cast<Millis>(m.echoServerTime) <= now.mono) {
+    // Both echoed values are the client's word: compared as unsigned before any subtraction, so
+    // an echo from the future or a hold longer than the round trip is ignored, never overflows.
+    const auto sentAt = m.echoServerTime;
+    if (sentAt != 0 && now.mono >= 0 && sentAt <= static_cast<std::uint64_t>(now.mono)) {
+      const std::uint64_t elapsed = static_cast<std::uint64_t>(now.mono) - sentAt;
+      if (m.echoHoldMs <= elapsed) {
+        const auto sample = static_cast<Millis>(elapsed - m.echoHoldMs);
         s.srtt = s.rttMeasured ? s.srtt + (sample - s.srtt) / 8 : sample;
         s.rttMeasured = true;
       }
@@ -925,9 +960,7 @@ void ServerCore::received(SessionId id, std::uint8_t channel, protocol::ByteSpan
         st.error(id, ErrorCode::InvalidUtf8, "", "text must be valid UTF-8 (nothing was sent)");
         break;
       case protocol::DecodeError::FieldTooLong:
-        st.error(id, ErrorCode::TextTooLong, "",
-                 "a field is longer than the protocol allows (message text: at most " +
-                     std::to_string(st.config.maxMessageBytes) + " bytes); nothing was sent");
+        st.fieldTooLong(id, protocol::findOverlongField(frame));
         break;
       default:
         st.error(id, ErrorCode::Malformed, "",

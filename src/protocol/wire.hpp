@@ -65,6 +65,14 @@ class Reader {
   bool failed() const { return failed_; }
   DecodeError error() const { return error_; }
   std::size_t remaining() const { return in_.size() - pos_; }
+  // After FieldTooLong: what the frame claimed (bytes, or entries when `entries`) and the limit
+  // it broke.
+  struct Overlong {
+    std::size_t claimed = 0;
+    std::size_t limit = 0;
+    bool entries = false;
+  };
+  const Overlong& overlong() const { return overlong_; }
 
   void u8(std::uint8_t& v) { v = static_cast<std::uint8_t>(get(1)); }
   void u16(std::uint16_t& v) { v = static_cast<std::uint16_t>(get(2)); }
@@ -95,7 +103,7 @@ class Reader {
     u16(length);
     if (failed_) return;
     // Check against the field's limit and the bytes present before allocating anything.
-    if (length > maxBytes) return fail(DecodeError::FieldTooLong);
+    if (length > maxBytes) return tooLong({length, maxBytes, false});
     if (length > remaining()) return fail(DecodeError::Truncated);
     s.assign(reinterpret_cast<const char*>(in_.data() + pos_), length);
     pos_ += length;
@@ -105,7 +113,7 @@ class Reader {
     std::uint16_t count = 0;
     u16(count);
     if (failed_) return;
-    if (count > maxCount) return fail(DecodeError::FieldTooLong);
+    if (count > maxCount) return tooLong({count, maxCount, true});
     // Each element needs at least its 2-byte length: a count the frame cannot hold is truncated.
     if (count * std::size_t{2} > remaining()) return fail(DecodeError::Truncated);
     list.resize(count);
@@ -119,7 +127,7 @@ class Reader {
     std::uint16_t count = 0;
     u16(count);
     if (failed_) return;
-    if (count > maxCount) return fail(DecodeError::FieldTooLong);
+    if (count > maxCount) return tooLong({count, maxCount, true});
     if (count > remaining()) return fail(DecodeError::Truncated);  // every element is >= 1 byte
     items.resize(count);
     for (auto& item : items) {
@@ -136,6 +144,11 @@ class Reader {
   }
 
  private:
+  void tooLong(Overlong what) {
+    if (failed_) return;
+    overlong_ = what;
+    fail(DecodeError::FieldTooLong);
+  }
   std::uint64_t get(std::size_t bytes) {
     if (failed_) return 0;
     if (bytes > remaining()) {
@@ -152,6 +165,7 @@ class Reader {
   std::size_t pos_ = 0;
   bool failed_ = false;
   DecodeError error_ = DecodeError::Truncated;
+  Overlong overlong_;
 };
 
 }  // namespace udpchat::protocol::wire

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
-#include <random>
 #include <stdexcept>
 
 #include "udpchat/limits.hpp"
@@ -23,11 +22,6 @@ constexpr int kExitUsage = 64;
 // How long a stopping server waits for clients to confirm the disconnect: closing them tells
 // them at once instead of leaving them to time out.
 constexpr udpchat::Millis kShutdownGraceMs = 1000;
-
-std::uint64_t randomSeed() {
-  std::random_device device;
-  return (static_cast<std::uint64_t>(device()) << 32) ^ device();
-}
 
 }  // namespace
 
@@ -131,7 +125,6 @@ int main(int argc, char** argv) {
   net.enetBundle = !noBundle;
   net.labChannels = config.labChannels;
   net.tcpMaxQueuedBytes = tcpQueueLimitFor(config);
-  config.seed = randomSeed();
 
   std::unique_ptr<ServerLoop> loop;
   try {

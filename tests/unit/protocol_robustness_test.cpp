@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "udpchat/limits.hpp"
+#include "udpchat/overlong_field.hpp"
 #include "udpchat/protocol.hpp"
 #include "udpchat/text.hpp"
 #include "unit/message_types.hpp"
@@ -340,6 +341,28 @@ TYPED_TEST(Robustness, LengthPastItsLimitIsFieldTooLong) {
       putU16(bad, field.offset, length);
       EXPECT_TRUE(rejectedWith(bad, DecodeError::FieldTooLong))
           << "length " << length << " at offset " << field.offset;
+    }
+  }
+}
+
+TYPED_TEST(Robustness, TheOverlongFieldIsFoundWithItsOwnLimit) {
+  // What lets a server's text_too_long name the field: every string and list over its limit is
+  // reported with what the frame claimed and that field's limit, and named in every request.
+  const Bytes frame = this->validFrame();
+  EXPECT_FALSE(findOverlongField(frame).has_value());
+  for (const FieldPos& field : layoutOf(typical<TypeParam>()).fields) {
+    if (field.kind != Kind::Str && field.kind != Kind::StrList && field.kind != Kind::List) {
+      continue;
+    }
+    Bytes bad = frame;
+    putU16(bad, field.offset, field.limit + 1);
+    const auto found = findOverlongField(bad);
+    ASSERT_TRUE(found.has_value()) << "offset " << field.offset;
+    EXPECT_EQ(found->claimed, field.limit + 1) << "offset " << field.offset;
+    EXPECT_EQ(found->limit, field.limit) << "offset " << field.offset;
+    EXPECT_EQ(found->entries, field.kind != Kind::Str) << "offset " << field.offset;
+    if (isClientToServer(TypeParam::kType)) {
+      EXPECT_FALSE(found->name.empty()) << "offset " << field.offset;
     }
   }
 }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 #include <set>
 
 #include "unit/server_fixture.hpp"
@@ -235,6 +236,87 @@ TEST(ServerRegistration, OnlyTokensTheServerIssuedCanBeResumed) {
   const SessionId again = h.connect();
   h.send(again, protocol::Hello{"bob", token, {}, ""});
   EXPECT_NE(h.only<protocol::Welcome>(again).resumeToken, token);
+}
+
+// The attack the resume tokens must survive: std::mt19937_64 reveals its whole state in 312
+// consecutive outputs, and anyone can collect that many tokens by registering and quitting in
+// a loop. This predicts the 313th output of a Mersenne Twister from the 312 before it.
+std::uint64_t undoShiftXor(std::uint64_t y, int shift, std::uint64_t mask) {
+  // Inverts y ^= (y << shift) & mask (shift > 0) or y ^= (y >> -shift) & mask (shift < 0):
+  // every round recovers `shift` more bits.
+  std::uint64_t x = y;
+  for (int round = 0; round < 64; ++round) {
+    x = y ^ ((shift > 0 ? x << shift : x >> -shift) & mask);
+  }
+  return x;
+}
+
+std::uint64_t untemper(std::uint64_t y) {
+  y = undoShiftXor(y, -43, ~std::uint64_t{0});
+  y = undoShiftXor(y, 37, 0xFFF7EEE000000000);
+  y = undoShiftXor(y, 17, 0x71D67FFFEDA60000);
+  return undoShiftXor(y, -29, 0x5555555555555555);
+}
+
+std::uint64_t temper(std::uint64_t y) {
+  y ^= (y >> 29) & 0x5555555555555555;
+  y ^= (y << 17) & 0x71D67FFFEDA60000;
+  y ^= (y << 37) & 0xFFF7EEE000000000;
+  return y ^ (y >> 43);
+}
+
+std::uint64_t predictNextMt64(const std::vector<std::uint64_t>& last312) {
+  const std::uint64_t x0 = untemper(last312[0]);
+  const std::uint64_t x1 = untemper(last312[1]);
+  const std::uint64_t xm = untemper(last312[156]);
+  const std::uint64_t joined = (x0 & ~std::uint64_t{0x7FFFFFFF}) | (x1 & 0x7FFFFFFF);
+  const std::uint64_t twisted = (joined >> 1) ^ ((joined & 1) != 0 ? 0xB5026F5AA96619E9 : 0);
+  return temper(xm ^ twisted);
+}
+
+TEST(ServerResumeTokens, ThePredictorBreaksAMersenneTwister) {
+  // Proof that the next test can fail: on std::mt19937_64 the prediction is exact.
+  std::mt19937_64 twister(1);
+  twister.discard(1000);
+  std::vector<std::uint64_t> seen(312);
+  for (auto& v : seen) v = twister();
+  EXPECT_EQ(predictNextMt64(seen), twister());
+}
+
+TEST(ServerResumeTokens, DefaultTokensCannotBePredictedFromEarlierOnes) {
+  ServerHarness h;  // the default token source, as udpchat-server uses it
+  std::vector<std::uint64_t> tokens;
+  for (int i = 0; i < 313; ++i) {
+    const SessionId s = h.connect();
+    h.send(s, protocol::Hello{"mallory", 0, {}, ""});
+    tokens.push_back(h.only<protocol::Welcome>(s).resumeToken);
+    h.send(s, protocol::QuitRequest{""});
+  }
+  const std::uint64_t next = tokens.back();
+  tokens.pop_back();
+  EXPECT_NE(predictNextMt64(tokens), next);
+  EXPECT_EQ(std::set<std::uint64_t>(tokens.begin(), tokens.end()).size(), tokens.size());
+}
+
+TEST(ServerResumeTokens, TokensComeFromTheConfiguredSourceSkippingZeroAndOnesInUse) {
+  std::vector<std::uint64_t> script{0, 42, 42, 7, 42, 7, 9};
+  std::size_t drawn = 0;
+  ServerConfig config;
+  config.tokenSource = [&] { return script.at(drawn++); };
+  ServerHarness h(config);
+  auto welcomeToken = [&](const std::string& nick) {
+    const SessionId s = h.connect();
+    h.send(s, protocol::Hello{nick, 0, {}, ""});
+    return std::pair{s, h.only<protocol::Welcome>(s).resumeToken};
+  };
+  const auto [alice, aliceToken] = welcomeToken("alice");
+  EXPECT_EQ(aliceToken, 42u);  // 0 is never a token
+  const auto [bob, bobToken] = welcomeToken("bob");
+  EXPECT_EQ(bobToken, 7u);     // alice holds 42
+  h.disconnect(alice);         // 42 stays resumable by alice
+  h.disconnect(bob);
+  EXPECT_EQ(welcomeToken("carol").second, 9u);  // neither departed token is handed out again
+  EXPECT_EQ(drawn, script.size());
 }
 
 // ---- rooms ----------------------------------------------------------------------------------
@@ -562,6 +644,42 @@ TEST(ServerPresence, RoundTripTimeAndPingLossComeFromPings) {
   ASSERT_NE(bob, who.users.end());
   EXPECT_EQ(bob->rttMs, 100u);
   EXPECT_EQ(who.users[0].rttMs, 0u);  // alice never pinged: not measured
+}
+
+TEST(ServerPresence, EchoedTimesFromTheFutureOrPastTheEpochAreIgnored) {
+  // Echoed server times and holds are the client's word. Times at or above 2^63 once made the
+  // round-trip arithmetic overflow; now every value out of range is ignored, for registered
+  // and unregistered sessions alike.
+  ServerHarness h;
+  const SessionId a = h.registerUser("alice");
+  const SessionId b = h.registerUser("bob");
+  const SessionId stranger = h.connect();
+  const auto nowMono = static_cast<std::uint64_t>(h.now.mono);
+  constexpr std::uint64_t kTop = std::uint64_t{1} << 63;
+  std::uint32_t seq = 1;
+  for (const SessionId s : {b, stranger}) {
+    for (std::uint64_t echo : {kTop, kTop + 1, ~std::uint64_t{0}, nowMono + 1}) {
+      for (std::uint32_t hold : {0u, 1u, UINT32_MAX}) {
+        h.send(s, protocol::PresencePing{seq++, ~std::uint64_t{0}, PresenceState::Active, echo, hold});
+        auto pongs = h.take<protocol::PresencePong>(s);
+        ASSERT_EQ(pongs.size(), 1u);
+        EXPECT_EQ(pongs[0].echoClientTime, ~std::uint64_t{0});
+      }
+    }
+    h.advance(2'000);  // refills the unreliable bucket
+  }
+  // A hold longer than the time since the echoed pong is ignored as well.
+  h.send(b, protocol::PresencePing{seq++, 0, PresenceState::Active,
+                                   static_cast<std::uint64_t>(h.now.mono) - 50, 51});
+  h.clearAll();
+  h.send(a, protocol::WhoisRequest{"bob"});
+  EXPECT_EQ(h.only<protocol::WhoisReply>(a).rttMs, 0u);  // nothing was measured
+
+  h.send(b, protocol::PresencePing{seq++, 0, PresenceState::Active,
+                                   static_cast<std::uint64_t>(h.now.mono) - 50, 10});
+  h.clearAll();
+  h.send(a, protocol::WhoisRequest{"bob"});
+  EXPECT_EQ(h.only<protocol::WhoisReply>(a).rttMs, 40u);
 }
 
 TEST(ServerPresence, WhoisShowsSignonIdleAwayAndRooms) {
@@ -1047,7 +1165,48 @@ TEST(ServerBadInput, InvalidUtf8AndOverlongFieldsHaveTheirOwnCodes) {
   longFrame[textLength] = std::byte{0x0F};
   longFrame[textLength + 1] = std::byte{0xA1};
   h.sendFrame(a, kChannelReliable, longFrame);
-  EXPECT_EQ(errorOf(h, a), ErrorCode::TextTooLong);
+  auto errors = h.take<protocol::ErrorReply>(a);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].code, ErrorCode::TextTooLong);
+  // Over the wire limit (4000), the configured one is what the user can act on.
+  EXPECT_EQ(errors[0].message, "message is 4001 bytes; the limit is 2000 bytes (nothing was sent)");
+}
+
+TEST(ServerBadInput, OverlongFieldsAreNamedWithTheirOwnLimits) {
+  ServerHarness h;
+  const SessionId a = h.registerUser("alice");
+  h.clearAll();
+  // Each frame is encoded at the limit, then its length prefix (after version, type and the
+  // 5-byte room) claims one byte more: the decoder refuses it before reading the bytes.
+  auto claimOneMore = [](protocol::Bytes frame, std::size_t at, std::size_t limit) {
+    frame[at] = static_cast<std::byte>((limit + 1) >> 8);
+    frame[at + 1] = static_cast<std::byte>((limit + 1) & 0xFF);
+    return frame;
+  };
+  const std::size_t afterRoom = 2 + 2 + 5;
+  auto messageOf = [&](SessionId s) {
+    auto errors = h.take<protocol::ErrorReply>(s);
+    EXPECT_EQ(errors.size(), 1u);
+    EXPECT_TRUE(errors.empty() || errors[0].code == ErrorCode::TextTooLong);
+    return errors.empty() ? std::string() : errors[0].message;
+  };
+  h.sendFrame(a, kChannelReliable,
+              claimOneMore(protocol::encode(protocol::SendChat{
+                               "lobby", std::string(kMaxSubjectBytes, 's'), "hi", 0}),
+                           afterRoom, kMaxSubjectBytes));
+  EXPECT_EQ(messageOf(a), "subject is 129 bytes; the limit is 128 bytes (nothing was sent)");
+  h.sendFrame(a, kChannelReliable,
+              claimOneMore(protocol::encode(protocol::SetTopic{
+                               "lobby", std::string(kMaxTopicBytes, 't')}),
+                           afterRoom, kMaxTopicBytes));
+  EXPECT_EQ(messageOf(a), "topic is 301 bytes; the limit is 300 bytes (nothing was sent)");
+
+  // Hello's room list: its count (after version, type, the 3-byte nick and the token).
+  const SessionId b = h.connect();
+  h.sendFrame(b, kChannelReliable,
+              claimOneMore(protocol::encode(protocol::Hello{"bob", 0, {}, ""}), 2 + 2 + 3 + 8,
+                           kMaxRoomsPerUser));
+  EXPECT_EQ(messageOf(b), "rooms has 17 entries; the limit is 16 (nothing was sent)");
 }
 
 TEST(ServerBadInput, WrongVersionIsRefusedAndClosed) {
