@@ -26,6 +26,8 @@ std::string sanitizeForTerminal(std::string_view s, bool keepNewlineTab);
 
 // ASCII case folding; nicks and room names are compared through it.
 std::string foldCase(std::string_view s);
+// foldCase(a) == foldCase(b), without building either.
+bool equalFolded(std::string_view a, std::string_view b);
 
 // nullopt when valid, else the rule the nick breaks (for people).
 std::optional<std::string> nickProblem(std::string_view nick, std::size_t minLength,

@@ -6,7 +6,7 @@
 #include <deque>
 #include <map>
 #include <optional>
-#include <set>
+#include <unordered_set>
 #include <utility>
 
 #include "udpchat/command_parser.hpp"
@@ -51,7 +51,20 @@ struct TypingEntry {
 };
 
 bool sameName(std::string_view a, std::string_view b) {
-  return text::foldCase(a) == text::foldCase(b);
+  return text::equalFolded(a, b);
+}
+
+// (sender, client id) as one 64-bit key: FNV-1a over the case-folded nick, mixed with the id by
+// an odd multiplier (a bijection, so one sender's ids never collide with each other). Checked
+// for every chat event received, so it builds no string.
+std::uint64_t sightingKey(std::string_view from, protocol::ClientId id) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (char c : from) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h ^ (id * 0x9E3779B97F4A7C15ull);
 }
 
 // Cuts `s` to at most `maxBytes` without splitting a UTF-8 sequence.
@@ -132,8 +145,8 @@ struct ClientCore::State {
   // and its echo) is shown once.
   protocol::ClientId lastClientId = 0;
   std::deque<OutgoingMessage> unconfirmed;  // oldest first
-  std::set<std::pair<std::string, protocol::ClientId>> seen;
-  std::deque<std::pair<std::string, protocol::ClientId>> seenOrder;
+  std::unordered_set<std::uint64_t> seen;  // sightingKey()s
+  std::deque<std::uint64_t> seenOrder;
 
   // Presence.
   std::uint32_t pingSeq = 0;  // one counter for the client's lifetime, across reconnects
@@ -401,9 +414,9 @@ struct ClientCore::State {
   // False when this message was shown already: a second delivery of a resend.
   bool firstSighting(std::string_view from, protocol::ClientId id) {
     if (id == 0) return true;
-    auto key = std::make_pair(text::foldCase(from), id);
+    const std::uint64_t key = sightingKey(from, id);
     if (!seen.insert(key).second) return false;
-    seenOrder.push_back(std::move(key));
+    seenOrder.push_back(key);
     if (seenOrder.size() > kSeenMessages) {
       seen.erase(seenOrder.front());
       seenOrder.pop_front();

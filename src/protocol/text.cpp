@@ -126,6 +126,18 @@ std::string foldCase(std::string_view s) {
   return out;
 }
 
+bool equalFolded(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
 std::optional<std::string> nickProblem(std::string_view nick, std::size_t minLength,
                                        std::size_t maxLength) {
   if (nick.size() < minLength || nick.size() > maxLength) {
