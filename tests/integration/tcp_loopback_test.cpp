@@ -919,6 +919,10 @@ std::size_t residentBytes() {
 // hold their join bursts (about 1.7 MB each); once they are gone, that memory is handed back to
 // the system, not kept at its peak.
 TEST(TcpHardening, MemoryHeldForPeersThatNeverReadComesBackWhenTheyLeave) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer's allocator keeps freed memory in quarantine and ignores "
+                  "malloc_trim: the resident set says nothing about the server's here";
+#endif
   constexpr int kRooms = 16;
   constexpr int kHistory = 50;
   constexpr int kNonReaders = 50;
