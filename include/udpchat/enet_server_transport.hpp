@@ -60,7 +60,7 @@ struct EnetServerStats {
   std::uint64_t packetsReceived = 0;
   std::uint64_t bytesReceived = 0;      // frame bytes
   std::uint64_t sendFailures = 0;       // unknown session, oversized frame, ENet refused
-  std::uint64_t oversizedReceived = 0;  // frames over kMaxFrameBytes, dropped
+  std::uint64_t oversizedReceived = 0;  // packets over kMaxFrameBytes (the core refuses them)
   std::uint64_t serviceErrors = 0;  // enet_host_service failed (e.g. a datagram over 4096 bytes)
   std::size_t peers = 0;            // sessions open now
   // Service calls before which a peer's retransmission check was brought forward

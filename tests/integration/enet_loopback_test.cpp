@@ -1524,5 +1524,62 @@ TEST(EnetDiscovery, WithDiscoveryOffProbesGetNoAnswerAndChatGoesOn) {
   EXPECT_EQ(server.transport.stats().probesDropped, 1u);
 }
 
+
+// ---- a reliable packet over a frame's size ----------------------------------------------------
+
+TEST(EnetLoopback, AReliablePacketOverAFrameIsRefusedWithAnErrorAndTheChannelGoesOn) {
+  CoreServer server{ServerConfig{}};
+  TestClient enetUser;  // its transport initialises ENet for the raw host below
+  ENetHost* raw = enet_host_create(nullptr, 1, kChannelCount, 0, 0);
+  ASSERT_NE(raw, nullptr);
+  ENetAddress address{};
+  enet_address_set_host(&address, "127.0.0.1");
+  address.port = server.transport.port();
+  ENetPeer* peer = enet_host_connect(raw, &address, kChannelCount, 0);
+  std::vector<protocol::Message> got;
+  bool connected = false;
+  auto pumpRaw = [&] {
+    ENetEvent event{};
+    while (enet_host_service(raw, &event, 1) > 0) {
+      if (event.type == ENET_EVENT_TYPE_CONNECT) connected = true;
+      if (event.type != ENET_EVENT_TYPE_RECEIVE) continue;
+      const protocol::ByteSpan bytes(reinterpret_cast<const std::byte*>(event.packet->data),
+                                     event.packet->dataLength);
+      if (auto m = protocol::decode(bytes)) got.push_back(std::move(*m));
+      enet_packet_destroy(event.packet);
+    }
+  };
+  auto until = [&](auto done) {
+    const Deadline deadline = after(kStepDeadline);
+    while (!done()) {
+      if (Clock::now() >= deadline) return false;
+      pumpRaw();
+    }
+    return true;
+  };
+  ASSERT_TRUE(until([&] { return connected; }));
+  // 9000 bytes: fragmented by ENet, reassembled and acknowledged, refused by the core.
+  protocol::Bytes big = protocol::encode(protocol::Hello{"big", 0, {}, ""});
+  big.resize(9000, std::byte{0});
+  enet_peer_send(peer, kChannelReliable,
+                 enet_packet_create(big.data(), big.size(), ENET_PACKET_FLAG_RELIABLE));
+  const protocol::Bytes hello = protocol::encode(protocol::Hello{"after", 0, {}, ""});
+  enet_peer_send(peer, kChannelReliable,
+                 enet_packet_create(hello.data(), hello.size(), ENET_PACKET_FLAG_RELIABLE));
+  ASSERT_TRUE(until([&] {
+    return std::any_of(got.begin(), got.end(),
+                       [](const auto& m) { return std::holds_alternative<protocol::Welcome>(m); });
+  })) << "channel 0 stalled behind the oversized packet";
+  const auto* error = std::get_if<protocol::ErrorReply>(&got.front());
+  ASSERT_NE(error, nullptr);
+  EXPECT_EQ(error->code, protocol::ErrorCode::Malformed);
+  EXPECT_NE(error->message.find("larger than 8192 bytes"), std::string::npos) << error->message;
+  enet_peer_reset(peer);
+  enet_host_destroy(raw);
+  server.stopService();
+  EXPECT_EQ(server.transport.stats().oversizedReceived, 1u);
+  EXPECT_EQ(server.core.stats().registered, 1u);
+}
+
 }  // namespace
 }  // namespace udpchat

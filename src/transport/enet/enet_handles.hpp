@@ -59,11 +59,15 @@ using PacketPtr = std::unique_ptr<ENetPacket, PacketDeleter>;
 using udpchat::UniqueFd;  // include/udpchat/unique_fd.hpp (to probe why a bind failed)
 
 // ENet's packet limits, lowered from its 32 MiB defaults so that a peer cannot make us buffer
-// more than a frame per packet, or more than this many frames of unfinished fragments.
+// more than this many frames of unfinished fragments. Packets up to kMaxAcceptedPacketBytes are
+// accepted (and acknowledged) so that one over a frame's size reaches the core, which refuses it
+// with an error while the channel goes on; ENet would drop a larger one unacknowledged, and the
+// sender would retransmit it, stalling its channel, until its peer timed out.
 inline constexpr std::size_t kMaxWaitingFrames = 64;
+inline constexpr std::size_t kMaxAcceptedPacketBytes = 8 * kMaxFrameBytes;
 
 inline void applyHostLimits(ENetHost& host) {
-  host.maximumPacketSize = kMaxFrameBytes;
+  host.maximumPacketSize = kMaxAcceptedPacketBytes;
   host.maximumWaitingData = kMaxWaitingFrames * kMaxFrameBytes;
 }
 
