@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <functional>
 #include <memory>
@@ -164,6 +165,7 @@ class ServerProcess {
     }
   }
   std::uint16_t port() const { return port_; }
+  Subprocess& proc() { return proc_; }
 
  private:
   Subprocess proc_;
@@ -242,6 +244,22 @@ TEST_F(TuiTmuxTest, AMessageArrivingMidLineLeavesTheTypedTextIntact) {
   EXPECT_TRUE(
       waitForEvent(*bob_, {{"type", "message"}, {"from", "alice"}, {"text", "half a line"}}));
   tmux_->waitFor([](const ScreenLines& s) { return lastRow(s) == "[#lobby]"; }, "an empty input");
+}
+
+TEST_F(TuiTmuxTest, ALineTheServerHasNotConfirmedShowsAsSendingUntilItsEchoTakesItsPlace) {
+  server_.proc().kill(SIGSTOP);  // the line leaves alice's client; nothing comes back
+  tmux_->text("wait for me");
+  tmux_->keys({"Enter"});
+  tmux_->waitForText("<alice> wait for me  (sending)");
+  server_.proc().kill(SIGCONT);
+  const ScreenLines screen = tmux_->waitFor(
+      [](const ScreenLines& s) {
+        return anyContains(s, "<alice> wait for me #") && !anyContains(s, "(sending)");
+      },
+      "the echo in the unconfirmed line's place");
+  EXPECT_TRUE(anyContains(screen, "<alice> wait for me #")) << joined(screen);
+  EXPECT_TRUE(
+      waitForEvent(*bob_, {{"type", "message"}, {"from", "alice"}, {"text", "wait for me"}}));
 }
 
 TEST_F(TuiTmuxTest, PageUpShowsOlderLinesWithAMarkerAndPageDownReturns) {
