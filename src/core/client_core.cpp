@@ -225,9 +225,15 @@ struct ClientCore::State {
     return true;
   }
 
+  // A nick named in a command (/msg, /whois, /kick): sent only if the server could decode it;
+  // whether it names anyone is the server's to say.
   bool checkNickArgument(std::string_view value) {
     if (value.empty() || value.size() > kMaxNickBytes) {
       localError("nick_invalid", "a nick is 1 to " + std::to_string(kMaxNickBytes) + " bytes");
+      return false;
+    }
+    if (text::checkText(value, false) != text::TextProblem::None) {
+      localError("nick_invalid", "a nick is printable UTF-8 text; no such nick can exist");
       return false;
     }
     return true;

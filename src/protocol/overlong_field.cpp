@@ -105,10 +105,11 @@ std::optional<OverlongField> probe(ByteSpan body) {
 template <std::size_t... I>
 std::optional<OverlongField> probeType(std::uint8_t type, ByteSpan body, std::index_sequence<I...>) {
   std::optional<OverlongField> out;
-  ((static_cast<std::uint8_t>(std::variant_alternative_t<I, Message>::kType) == type
-        ? (out = probe<std::variant_alternative_t<I, Message>>(body), true)
-        : false) ||
-   ...);
+  static_cast<void>(
+      ((static_cast<std::uint8_t>(std::variant_alternative_t<I, Message>::kType) == type
+            ? (out = probe<std::variant_alternative_t<I, Message>>(body), true)
+            : false) ||
+       ...));
   return out;
 }
 

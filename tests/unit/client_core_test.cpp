@@ -1320,6 +1320,20 @@ TEST_F(ClientDeliveryTest, ClientIdsNeverTakeTheValueZero) {
   EXPECT_EQ(host.sent<protocol::SendChat>().at(0).clientId, 1u);
 }
 
+TEST_F(ClientCoreTest, ANickArgumentThatIsNotUtf8IsRefusedBeforeSending) {
+  // Found by the client-core fuzz target: "/msg \xa1ob hi" went out as a SendPrivate the
+  // server could not decode.
+  registered();
+  core->input("/msg \xa1ob hi", now());
+  core->input("/whois b\x1b[2Jb", now());
+  EXPECT_TRUE(host.sent<protocol::SendPrivate>().empty());
+  EXPECT_TRUE(host.sent<protocol::WhoisRequest>().empty());
+  const auto errors = host.got<client_event::LocalError>();
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].code, "nick_invalid");
+  EXPECT_EQ(errors[1].code, "nick_invalid");
+}
+
 TEST(ConnectionState, HasNames) {
   EXPECT_EQ(toString(ConnectionState::Registered), "registered");
   EXPECT_EQ(toString(ConnectionState::WaitingRetry), "waiting_retry");
