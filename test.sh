@@ -4,18 +4,25 @@
 #
 # --sanitize (or UDPCHAT_SANITIZE=1 in the environment; .ci/run passes it): afterwards builds the
 # whole suite again in build-asan with AddressSanitizer and UndefinedBehaviorSanitizer and runs
-# it there too. Any other argument is passed to both ctest runs.
+# it there too. --fuzz (or UDPCHAT_FUZZ=1; .ci/run passes it too): afterwards builds the libFuzzer
+# targets of tests/fuzz with clang in build-fuzz and runs each for UDPCHAT_FUZZ_SECONDS (60).
+# Any other argument is passed to the ctest runs.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 sanitize="${UDPCHAT_SANITIZE:-0}"
+fuzz="${UDPCHAT_FUZZ:-0}"
 ctest_args=()
 for arg in "$@"; do
-  if [ "$arg" = --sanitize ]; then sanitize=1; else ctest_args+=("$arg"); fi
+  case "$arg" in
+    --sanitize) sanitize=1 ;;
+    --fuzz) fuzz=1 ;;
+    *) ctest_args+=("$arg") ;;
+  esac
 done
 
 source tools/deps.sh
-udpchat_ensure_packages
+if [ "$fuzz" = 1 ]; then udpchat_ensure_packages "${udpchat_fuzz_packages[@]}"; else udpchat_ensure_packages; fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DUDPCHAT_BUILD_TESTS=ON \
       -DUDPCHAT_WARNINGS_AS_ERRORS=ON >/dev/null
@@ -33,4 +40,12 @@ if [ "$sanitize" = 1 ]; then
   ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure --timeout 900 -j2 "${ctest_args[@]}"
+fi
+
+if [ "$fuzz" = 1 ]; then
+  CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUDPCHAT_BUILD_TESTS=OFF \
+        -DUDPCHAT_FUZZ=ON -DUDPCHAT_FUZZ_SECONDS="${UDPCHAT_FUZZ_SECONDS:-60}" >/dev/null
+  cmake --build build-fuzz -j"$(nproc)" --target frame_decoder_fuzz bundle_fuzz tcp_reader_fuzz \
+        command_parser_fuzz server_core_fuzz client_core_fuzz
+  ctest --test-dir build-fuzz --output-on-failure -L fuzz -j2
 fi

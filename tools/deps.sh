@@ -5,6 +5,9 @@ udpchat_packages=(g++ cmake make pkg-config libenet-dev libcli11-dev nlohmann-js
                   libgtest-dev libpcap-dev
                   libncurses-dev tmux iproute2)
 
+# Only for ./test.sh --fuzz: clang and its libFuzzer.
+udpchat_fuzz_packages=(clang libfuzzer-14-dev)
+
 udpchat_ensure_packages() {
   local missing=() pkg
   for pkg in "${udpchat_packages[@]}" "$@"; do
