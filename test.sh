@@ -45,7 +45,6 @@ fi
 if [ "$fuzz" = 1 ]; then
   CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUDPCHAT_BUILD_TESTS=OFF \
         -DUDPCHAT_FUZZ=ON -DUDPCHAT_FUZZ_SECONDS="${UDPCHAT_FUZZ_SECONDS:-60}" >/dev/null
-  cmake --build build-fuzz -j"$(nproc)" --target frame_decoder_fuzz bundle_fuzz tcp_reader_fuzz \
-        command_parser_fuzz server_core_fuzz client_core_fuzz
+  cmake --build build-fuzz -j"$(nproc)" --target fuzz-targets
   ctest --test-dir build-fuzz --output-on-failure -L fuzz -j2
 fi

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "udpchat/protocol.hpp"
+
 namespace udpchat::discovery {
 
 inline constexpr std::array<std::uint8_t, 4> kProbeMagic = {'U', 'C', 'D', '?'};
@@ -49,8 +51,8 @@ struct Answer {
   bool operator==(const Answer&) const = default;
 };
 
-using Bytes = std::vector<std::uint8_t>;
-using ByteView = std::span<const std::uint8_t>;
+using Bytes = protocol::Bytes;
+using ByteView = protocol::ByteSpan;
 
 // The 4 magic bytes of a probe, and nothing else: the server's first, cheap test.
 bool startsLikeProbe(ByteView datagram);

@@ -680,6 +680,9 @@ std::uint8_t channelOf(MessageType type);
 // True for types a client sends; the server refuses the others.
 bool isClientToServer(MessageType type);
 MessageType typeOf(const Message& message);
+// The client id of a SendChat or SendPrivate; nullptr for every other message.
+const ClientId* clientIdOf(const Message& message);
+ClientId* clientIdOf(Message& message);
 
 enum class DecodeError : std::uint8_t {
   Empty,            // zero bytes

@@ -26,6 +26,8 @@ std::string sanitizeForTerminal(std::string_view s, bool keepNewlineTab);
 
 // ASCII case folding; nicks and room names are compared through it.
 std::string foldCase(std::string_view s);
+// `s` cut to at most `maxBytes` without splitting a UTF-8 sequence.
+std::string truncateUtf8(std::string s, std::size_t maxBytes);
 // foldCase(a) == foldCase(b), without building either.
 bool equalFolded(std::string_view a, std::string_view b);
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "line_client.hpp"
 #include "udpchat/client_core.hpp"
 #include "udpchat/discovery.hpp"
 #include "udpchat/limits.hpp"
@@ -95,26 +96,13 @@ void say(std::FILE* stream, const std::string& line) {
   std::fflush(stream);
 }
 
-void fail(std::FILE* err, bool json, const std::string& code, const std::string& message) {
-  if (json) {
-    nlohmann::ordered_json j;
-    j["type"] = "error";
-    j["code"] = code;
-    j["message"] = message;
-    j["local"] = true;
-    say(err, j.dump());
-  } else {
-    say(err, "udpchat-client: " + message);
-  }
-}
-
 }  // namespace
 
 int runDiscovery(const DiscoverOptions& options, std::FILE* out, std::FILE* err) {
   UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   const int on = 1;
   if (fd.get() < 0 || ::setsockopt(fd.get(), SOL_SOCKET, SO_BROADCAST, &on, sizeof on) != 0) {
-    fail(err, options.json, "discover", std::string("cannot open a UDP socket: ") +
+    printError(err, options.json, "discover", std::string("cannot open a UDP socket: ") +
                                             std::strerror(errno));
     return kExitCannotConnect;
   }
@@ -134,7 +122,8 @@ int runDiscovery(const DiscoverOptions& options, std::FILE* out, std::FILE* err)
     }
   }
   if (sent == 0) {
-    fail(err, options.json, "discover", "could not send a discovery probe on any interface");
+    printError(err, options.json, "discover",
+               "could not send a discovery probe on any interface");
     return kExitCannotConnect;
   }
 
@@ -143,7 +132,7 @@ int runDiscovery(const DiscoverOptions& options, std::FILE* out, std::FILE* err)
   for (Millis now = readClocks().mono; now < deadline; now = readClocks().mono) {
     pollfd p{fd.get(), POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(deadline - now)) <= 0) continue;
-    std::uint8_t buffer[1500];
+    std::byte buffer[1500];
     sockaddr_in from{};
     socklen_t fromLength = sizeof from;
     const ssize_t n = ::recvfrom(fd.get(), buffer, sizeof buffer, 0,
@@ -163,7 +152,7 @@ int runDiscovery(const DiscoverOptions& options, std::FILE* out, std::FILE* err)
     }
   }
   if (found.empty()) {
-    fail(err, options.json, "no_servers",
+    printError(err, options.json, "no_servers",
          "no udpchat server answered on UDP port " + std::to_string(options.port) + " within " +
              std::to_string(options.wait) + " ms");
     return kExitCannotConnect;

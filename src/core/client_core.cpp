@@ -67,15 +67,6 @@ std::uint64_t sightingKey(std::string_view from, protocol::ClientId id) {
   return h ^ (id * 0x9E3779B97F4A7C15ull);
 }
 
-// Cuts `s` to at most `maxBytes` without splitting a UTF-8 sequence.
-std::string clampUtf8(std::string s, std::size_t maxBytes) {
-  if (s.size() <= maxBytes) return s;
-  std::size_t end = maxBytes;
-  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-  s.resize(end);
-  return s;
-}
-
 }  // namespace
 
 std::string_view toString(ConnectionState state) {
@@ -349,12 +340,6 @@ struct ClientCore::State {
 
   // ---- delivery --------------------------------------------------------------------------
 
-  static protocol::ClientId* clientIdOf(protocol::Message& m) {
-    if (auto* chat = std::get_if<protocol::SendChat>(&m)) return &chat->clientId;
-    if (auto* priv = std::get_if<protocol::SendPrivate>(&m)) return &priv->clientId;
-    return nullptr;
-  }
-
   static OutgoingMessage outgoing(const protocol::Message& m) {
     if (const auto* chat = std::get_if<protocol::SendChat>(&m)) {
       return {chat->clientId, chat->room, false, chat->subject, chat->text,
@@ -371,19 +356,18 @@ struct ClientCore::State {
     return protocol::SendChat{o.target, o.subject, o.text, flags, o.clientId};
   }
 
-  static bool isResend(const Queued& q) {
+  // The client id of a queued resend (a chat or private message that already has one), or 0.
+  static protocol::ClientId resendId(const Queued& q) {
     const auto* m = std::get_if<protocol::Message>(&q);
-    if (m == nullptr) return false;
-    if (const auto* chat = std::get_if<protocol::SendChat>(m)) return chat->clientId != 0;
-    if (const auto* priv = std::get_if<protocol::SendPrivate>(m)) return priv->clientId != 0;
-    return false;
+    const protocol::ClientId* id = m != nullptr ? protocol::clientIdOf(*m) : nullptr;
+    return id != nullptr ? *id : 0;
   }
 
   // Everything not confirmed, oldest first: what is in flight, then resends still queued.
   std::vector<OutgoingMessage> unconfirmedNow() const {
     std::vector<OutgoingMessage> out(unconfirmed.begin(), unconfirmed.end());
     for (const Queued& q : queue) {
-      if (isResend(q)) out.push_back(outgoing(std::get<protocol::Message>(q)));
+      if (resendId(q) != 0) out.push_back(outgoing(std::get<protocol::Message>(q)));
     }
     return out;
   }
@@ -410,10 +394,7 @@ struct ClientCore::State {
   // order the messages were first sent (client ids grow with it).
   void requeueInOrder(OutgoingMessage o) {
     auto pos = queue.begin();
-    while (pos != queue.end() && isResend(*pos) &&
-           outgoing(std::get<protocol::Message>(*pos)).clientId < o.clientId) {
-      ++pos;
-    }
+    while (pos != queue.end() && resendId(*pos) != 0 && resendId(*pos) < o.clientId) ++pos;
     queue.insert(pos, protocol::Message{request(o)});
   }
 
@@ -455,9 +436,7 @@ struct ClientCore::State {
         if (!takeToken(now)) return;
         send(*ready);
         // A resend: unconfirmed again, under the id it had.
-        if (protocol::ClientId* id = clientIdOf(*ready); id != nullptr && *id != 0) {
-          unconfirmed.push_back(outgoing(*ready));
-        }
+        if (resendId(front) != 0) unconfirmed.push_back(outgoing(*ready));
         queue.pop_front();
         continue;
       }
@@ -465,7 +444,7 @@ struct ClientCore::State {
       std::optional<protocol::Message> prepared = prepare(cmd);
       if (prepared) {
         if (!takeToken(now)) return;
-        if (protocol::ClientId* id = clientIdOf(*prepared)) {
+        if (protocol::ClientId* id = protocol::clientIdOf(*prepared)) {
           if (++lastClientId == 0) ++lastClientId;  // 0 means "no id"
           *id = lastClientId;
           unconfirmed.push_back(outgoing(*prepared));
@@ -893,7 +872,7 @@ void ClientCore::start(Now) {
                                       " bytes; the server will pick one");
     st.nick.clear();
   }
-  st.config.clientName = clampUtf8(st.config.clientName, kMaxNameBytes);
+  st.config.clientName = text::truncateUtf8(st.config.clientName, kMaxNameBytes);
   for (const std::string& typed : st.config.rooms) {
     auto name = st.room(typed);
     if (!name) continue;
@@ -1115,7 +1094,10 @@ const std::string& ClientCore::currentRoom() const {
 }
 
 std::size_t ClientCore::unconfirmedCount() const {
-  return state_->unconfirmedNow().size();
+  const State& st = *state_;
+  return st.unconfirmed.size() +
+         static_cast<std::size_t>(std::count_if(st.queue.begin(), st.queue.end(),
+                                                [](const Queued& q) { return State::resendId(q) != 0; }));
 }
 
 Millis ClientCore::rttMs() const {

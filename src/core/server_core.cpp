@@ -975,10 +975,8 @@ void ServerCore::received(SessionId id, std::uint8_t channel, protocol::ByteSpan
     protocol::ClientId& slot;
     ~Answering() { slot = 0; }
   } answering{st.answering};
-  if (const auto* chat = std::get_if<protocol::SendChat>(&message)) {
-    st.answering = chat->clientId;
-  } else if (const auto* priv = std::get_if<protocol::SendPrivate>(&message)) {
-    st.answering = priv->clientId;
+  if (const protocol::ClientId* clientId = protocol::clientIdOf(message)) {
+    st.answering = *clientId;
   }
 
   if (channel >= kChannelBulk) {

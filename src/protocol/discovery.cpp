@@ -4,62 +4,31 @@
 #include <string_view>
 
 #include "udpchat/text.hpp"
+#include "wire.hpp"
 
 namespace udpchat::discovery {
 namespace {
 
-class Reader {
- public:
-  explicit Reader(ByteView in) : in_(in) {}
-  bool has(std::size_t n) const { return in_.size() - pos_ >= n; }
-  std::uint8_t u8() { return in_[pos_++]; }
-  std::uint16_t u16() {
-    const auto hi = u8();
-    return static_cast<std::uint16_t>(hi << 8 | u8());
-  }
-  std::uint32_t u32() {
-    const std::uint32_t hi = u16();
-    return hi << 16 | u16();
-  }
-  std::uint64_t u64() {
-    const std::uint64_t hi = u32();
-    return hi << 32 | u32();
-  }
-  std::string str(std::size_t n) {
-    std::string s(reinterpret_cast<const char*>(in_.data() + pos_), n);
-    pos_ += n;
-    return s;
-  }
-  std::size_t left() const { return in_.size() - pos_; }
-
- private:
-  ByteView in_;
-  std::size_t pos_ = 0;
-};
-
-void put16(Bytes& out, std::uint16_t v) {
-  out.push_back(static_cast<std::uint8_t>(v >> 8));
-  out.push_back(static_cast<std::uint8_t>(v));
-}
-void put32(Bytes& out, std::uint32_t v) {
-  put16(out, static_cast<std::uint16_t>(v >> 16));
-  put16(out, static_cast<std::uint16_t>(v));
-}
-void put64(Bytes& out, std::uint64_t v) {
-  put32(out, static_cast<std::uint32_t>(v >> 32));
-  put32(out, static_cast<std::uint32_t>(v));
-}
-
 bool hasMagic(ByteView d, const std::array<std::uint8_t, 4>& magic) {
-  return d.size() >= magic.size() && std::equal(magic.begin(), magic.end(), d.begin());
+  return d.size() >= magic.size() &&
+         std::equal(magic.begin(), magic.end(), d.begin(),
+                    [](std::uint8_t m, std::byte b) { return std::byte{m} == b; });
 }
 
-// `s` cut to at most `maxBytes` without splitting a UTF-8 sequence.
-std::string cutUtf8(const std::string& s, std::size_t maxBytes) {
-  if (s.size() <= maxBytes) return s;
-  std::size_t end = maxBytes;
-  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-  return s.substr(0, end);
+// The answer's fixed fields after magic and version, listed once for the writer and the reader
+// (as protocol.hpp's fields() lists do). M is Answer, const when writing.
+template <class M, class V>
+void answerFields(M& a, V& v) {
+  v.u32(a.nonce);
+  v.u64(a.serverId);
+  v.u8(a.protocolVersion);
+  v.u16(a.port);
+  v.u16(a.users);
+  v.u16(a.maxClients);
+}
+
+void putMagic(Bytes& out, const std::array<std::uint8_t, 4>& magic) {
+  for (std::uint8_t m : magic) out.push_back(std::byte{m});
 }
 
 }  // namespace
@@ -69,58 +38,57 @@ bool startsLikeProbe(ByteView datagram) {
 }
 
 Bytes encodeProbe(std::uint32_t nonce) {
-  Bytes out(kProbeMagic.begin(), kProbeMagic.end());
-  out.push_back(kVersion);
-  put32(out, nonce);
-  out.resize(kProbeBytes, 0);
+  Bytes out;
+  putMagic(out, kProbeMagic);
+  protocol::wire::Writer w(out);
+  w.u8(kVersion);
+  w.u32(nonce);
+  out.resize(kProbeBytes, std::byte{0});
   return out;
 }
 
 std::optional<Probe> decodeProbe(ByteView datagram) {
   if (!hasMagic(datagram, kProbeMagic) || datagram.size() < kMinProbeBytes ||
-      datagram.size() > kMaxProbeBytes || datagram[4] != kVersion) {
+      datagram.size() > kMaxProbeBytes || datagram[4] != std::byte{kVersion}) {
     return std::nullopt;
   }
-  Reader r(datagram.subspan(5));
-  return Probe{r.u32(), datagram.size()};
+  Probe probe{0, datagram.size()};
+  protocol::wire::Reader r(datagram.subspan(5));
+  r.u32(probe.nonce);
+  return probe;
 }
 
 std::optional<Bytes> encodeAnswer(const Answer& answer, std::size_t probeLength) {
   if (probeLength < kAnswerFixedBytes) return std::nullopt;
-  const std::string name =
-      cutUtf8(cutUtf8(answer.name, kMaxNameBytes), probeLength - kAnswerFixedBytes);
-  Bytes out(kAnswerMagic.begin(), kAnswerMagic.end());
-  out.push_back(kVersion);
-  put32(out, answer.nonce);
-  put64(out, answer.serverId);
-  out.push_back(answer.protocolVersion);
-  put16(out, answer.port);
-  put16(out, answer.users);
-  put16(out, answer.maxClients);
-  out.push_back(answer.full ? kFlagFull : 0);
-  out.push_back(static_cast<std::uint8_t>(name.size()));
-  out.insert(out.end(), name.begin(), name.end());
+  const std::string name = text::truncateUtf8(
+      answer.name, std::min(kMaxNameBytes, probeLength - kAnswerFixedBytes));
+  Bytes out;
+  putMagic(out, kAnswerMagic);
+  protocol::wire::Writer w(out);
+  w.u8(kVersion);
+  answerFields(answer, w);
+  w.u8(answer.full ? kFlagFull : 0);
+  w.u8(static_cast<std::uint8_t>(name.size()));
+  for (char c : name) out.push_back(static_cast<std::byte>(c));
   return out;
 }
 
 std::optional<Answer> decodeAnswer(ByteView datagram) {
   if (!hasMagic(datagram, kAnswerMagic) || datagram.size() < kAnswerFixedBytes ||
-      datagram[4] != kVersion) {
+      datagram[4] != std::byte{kVersion}) {
     return std::nullopt;
   }
-  Reader r(datagram.subspan(5));
+  protocol::wire::Reader r(datagram.subspan(5));
   Answer a;
-  a.nonce = r.u32();
-  a.serverId = r.u64();
-  a.protocolVersion = r.u8();
-  a.port = r.u16();
-  a.users = r.u16();
-  a.maxClients = r.u16();
-  const std::uint8_t flags = r.u8();
+  std::uint8_t flags = 0;
+  std::uint8_t nameLength = 0;
+  answerFields(a, r);
+  r.u8(flags);
+  r.u8(nameLength);
   a.full = (flags & kFlagFull) != 0;
-  const std::size_t nameLength = r.u8();
-  if (nameLength > kMaxNameBytes || r.left() != nameLength) return std::nullopt;
-  a.name = r.str(nameLength);
+  if (r.failed() || nameLength > kMaxNameBytes || r.remaining() != nameLength) return std::nullopt;
+  const ByteView name = datagram.subspan(kAnswerFixedBytes);
+  a.name.assign(reinterpret_cast<const char*>(name.data()), name.size());
   if (text::checkText(a.name, false) != text::TextProblem::None) return std::nullopt;
   return a;
 }

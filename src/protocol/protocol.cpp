@@ -64,6 +64,16 @@ MessageType typeOf(const Message& message) {
   return std::visit([](const auto& m) { return std::decay_t<decltype(m)>::kType; }, message);
 }
 
+const ClientId* clientIdOf(const Message& message) {
+  if (const auto* chat = std::get_if<SendChat>(&message)) return &chat->clientId;
+  if (const auto* priv = std::get_if<SendPrivate>(&message)) return &priv->clientId;
+  return nullptr;
+}
+
+ClientId* clientIdOf(Message& message) {
+  return const_cast<ClientId*>(clientIdOf(static_cast<const Message&>(message)));
+}
+
 bool isClientToServer(MessageType type) { return static_cast<std::uint8_t>(type) < 0x40; }
 
 std::uint8_t channelOf(MessageType type) {

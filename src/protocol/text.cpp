@@ -126,6 +126,14 @@ std::string foldCase(std::string_view s) {
   return out;
 }
 
+std::string truncateUtf8(std::string s, std::size_t maxBytes) {
+  if (s.size() <= maxBytes) return s;
+  std::size_t end = maxBytes;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  s.resize(end);
+  return s;
+}
+
 bool equalFolded(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {

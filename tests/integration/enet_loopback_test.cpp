@@ -753,8 +753,11 @@ class CoreClient final : public ClientHost {
 };
 
 struct CoreServer {
-  explicit CoreServer(ServerConfig config, EnetServerOptions options = loopback(16))
+  // `beforeStart` runs on the test thread before the service thread takes the server over.
+  explicit CoreServer(ServerConfig config, EnetServerOptions options = loopback(16),
+                      const std::function<void(CoreServer&)>& beforeStart = {})
       : transport(std::move(options)), core(std::move(config), transport) {
+    if (beforeStart) beforeStart(*this);
     thread = std::thread([this] { transport.run(core, stop); });
   }
   ~CoreServer() { stopService(); }
@@ -1261,68 +1264,83 @@ TEST(EnetLoopback, LabChannelsCarryChatOnTheChannelItWasSentOn) {
 
 // ---- forged connects ---------------------------------------------------------------------------
 
-// A UDP socket bound to a loopback address of its own that sends ENet CONNECT commands and never
-// answers the server's VERIFY_CONNECT: the half-open peers an attacker forges.
-class ForgedConnects {
+// A UDP socket bound to a loopback address of its own (any 127.x.y.z is this machine), for the
+// tests that play other hosts: forged ENet CONNECTs, discovery probes.
+class UdpFrom {
  public:
-  explicit ForgedConnects(std::uint32_t fromIpv4) : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
+  explicit UdpFrom(std::uint32_t fromIpv4) : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
     sockaddr_in from{};
     from.sin_family = AF_INET;
     from.sin_addr.s_addr = htonl(fromIpv4);
     if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
-      ADD_FAILURE() << "cannot bind a UDP socket to the forged source address";
+      ADD_FAILURE() << "cannot bind a UDP socket to the source address";
     }
   }
-  ~ForgedConnects() {
+  ~UdpFrom() {
     if (fd_ >= 0) ::close(fd_);
   }
-  ForgedConnects(const ForgedConnects&) = delete;
-  ForgedConnects& operator=(const ForgedConnects&) = delete;
+  UdpFrom(const UdpFrom&) = delete;
+  UdpFrom& operator=(const UdpFrom&) = delete;
 
-  // One CONNECT, as ENet 1.3.17 lays it out (protocol.h): a 4-byte header for no peer with a
-  // sent time, the command header, then the connect body; distinct connect ids make distinct
-  // peers even from one port.
-  void send(std::uint16_t port, std::uint32_t connectId) {
-    std::vector<std::uint8_t> d;
-    auto u16 = [&](std::uint16_t v) {
-      d.push_back(static_cast<std::uint8_t>(v >> 8));
-      d.push_back(static_cast<std::uint8_t>(v));
-    };
-    auto u32 = [&](std::uint32_t v) {
-      u16(static_cast<std::uint16_t>(v >> 16));
-      u16(static_cast<std::uint16_t>(v));
-    };
-    u16(static_cast<std::uint16_t>(int{ENET_PROTOCOL_MAXIMUM_PEER_ID} |
-                                   int{ENET_PROTOCOL_HEADER_FLAG_SENT_TIME}));
-    u16(0);  // sent time
-    d.push_back(static_cast<std::uint8_t>(int{ENET_PROTOCOL_COMMAND_CONNECT} |
-                                          int{ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE}));
-    d.push_back(0xFF);  // channel id
-    u16(1);             // reliable sequence number
-    u16(0);             // outgoing peer id
-    d.push_back(0xFF);  // incoming session id
-    d.push_back(0xFF);  // outgoing session id
-    u32(1392);          // mtu
-    u32(ENET_PROTOCOL_MAXIMUM_WINDOW_SIZE);
-    u32(2);  // channels
-    u32(0);  // incoming bandwidth
-    u32(0);  // outgoing bandwidth
-    u32(ENET_PEER_PACKET_THROTTLE_INTERVAL);
-    u32(ENET_PEER_PACKET_THROTTLE_ACCELERATION);
-    u32(ENET_PEER_PACKET_THROTTLE_DECELERATION);
-    u32(connectId);
-    u32(0);  // data
+  void sendTo(std::uint16_t port, protocol::ByteSpan bytes) {
     sockaddr_in to{};
     to.sin_family = AF_INET;
     to.sin_port = htons(port);
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::sendto(fd_, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
-              static_cast<ssize_t>(d.size()));
+    ASSERT_EQ(::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                       sizeof to),
+              static_cast<ssize_t>(bytes.size()));
+  }
+  // Every datagram waiting on the socket now.
+  std::vector<protocol::Bytes> received() {
+    std::vector<protocol::Bytes> out;
+    std::byte buffer[2048];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
+      if (n < 0) return out;
+      out.emplace_back(buffer, buffer + n);
+    }
   }
 
  private:
   int fd_;
 };
+
+// One ENet CONNECT that its sender will never follow up, as ENet 1.3.17 lays it out
+// (protocol.h): a 4-byte header for no peer with a sent time, the command header, then the
+// connect body; distinct connect ids make distinct peers even from one port.
+protocol::Bytes forgedConnect(std::uint32_t connectId) {
+  protocol::Bytes d;
+  auto u16 = [&](std::uint16_t v) {
+    d.push_back(static_cast<std::byte>(v >> 8));
+    d.push_back(static_cast<std::byte>(v));
+  };
+  auto u32 = [&](std::uint32_t v) {
+    u16(static_cast<std::uint16_t>(v >> 16));
+    u16(static_cast<std::uint16_t>(v));
+  };
+  u16(static_cast<std::uint16_t>(int{ENET_PROTOCOL_MAXIMUM_PEER_ID} |
+                                 int{ENET_PROTOCOL_HEADER_FLAG_SENT_TIME}));
+  u16(0);  // sent time
+  d.push_back(static_cast<std::byte>(int{ENET_PROTOCOL_COMMAND_CONNECT} |
+                                     int{ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE}));
+  d.push_back(std::byte{0xFF});  // channel id
+  u16(1);  // reliable sequence number
+  u16(0);  // outgoing peer id
+  d.push_back(std::byte{0xFF});  // incoming session id
+  d.push_back(std::byte{0xFF});  // outgoing session id
+  u32(1392);  // mtu
+  u32(ENET_PROTOCOL_MAXIMUM_WINDOW_SIZE);
+  u32(2);  // channels
+  u32(0);  // incoming bandwidth
+  u32(0);  // outgoing bandwidth
+  u32(ENET_PEER_PACKET_THROTTLE_INTERVAL);
+  u32(ENET_PEER_PACKET_THROTTLE_ACCELERATION);
+  u32(ENET_PEER_PACKET_THROTTLE_DECELERATION);
+  u32(connectId);
+  u32(0);  // data
+  return d;
+}
 
 // A server whose per-address limits apply to loopback, which plays the LAN here.
 struct LimitedServer : CoreServer {
@@ -1347,8 +1365,8 @@ TEST(EnetForgedConnects, AFloodFromOneAddressTakesFourSlotsAndOthersConnectAtOnc
   // about 30 s; the gate lets 4 through and drops the rest before ENet sees them.
   LimitedServer server(8, /*handshakeTimeout=*/60'000);
   const std::uint16_t port = server.transport.port();
-  ForgedConnects forger(0x7F000002);
-  for (std::uint32_t i = 1; i <= 500; ++i) forger.send(port, i);
+  UdpFrom forger(0x7F000002);
+  for (std::uint32_t i = 1; i <= 500; ++i) forger.sendTo(port, forgedConnect(i));
 
   CoreClient alice(clientNamed("alice"), port), bob(clientNamed("bob"), port);
   alice.core().start(readClocks());
@@ -1368,10 +1386,10 @@ TEST(EnetForgedConnects, HalfOpenPeersFromManyAddressesHoldASlotOnlyUntilTheHand
   // free within about two seconds and a real client gets in (its CONNECT is resent meanwhile).
   LimitedServer server(8, /*handshakeTimeout=*/1000);
   const std::uint16_t port = server.transport.port();
-  std::vector<std::unique_ptr<ForgedConnects>> forgers;
+  std::vector<std::unique_ptr<UdpFrom>> forgers;
   for (std::uint32_t a = 0; a < 40; ++a) {
-    forgers.push_back(std::make_unique<ForgedConnects>(0x7F000102 + a));  // 127.0.1.2 ...
-    forgers.back()->send(port, 1);
+    forgers.push_back(std::make_unique<UdpFrom>(0x7F000102 + a));  // 127.0.1.2 ...
+    forgers.back()->sendTo(port, forgedConnect(1));
   }
   CoreClient alice(clientNamed("alice"), port);
   alice.core().start(readClocks());
@@ -1389,64 +1407,15 @@ TEST(EnetForgedConnects, HalfOpenPeersFromManyAddressesHoldASlotOnlyUntilTheHand
 
 // ---- LAN discovery on the chat port -------------------------------------------------------------
 
-// A UDP socket on a loopback address of its own that sends discovery probes and keeps what comes
-// back.
-class ProbeSocket {
- public:
-  explicit ProbeSocket(std::uint32_t fromIpv4) : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
-    sockaddr_in from{};
-    from.sin_family = AF_INET;
-    from.sin_addr.s_addr = htonl(fromIpv4);
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
-      ADD_FAILURE() << "cannot bind the probe socket";
-    }
-  }
-  ~ProbeSocket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  ProbeSocket(const ProbeSocket&) = delete;
-  ProbeSocket& operator=(const ProbeSocket&) = delete;
-
-  void send(std::uint16_t port, const discovery::Bytes& probe) {
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(port);
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::sendto(fd_, probe.data(), probe.size(), 0, reinterpret_cast<sockaddr*>(&to),
-                       sizeof to),
-              static_cast<ssize_t>(probe.size()));
-  }
-  // Every datagram waiting on the socket now.
-  std::vector<discovery::Bytes> received() {
-    std::vector<discovery::Bytes> out;
-    std::uint8_t buffer[2048];
-    for (;;) {
-      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
-      if (n < 0) return out;
-      out.emplace_back(buffer, buffer + n);
-    }
-  }
-
- private:
-  int fd_;
-};
-
-// The transport and core of CoreServer, with what discovery answers set before the service
-// thread starts.
-struct DiscoveringServer {
+// A CoreServer whose transport answers discovery probes (set before the service thread starts).
+struct DiscoveringServer : CoreServer {
   explicit DiscoveringServer(bool discovery)
-      : transport(options(discovery)), core(config(), transport) {
-    transport.setDiscoveryInfo([this] {
-      return DiscoveryInfo{core.config().serverName, core.stats().registered,
-                           core.config().maxClients};
-    });
-    thread = std::thread([this] { transport.run(core, stop); });
-  }
-  ~DiscoveringServer() { stopService(); }
-  void stopService() {
-    stop = true;
-    if (thread.joinable()) thread.join();
-  }
+      : CoreServer(config(), options(discovery), [](CoreServer& s) {
+          s.transport.setDiscoveryInfo([&s] {
+            return DiscoveryInfo{s.core.config().serverName, s.core.stats().registered,
+                                 s.core.config().maxClients};
+          });
+        }) {}
   static EnetServerOptions options(bool discovery) {
     EnetServerOptions o = loopback(8);
     o.discovery = discovery;
@@ -1458,10 +1427,6 @@ struct DiscoveringServer {
     c.maxClients = 8;
     return c;
   }
-  EnetServerTransport transport;
-  ServerCore core;
-  std::atomic<bool> stop{false};
-  std::thread thread;
 };
 
 void registerOne(CoreClient& c) {
@@ -1475,13 +1440,13 @@ TEST(EnetDiscovery, ProbesOnTheChatPortAreAnsweredWithinTheirSizeAndTheRate) {
   CoreClient alice(clientNamed("alice"), port);
   ASSERT_NO_FATAL_FAILURE(registerOne(alice));
 
-  ProbeSocket one(0x7F000002);
-  one.send(port, discovery::encodeProbe(7));
+  UdpFrom one(0x7F000002);
+  one.sendTo(port, discovery::encodeProbe(7));
   discovery::Bytes shortProbe = discovery::encodeProbe(8);
   shortProbe.resize(discovery::kAnswerFixedBytes + 4);  // room for 4 bytes of name
-  one.send(port, shortProbe);
-  ProbeSocket flood(0x7F000003);
-  for (int i = 0; i < 20; ++i) flood.send(port, discovery::encodeProbe(100 + i));
+  one.sendTo(port, shortProbe);
+  UdpFrom flood(0x7F000003);
+  for (int i = 0; i < 20; ++i) flood.sendTo(port, discovery::encodeProbe(100 + i));
   // bob's handshake is read after the probes: once he is in, every probe has been handled.
   CoreClient bob(clientNamed("bob"), port);
   ASSERT_NO_FATAL_FAILURE(registerOne(bob));
@@ -1515,8 +1480,8 @@ TEST(EnetDiscovery, ProbesOnTheChatPortAreAnsweredWithinTheirSizeAndTheRate) {
 TEST(EnetDiscovery, WithDiscoveryOffProbesGetNoAnswerAndChatGoesOn) {
   DiscoveringServer server(false);
   const std::uint16_t port = server.transport.port();
-  ProbeSocket probe(0x7F000002);
-  probe.send(port, discovery::encodeProbe(7));
+  UdpFrom probe(0x7F000002);
+  probe.sendTo(port, discovery::encodeProbe(7));
   CoreClient alice(clientNamed("alice"), port);
   ASSERT_NO_FATAL_FAILURE(registerOne(alice));
   EXPECT_TRUE(probe.received().empty());

@@ -8,6 +8,12 @@
 namespace udpchat::discovery {
 namespace {
 
+Bytes bytesOf(std::initializer_list<int> values) {
+  Bytes out;
+  for (int v : values) out.push_back(static_cast<std::byte>(v));
+  return out;
+}
+
 Answer sample() {
   Answer a;
   a.nonce = 0x01020304;
@@ -25,8 +31,8 @@ TEST(Discovery, ProbeLayoutIsMagicVersionNonceThenPadding) {
   const Bytes probe = encodeProbe(0xA1B2C3D4);
   ASSERT_EQ(probe.size(), kProbeBytes);
   const Bytes head(probe.begin(), probe.begin() + 9);
-  EXPECT_EQ(head, (Bytes{'U', 'C', 'D', '?', 0x01, 0xA1, 0xB2, 0xC3, 0xD4}));
-  for (std::size_t i = 9; i < probe.size(); ++i) EXPECT_EQ(probe[i], 0) << i;
+  EXPECT_EQ(head, (bytesOf({'U', 'C', 'D', '?', 0x01, 0xA1, 0xB2, 0xC3, 0xD4})));
+  for (std::size_t i = 9; i < probe.size(); ++i) EXPECT_EQ(probe[i], std::byte{0}) << i;
   const auto decoded = decodeProbe(probe);
   ASSERT_TRUE(decoded);
   EXPECT_EQ(decoded->nonce, 0xA1B2C3D4u);
@@ -37,24 +43,24 @@ TEST(Discovery, ProbeLayoutIsMagicVersionNonceThenPadding) {
 TEST(Discovery, WhatIsNotAProbeIsRefused) {
   Bytes probe = encodeProbe(1);
   EXPECT_FALSE(decodeProbe(Bytes(probe.begin(), probe.begin() + 8))) << "truncated nonce";
-  probe[4] = 2;
+  probe[4] = std::byte{2};
   EXPECT_FALSE(decodeProbe(probe)) << "another version";
   probe = encodeProbe(1);
-  probe[3] = '!';
+  probe[3] = std::byte{'!'};
   EXPECT_FALSE(decodeProbe(probe)) << "an answer is not a probe";
   EXPECT_FALSE(startsLikeProbe(probe));
   probe = encodeProbe(1);
-  probe.resize(kMaxProbeBytes + 1, 0);
+  probe.resize(kMaxProbeBytes + 1, std::byte{0});
   EXPECT_FALSE(decodeProbe(probe)) << "over the largest probe";
   // An ENet CONNECT (peer id 0xFFF with the sent-time flag) is not one.
-  EXPECT_FALSE(startsLikeProbe(Bytes{0x8F, 0xFF, 0x00, 0x00, 0x82, 0xFF}));
-  EXPECT_TRUE(decodeProbe(Bytes{'U', 'C', 'D', '?', 0x01, 0, 0, 0, 7}));  // the shortest probe
+  EXPECT_FALSE(startsLikeProbe(bytesOf({0x8F, 0xFF, 0x00, 0x00, 0x82, 0xFF})));
+  EXPECT_TRUE(decodeProbe(bytesOf({'U', 'C', 'D', '?', 0x01, 0, 0, 0, 7})));  // the shortest probe
 }
 
 TEST(Discovery, AnswerLayoutAndRoundTrip) {
   const auto bytes = encodeAnswer(sample(), kProbeBytes);
   ASSERT_TRUE(bytes);
-  const Bytes expected = {'U',  'C',  'D',  '!',  0x01,                    // magic, version
+  const Bytes expected = bytesOf({'U',  'C',  'D',  '!',  0x01,                    // magic, version
                           0x01, 0x02, 0x03, 0x04,                          // nonce
                           0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,  // server id
                           0x02,                                            // protocol version
@@ -62,7 +68,7 @@ TEST(Discovery, AnswerLayoutAndRoundTrip) {
                           0x00, 0x03,                                      // users
                           0x01, 0x00,                                      // max clients
                           0x00,                                            // flags
-                          0x05, 'B',  0xC3, 0xBC, 'r',  'o'};              // name "Büro"
+                          0x05, 'B',  0xC3, 0xBC, 'r',  'o'});             // name "Büro"
   EXPECT_EQ(*bytes, expected);
   EXPECT_EQ(decodeAnswer(*bytes), sample());
   Answer full = sample();
@@ -91,13 +97,13 @@ TEST(Discovery, AnAnswerIsNeverLongerThanItsProbe) {
 TEST(Discovery, MalformedAnswersAreRefused) {
   Bytes good = *encodeAnswer(sample(), kProbeBytes);
   Bytes b = good;
-  b.push_back(0);
+  b.push_back(std::byte{0});
   EXPECT_FALSE(decodeAnswer(b)) << "trailing byte";
   b = good;
   b.pop_back();
   EXPECT_FALSE(decodeAnswer(b)) << "name cut short";
   b = good;
-  b[4] = 9;
+  b[4] = std::byte{9};
   EXPECT_FALSE(decodeAnswer(b)) << "another version";
   Answer hostile = sample();
   hostile.name = "evil\x1b[2J";

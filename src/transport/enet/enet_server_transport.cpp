@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
-#include <optional>
 #include <random>
 #include <stdexcept>
 #include <unordered_map>
@@ -252,9 +251,6 @@ class Coalescer {
 }  // namespace
 
 struct EnetServerTransport::State {
-  static constexpr int kProbeAnswersPerSecond = EnetServerTransport::kProbeAnswersPerSecond;
-  static constexpr int kProbeAnswersPerSecondTotal =
-      EnetServerTransport::kProbeAnswersPerSecondTotal;
   enet::LibraryGuard library;  // declared first: outlives the host
   EnetServerOptions options;
   std::shared_ptr<SessionIdAllocator> sessionIds;
@@ -278,7 +274,8 @@ struct EnetServerTransport::State {
   std::function<DiscoveryInfo()> discoveryInfo;
   std::uint64_t serverId = randomServerId();
   std::unordered_map<enet_uint32, RateLimiter> answersBySource;
-  std::optional<RateLimiter> answersTotal;
+  RateLimiter answersTotal{kProbeAnswersPerSecondTotal, kProbeAnswersPerSecondTotal,
+                           readClocks().mono};
 
   ~State() {
     if (!host) return;
@@ -304,7 +301,8 @@ struct EnetServerTransport::State {
   }
 
   static int ENET_CALLBACK intercept(ENetHost* host, ENetEvent*) {
-    const discovery::ByteView datagram(host->receivedData, host->receivedDataLength);
+    const discovery::ByteView datagram(reinterpret_cast<const std::byte*>(host->receivedData),
+                                       host->receivedDataLength);
     const bool probe = discovery::startsLikeProbe(datagram);
     if (!probe && !isConnectDatagram(host->receivedData, host->receivedDataLength)) return 0;
     State* state = nullptr;
@@ -344,11 +342,12 @@ struct EnetServerTransport::State {
     const Millis now = readClocks().mono;
     // Sources are forgotten wholesale past 4096: at worst a forgotten one gets a fresh burst.
     if (answersBySource.size() > 4096) answersBySource.clear();
-    if (!answersTotal) answersTotal.emplace(kProbeAnswersPerSecondTotal, kProbeAnswersPerSecondTotal, now);
-    const enet_uint32 from = host->receivedAddress.host;
-    auto [bucket, fresh] = answersBySource.try_emplace(
-        from, RateLimiter(kProbeAnswersPerSecond, kProbeAnswersPerSecond, now));
-    if (!bucket->second.tryTake(now) || !answersTotal->tryTake(now)) {
+    RateLimiter& bucket =
+        answersBySource
+            .try_emplace(host->receivedAddress.host,
+                         RateLimiter(kProbeAnswersPerSecond, kProbeAnswersPerSecond, now))
+            .first->second;
+    if (!bucket.tryTake(now) || !answersTotal.tryTake(now)) {
       ++stats.probesDropped;
       return;
     }
@@ -367,7 +366,7 @@ struct EnetServerTransport::State {
       ++stats.probesDropped;
       return;
     }
-    ENetBuffer buffer{const_cast<std::uint8_t*>(bytes->data()), bytes->size()};
+    ENetBuffer buffer{const_cast<std::byte*>(bytes->data()), bytes->size()};
     if (enet_socket_send(host->socket, &host->receivedAddress, &buffer, 1) > 0) {
       ++stats.probesAnswered;
     } else {
