@@ -3,7 +3,7 @@
 
 udpchat_packages=(g++ cmake make pkg-config libenet-dev libcli11-dev nlohmann-json3-dev
                   libgtest-dev libpcap-dev
-                  libncurses-dev tmux iproute2)
+                  libncurses-dev tmux iproute2 libsqlite3-dev)
 
 # Only for ./test.sh --fuzz: clang and its libFuzzer.
 udpchat_fuzz_packages=(clang libfuzzer-14-dev)

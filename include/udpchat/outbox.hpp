@@ -50,6 +50,9 @@ class SessionHandler {
   virtual void received(SessionId session, std::uint8_t channel, protocol::ByteSpan frame,
                         Now now) = 0;
   virtual void tick(Now now) = 0;
+  // The end of one loop turn: everything received in it has been handed over. Called before
+  // the transport flushes what the handler queued.
+  virtual void endTurn(Now now) { static_cast<void>(now); }
   // How often tick() wants to run, in milliseconds.
   virtual Millis tickInterval() const = 0;
 };

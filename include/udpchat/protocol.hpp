@@ -97,10 +97,11 @@ enum class ErrorCode : std::uint16_t {
   RegistrationTimeout = 23,
   CannotKickSelf = 24,
   TooManyConnections = 25,  // from one address; connection is closed after this error
+  StorageUnavailable = 26,  // the server could not store it, so did not deliver it
 };
 
 inline constexpr std::uint16_t kLastErrorCode =
-    static_cast<std::uint16_t>(ErrorCode::TooManyConnections);
+    static_cast<std::uint16_t>(ErrorCode::StorageUnavailable);
 
 // Stable lowercase name used in JSON output and logs, e.g. "nick_in_use".
 std::string_view toString(ErrorCode code);

@@ -12,6 +12,7 @@
 #include "udpchat/limits.hpp"
 #include "udpchat/outbox.hpp"
 #include "udpchat/protocol.hpp"
+#include "udpchat/store.hpp"
 #include "udpchat/time.hpp"
 
 namespace udpchat {
@@ -71,11 +72,16 @@ struct ServerStats {
   std::uint64_t messagesRelayed = 0;  // chat and private messages accepted
   std::uint64_t resendsRecognised = 0;  // resent messages confirmed again, not delivered twice
   std::uint64_t framesRejected = 0;   // undecodable or refused frames
+  std::uint64_t commits = 0;          // store batches committed
+  std::uint64_t commitFailures = 0;   // store batches lost, their messages refused
 };
 
 class ServerCore final : public SessionHandler {
  public:
-  ServerCore(ServerConfig config, Outbox& outbox);
+  // `store`: where accepted messages, deletions, topics and resume tokens are kept (nullptr:
+  // memory only). It must outlive the core. With a store, what a turn accepted is confirmed
+  // only after endTurn() committed it: until then the core holds every frame it sends.
+  ServerCore(ServerConfig config, Outbox& outbox, Store* store = nullptr);
   ~ServerCore();
   ServerCore(const ServerCore&) = delete;
   ServerCore& operator=(const ServerCore&) = delete;
@@ -93,6 +99,10 @@ class ServerCore final : public SessionHandler {
   // Timers: lagging detection, typing expiry, registration timeout. Call every tickInterval().
   void tick(Now now) override;
   Millis tickInterval() const override { return 100; }
+  // Commits what this turn accepted, then hands the frames held since to the outbox; if the
+  // commit fails, the turn's chat and private messages are refused (storage_unavailable)
+  // instead of delivered. The transport calls it before it flushes.
+  void endTurn(Now now) override;
 
   const ServerConfig& config() const;
   ServerStats stats() const;

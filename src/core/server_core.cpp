@@ -34,6 +34,9 @@ constexpr std::string_view kDefaultRoom = "lobby";
 // resent after a reconnect is confirmed again instead of delivered twice. A client resends only
 // what it sent since its connection last carried an echo, which pacing keeps well below this.
 constexpr std::size_t kAcceptedPerToken = 64;
+// After a failed commit, chat and private messages are refused at once for this long before
+// the store is tried again, so a full disk does not cost every message a failed transaction.
+constexpr Millis kStoreRetryMs = 2000;
 
 template <class... F>
 struct Overloaded : F... {
@@ -61,9 +64,24 @@ struct Accepted {
   std::string target;  // canonical room, or the recipient's nick as delivered
 };
 
-struct StoredMessage {
-  protocol::ChatEvent event;
-  std::uint64_t authorToken = 0;
+using StoredMessage = StoredChat;
+
+// A frame (or a close) the core produced while the turn's writes were not yet committed.
+struct HeldOutput {
+  std::vector<SessionId> to;
+  std::uint8_t channel = 0;
+  SharedFrame frame;  // null: close to[0]
+  std::size_t item = 0;  // 1-based index of the pending write it confirms; 0: none
+};
+
+// A write of this turn that a frame depends on.
+struct PendingWrite {
+  enum class Kind { Chat, Private, Topic, Delete } kind = Kind::Chat;
+  SessionId author = 0;
+  std::uint64_t token = 0;
+  protocol::ClientId clientId = 0;
+  protocol::MessageId id = 0;
+  std::string room;
 };
 
 struct Room {
@@ -213,8 +231,114 @@ struct ServerCore::State {
   std::size_t registeredCount = 0;
   ServerStats stats;
 
-  State(ServerConfig c, Outbox& o) : config(std::move(c)), outbox(o) {
+  Store* store = nullptr;
+  bool loaded = false;  // what the store knew has been read back (first call with a time)
+  std::vector<PendingWrite> pending;
+  std::vector<HeldOutput> held;
+  std::size_t currentItem = 0;  // the pending write the frames being sent confirm
+  Millis storeDownUntil = 0;    // mono
+  Millis lastWall = 0;          // the latest wall time passed in
+
+  State(ServerConfig c, Outbox& o, Store* s) : config(std::move(c)), outbox(o), store(s) {
     if (!config.tokenSource) config.tokenSource = secureRandom64;
+  }
+
+  // ---- the store -------------------------------------------------------------------------
+
+  // Picks up where the last run stopped: the id counter, and the resume tokens of people who
+  // were here lately with what they sent, so a message resent after a restart is recognised.
+  void load(Now now) {
+    if (loaded) return;
+    loaded = true;
+    if (store == nullptr) return;
+    nextMessageId = std::max(nextMessageId, store->nextMessageId());
+    for (std::uint64_t token : store->tokensSeenSince(now.wall - kResumeWindow)) {
+      departedTokens[token] = now.mono + kResumeWindow;
+      auto& accepted = acceptedByToken[token];
+      for (auto& a : store->acceptedUnder(token, kAcceptedPerToken)) {
+        accepted.push_back({a.clientId, a.id, a.ts, std::move(a.target)});
+      }
+    }
+  }
+
+  // True (after telling the author) when the store failed lately and is not tried yet.
+  bool storeDown(const Session& s, Millis nowMono) {
+    if (store == nullptr || storeDownUntil <= nowMono) return false;
+    error(s.id, ErrorCode::StorageUnavailable, "",
+          "the server cannot store messages right now, so this one was not sent; try again "
+          "later",
+          storeDownUntil - nowMono);
+    return true;
+  }
+
+  // Registers a write the following frames confirm; returns its tag for endWrite().
+  void beginWrite(PendingWrite write) {
+    pending.push_back(std::move(write));
+    currentItem = pending.size();
+  }
+  void endWrite() { currentItem = 0; }
+
+  bool holding() const { return !pending.empty() || !held.empty(); }
+
+  void commitTurn(Now now) {
+    if (store == nullptr || (!store->pending() && !holding())) return;
+    const bool ok = store->commit(now.wall);
+    std::vector<PendingWrite> writes = std::move(pending);
+    std::vector<HeldOutput> outputs = std::move(held);
+    pending.clear();
+    held.clear();
+    std::vector<bool> lost(writes.size() + 1, false);
+    if (ok) {
+      ++stats.commits;
+    } else {
+      ++stats.commitFailures;
+      storeDownUntil = now.mono + kStoreRetryMs;
+      logLine("cannot store what was accepted (" + store->lastError() + "); " +
+              std::to_string(writes.size()) + " changes refused, new messages refused for " +
+              std::to_string(kStoreRetryMs / 1000) + " s");
+      for (std::size_t i = 0; i < writes.size(); ++i) {
+        const PendingWrite& w = writes[i];
+        lost[i + 1] = w.kind == PendingWrite::Kind::Chat || w.kind == PendingWrite::Kind::Private;
+        if (!lost[i + 1]) continue;
+        forgetAccepted(w.token, w.clientId);
+        if (w.kind == PendingWrite::Kind::Chat) {
+          if (auto room = rooms.find(w.room); room != rooms.end()) {
+            std::erase_if(room->second.recent,
+                          [&](const StoredMessage& m) { return m.event.id == w.id; });
+          }
+        }
+      }
+    }
+    // In the order produced; what confirms a lost message is dropped.
+    for (const HeldOutput& out : outputs) {
+      if (lost[out.item]) continue;
+      if (out.frame) {
+        outbox.send(out.to, out.channel, out.frame);
+      } else {
+        outbox.close(out.to.front());
+      }
+    }
+    if (ok) return;
+    for (const PendingWrite& w : writes) {
+      if (!sessions.contains(w.author)) continue;
+      const bool message =
+          w.kind == PendingWrite::Kind::Chat || w.kind == PendingWrite::Kind::Private;
+      answering = w.clientId;
+      error(w.author, ErrorCode::StorageUnavailable, message ? "" : w.room,
+            message ? "the server could not store your message, so it was not sent; try again "
+                      "in a few seconds"
+                    : "the server could not store this change; it holds until the server "
+                      "restarts",
+            message ? kStoreRetryMs : 0);
+      answering = 0;
+    }
+  }
+
+  void forgetAccepted(std::uint64_t token, protocol::ClientId clientId) {
+    if (clientId == 0) return;
+    auto it = acceptedByToken.find(token);
+    if (it == acceptedByToken.end()) return;
+    std::erase_if(it->second, [&](const Accepted& a) { return a.clientId == clientId; });
   }
 
   // ---- sending ---------------------------------------------------------------------------
@@ -223,7 +347,21 @@ struct ServerCore::State {
   void sendTo(std::span<const SessionId> to, const T& message,
               std::uint8_t channel = protocol::channelOf(T::kType)) {
     if (to.empty()) return;
+    if (holding()) {
+      held.push_back({std::vector<SessionId>(to.begin(), to.end()), channel,
+                      share(protocol::encode(message)), currentItem});
+      return;
+    }
     outbox.send(to, channel, share(protocol::encode(message)));
+  }
+
+  // Closes after what was sent before it, held or not.
+  void closeSession(SessionId id) {
+    if (holding()) {
+      held.push_back({{id}, 0, nullptr, 0});
+      return;
+    }
+    outbox.close(id);
   }
   template <class T>
   void sendTo(SessionId to, const T& message) {
@@ -407,7 +545,20 @@ struct ServerCore::State {
     }
     auto [it, created] = rooms.try_emplace(name);
     Room& room = it->second;
-    if (created) room.name = name;
+    if (created) {
+      room.name = name;
+      if (store != nullptr) {
+        // A room coming to life picks up what the store kept of it.
+        auto recent = store->recentMessages(name, std::max(config.historySize, kMinRecentMessages));
+        room.recent.assign(std::make_move_iterator(recent.begin()),
+                           std::make_move_iterator(recent.end()));
+        if (auto topic = store->topic(name)) {
+          room.topic = std::move(topic->topic);
+          room.topicBy = std::move(topic->setBy);
+          room.topicTs = topic->ts;
+        }
+      }
+    }
     room.members.push_back(s.id);
     s.rooms.push_back(name);
     sendTo(room.members, protocol::JoinEvent{room.name, s.nick});
@@ -463,6 +614,7 @@ struct ServerCore::State {
       byToken.erase(s.token);
       if (resumableUntil != 0) {
         departedTokens[s.token] = resumableUntil;
+        if (store != nullptr && s.registered) store->touchToken(s.token, lastWall);
       } else {
         acceptedByToken.erase(s.token);
       }
@@ -499,7 +651,7 @@ struct ServerCore::State {
         // Still resumable, so what the stale session accepted stays known (a resend of it is
         // recognised) and a retry after a refused Hello resumes too.
         removeSession(stale, std::string("reconnected"), now.mono + kResumeWindow);
-        outbox.close(stale);
+        closeSession(stale);
         resumed = true;
       } else if (auto departed = departedTokens.find(hello.resumeToken);
                  departed != departedTokens.end() && departed->second > now.mono) {
@@ -521,6 +673,7 @@ struct ServerCore::State {
     s.lastActive = now.mono;
     byNick[s.folded] = s.id;
     byToken[s.token] = s.id;
+    if (store != nullptr) store->touchToken(s.token, now.wall);
 
     protocol::Welcome welcome;
     welcome.nick = s.nick;
@@ -575,6 +728,7 @@ struct ServerCore::State {
     if (!roomName || !checkMessageText(s.id, m.text) || !checkLine(s.id, m.subject, false, "subject")) {
       return;
     }
+    if (storeDown(s, now.mono)) return;
     Room& room = rooms.at(*roomName);
     StoredMessage stored;
     stored.authorToken = s.token;
@@ -585,7 +739,12 @@ struct ServerCore::State {
     remember(s, m.clientId, stored.event.id, stored.event.ts, room.name);
     ++stats.messagesRelayed;
     s.stopTyping(room.name);
+    if (store != nullptr) {
+      store->addMessage(stored);
+      beginWrite({PendingWrite::Kind::Chat, s.id, s.token, m.clientId, stored.event.id, room.name});
+    }
     sendTo(room.members, stored.event, channel);
+    endWrite();
     room.recent.push_back(std::move(stored));
     while (room.recent.size() > std::max(config.historySize, kMinRecentMessages)) {
       room.recent.pop_front();
@@ -612,17 +771,22 @@ struct ServerCore::State {
     }
     if (!checkMessageText(s.id, m.text) || !checkLine(s.id, m.subject, false, "subject")) return;
     Session* target = findNick(s, m.to);
-    if (target == nullptr) return;
+    if (target == nullptr || storeDown(s, now.mono)) return;
     protocol::PrivateEvent event{nextMessageId++, static_cast<std::uint64_t>(now.wall), s.nick,
                                  target->nick, m.subject, m.text,
                                  static_cast<std::uint8_t>(m.flags & protocol::kFlagAction),
                                  m.clientId};
     remember(s, m.clientId, event.id, event.ts, target->nick);
     ++stats.messagesRelayed;
+    if (store != nullptr) {
+      store->addPrivate({event, s.token});
+      beginWrite({PendingWrite::Kind::Private, s.id, s.token, m.clientId, event.id, {}});
+    }
     // Recipient first, then the sender's confirmation; one frame for both.
     const SessionId both[] = {target->id, s.id};
     sendTo(std::span<const SessionId>(both, target->id == s.id ? 1 : 2), event);
     if (target->away) sendTo(s.id, protocol::AwayReply{target->nick, target->awayMessage});
+    endWrite();
   }
 
   void onJoin(Session& s, const protocol::JoinRoom& m, Now now) {
@@ -651,7 +815,12 @@ struct ServerCore::State {
     room.topicTs = m.topic.empty() ? 0 : static_cast<std::uint64_t>(now.wall);
     protocol::TopicEvent event{room.name, room.topic, room.topicBy, room.topicTs};
     if (m.topic.empty()) event.setBy = s.nick;  // say who cleared it
+    if (store != nullptr) {
+      store->setTopic(room.name, {room.topic, room.topicBy, room.topicTs});
+      beginWrite({PendingWrite::Kind::Topic, s.id, s.token, 0, 0, room.name});
+    }
     sendTo(room.members, event);
+    endWrite();
   }
 
   void onNick(Session& s, const protocol::ChangeNick& m) {
@@ -715,7 +884,12 @@ struct ServerCore::State {
       return;
     }
     room.recent.erase(it);
+    if (store != nullptr) {
+      store->markDeleted(room.name, m.id, s.nick);
+      beginWrite({PendingWrite::Kind::Delete, s.id, s.token, 0, m.id, room.name});
+    }
     sendTo(room.members, protocol::DeletedEvent{room.name, m.id, s.nick});
+    endWrite();
   }
 
   void logLine(const std::string& line) {
@@ -797,7 +971,7 @@ struct ServerCore::State {
       sendTo(rooms.at(name).members, protocol::KickEvent{name, target->nick, s.nick, m.reason});
     }
     removeSession(victim, std::nullopt);
-    outbox.close(victim);
+    closeSession(victim);
   }
 
   void onPing(Session& s, const protocol::PresencePing& m, Now now) {
@@ -866,8 +1040,13 @@ struct ServerCore::State {
   }
 };
 
-ServerCore::ServerCore(ServerConfig config, Outbox& outbox)
-    : state_(std::make_unique<State>(std::move(config), outbox)) {}
+ServerCore::ServerCore(ServerConfig config, Outbox& outbox, Store* store)
+    : state_(std::make_unique<State>(std::move(config), outbox, store)) {}
+
+void ServerCore::endTurn(Now now) {
+  state_->lastWall = now.wall;
+  state_->commitTurn(now);
+}
 
 ServerCore::~ServerCore() = default;
 
@@ -885,11 +1064,13 @@ void ServerCore::connected(SessionId id, Now now) { connected(id, now, 0); }
 
 void ServerCore::connected(SessionId id, Now now, std::uint32_t peerIpv4) {
   State& st = *state_;
+  st.load(now);
+  st.lastWall = now.wall;
   if (st.sessions.size() >= st.config.maxClients) {
     st.error(id, ErrorCode::ServerFull, "",
              "server is full (" + std::to_string(st.config.maxClients) +
                  " clients); try again later");
-    st.outbox.close(id);
+    st.closeSession(id);
     return;
   }
   if (st.config.exemptLoopback && (peerIpv4 >> 24) == 127) peerIpv4 = 0;
@@ -908,7 +1089,7 @@ void ServerCore::connected(SessionId id, Now now, std::uint32_t peerIpv4) {
                          " connections, the most this server allows; close one and try again"
                    : "your address has " + std::to_string(unregistered) +
                          " connections that have not registered yet; try again in a few seconds");
-      st.outbox.close(id);
+      st.closeSession(id);
       return;
     }
     auto& counted = st.byAddress[peerIpv4];
@@ -924,6 +1105,7 @@ void ServerCore::connected(SessionId id, Now now, std::uint32_t peerIpv4) {
 }
 
 void ServerCore::disconnected(SessionId id, Now now) {
+  state_->lastWall = now.wall;
   state_->removeSession(id, std::string("connection lost"), now.mono + kResumeWindow);
 }
 
@@ -932,6 +1114,7 @@ void ServerCore::received(SessionId id, std::uint8_t channel, protocol::ByteSpan
   auto it = st.sessions.find(id);
   if (it == st.sessions.end()) return;  // closed by us; late frames are ignored
   Session& s = it->second;
+  st.lastWall = now.wall;
   s.lastHeard = now.mono;
   if (s.lagging) {
     s.lagging = false;
@@ -951,7 +1134,7 @@ void ServerCore::received(SessionId id, std::uint8_t channel, protocol::ByteSpan
       st.error(id, ErrorCode::UnsupportedVersion, "",
                "this server speaks protocol version " + std::to_string(kProtocolVersion));
       st.removeSession(id, std::string("unsupported protocol version"));
-      st.outbox.close(id);
+      st.closeSession(id);
       return;
     }
     // Two decode failures have codes of their own, because a person can act on them.
@@ -1012,7 +1195,7 @@ void ServerCore::received(SessionId id, std::uint8_t channel, protocol::ByteSpan
     std::string reason = std::get<protocol::QuitRequest>(message).reason;
     if (text::checkText(reason, false) != text::TextProblem::None) reason.clear();
     st.removeSession(id, std::move(reason), now.mono + kResumeWindow);
-    st.outbox.close(id);
+    st.closeSession(id);
     return;
   }
   // Every other request that can be answered spends a token first, wrong types and Hellos
@@ -1043,6 +1226,8 @@ void ServerCore::received(SessionId id, std::uint8_t channel, protocol::ByteSpan
 
 void ServerCore::tick(Now now) {
   State& st = *state_;
+  st.load(now);
+  st.lastWall = now.wall;
   std::vector<SessionId> expired;
   for (auto& [id, s] : st.sessions) {
     if (!s.registered) {
@@ -1067,7 +1252,7 @@ void ServerCore::tick(Now now) {
              "no Hello within " + std::to_string(st.config.registrationTimeout / 1000) +
                  " s of connecting");
     st.removeSession(id, std::nullopt);
-    st.outbox.close(id);
+    st.closeSession(id);
   }
 }
 

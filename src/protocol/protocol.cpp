@@ -167,6 +167,7 @@ std::string_view toString(ErrorCode code) {
     case ErrorCode::RegistrationTimeout: return "registration_timeout";
     case ErrorCode::CannotKickSelf: return "cannot_kick_self";
     case ErrorCode::TooManyConnections: return "too_many_connections";
+    case ErrorCode::StorageUnavailable: return "storage_unavailable";
   }
   return "unknown";
 }

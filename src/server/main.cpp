@@ -1,7 +1,8 @@
 // udpchat-server: the chat server, over ENet (UDP) and TCP on the same port number.
 //
-// Exit statuses: 0 stopped by SIGINT/SIGTERM; 1 cannot listen (address named on stderr);
-// 64 bad command line (EX_USAGE from sysexits.h).
+// Exit statuses: 0 stopped by SIGINT/SIGTERM; 1 cannot start: cannot listen (address named on
+// stderr) or cannot use the store (file and reason named); 64 bad command line (EX_USAGE from
+// sysexits.h).
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdint>
@@ -13,11 +14,12 @@
 #include "udpchat/limits.hpp"
 #include "udpchat/server_core.hpp"
 #include "udpchat/server_loop.hpp"
+#include "udpchat/sqlite_store.hpp"
 #include "udpchat/stop_signal.hpp"
 
 namespace {
 
-constexpr int kExitCannotListen = 1;
+constexpr int kExitCannotStart = 1;
 constexpr int kExitUsage = 64;
 // How long a stopping server waits for clients to confirm the disconnect: closing them tells
 // them at once instead of leaving them to time out.
@@ -101,6 +103,31 @@ int main(int argc, char** argv) {
   bool noDiscovery = false;
   app.add_flag("--no-discovery", noDiscovery,
                "do not answer LAN discovery probes (udpchat-client --discover)");
+  std::string dataDir = "udpchat-data";
+  app.add_option("--data-dir", dataDir,
+                 "folder of the store (udpchat.db: history, topics, deletions); created on "
+                 "first start")
+      ->capture_default_str();
+  bool noStore = false;
+  app.add_flag("--no-store", noStore, "keep nothing on disk: everything is gone at a restart");
+  SqliteStoreOptions storeOptions;
+  app.add_option("--keep-messages", storeOptions.keepMessages,
+                 "messages kept per room (and per private recipient); 0: no limit")
+      ->capture_default_str();
+  app.add_option("--keep-days", storeOptions.keepDays,
+                 "messages older than this many days are dropped; 0: no limit by age")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{100'000}));
+  app.add_option("--max-store-bytes", storeOptions.maxBytes,
+                 "the store never grows past this; when full, new messages are refused with "
+                 "storage_unavailable; 0: no limit")
+      ->capture_default_str();
+  std::string storeSync = "full";
+  app.add_option("--store-sync", storeSync,
+                 "full: a confirmed message survives a power cut; normal: it survives the "
+                 "server being killed, and a power cut may take the last ones back")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"full", "normal"}));
   bool noBundle = false;
   app.add_flag("--no-bundle", noBundle,
                "ENet: send every reliable frame in a packet of its own instead of bundling the "
@@ -126,14 +153,27 @@ int main(int argc, char** argv) {
   net.labChannels = config.labChannels;
   net.tcpMaxQueuedBytes = tcpQueueLimitFor(config);
 
+  std::unique_ptr<SqliteStore> store;
+  if (!noStore) {
+    storeOptions.synchronousFull = storeSync == "full";
+    try {
+      store = openStoreIn(dataDir, storeOptions);
+    } catch (const StoreOpenError& e) {
+      std::cerr << "udpchat-server: " << e.what() << "\n";
+      return kExitCannotStart;
+    }
+    std::cerr << "udpchat-server: keeping history in " << (std::filesystem::path(dataDir) / "udpchat.db").string()
+              << " (--no-store keeps nothing)" << std::endl;
+  }
+
   std::unique_ptr<ServerLoop> loop;
   try {
     loop = std::make_unique<ServerLoop>(net);
   } catch (const std::exception& e) {
     std::cerr << "udpchat-server: " << e.what() << "\n";
-    return kExitCannotListen;
+    return kExitCannotStart;
   }
-  ServerCore core(config, *loop);
+  ServerCore core(config, *loop, store.get());
   if (!noDiscovery) {
     loop->enet().setDiscoveryInfo([&core] {
       const ServerConfig& c = core.config();
@@ -159,6 +199,10 @@ int main(int argc, char** argv) {
             << s.serviceErrors << " service errors; TCP: " << t.accepted << " connections, "
             << t.recordsReceived << " records in, " << t.recordsSent << " records out, "
             << t.framingErrors << " framing errors, " << t.overflowCloses
-            << " closed for not reading, " << t.acceptErrors << " accept errors\n";
+            << " closed for not reading, " << t.acceptErrors << " accept errors";
+  if (store) {
+    std::cerr << "; store: " << cs.commits << " commits, " << cs.commitFailures << " failed";
+  }
+  std::cerr << "\n";
   return 0;
 }

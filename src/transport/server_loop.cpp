@@ -113,6 +113,8 @@ int ServerLoop::serviceOnce(SessionHandler& handler, Millis maxWait) {
   int calls = enet.serviceOnce(handler, 0);
   // TCP every turn as well: it also enforces its deadlines and reports lost connections.
   calls += tcp.serviceOnce(handler, 0);
+  // The handler commits what the turn accepted before anything confirming it is flushed.
+  if (calls > 0) handler.endTurn(readClocks());
   // What the TCP side's handler calls queued for ENet peers leaves now, not a turn later.
   enet.flush();
   tcp.flush();
@@ -127,6 +129,7 @@ void ServerLoop::run(SessionHandler& handler, const std::atomic<bool>& stop) {
     const Now now = readClocks();
     if (now.mono >= nextTick) {
       handler.tick(now);
+      handler.endTurn(now);
       state_->enet->flush();
       state_->tcp->flush();
       // After a stall, tick once and resume the cadence instead of catching up in a burst.

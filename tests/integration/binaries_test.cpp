@@ -63,7 +63,9 @@ class ServerProcess {
   Subprocess& proc() { return proc_; }
 
   static std::vector<std::string> args(std::vector<std::string> extra, std::uint16_t port) {
+    // Memory only unless a test gives a --data-dir of its own: tests run side by side.
     std::vector<std::string> a = {"--host", "127.0.0.1", "--port", std::to_string(port)};
+    if (std::find(extra.begin(), extra.end(), "--data-dir") == extra.end()) a.push_back("--no-store");
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -289,7 +291,8 @@ TEST_P(Binaries, ServerThatCannotBindExits1NamingTheAddress) {
     ASSERT_EQ(::getsockname(tcpListener, reinterpret_cast<sockaddr*>(&sin), &len), 0);
     port = ntohs(sin.sin_port);
   }
-  Subprocess second(kServerBin, {"--host", "127.0.0.1", "--port", std::to_string(port)});
+  Subprocess second(kServerBin,
+                    {"--host", "127.0.0.1", "--port", std::to_string(port), "--no-store"});
   EXPECT_EQ(second.wait(after(kStep)), 1);
   second.drain(after(kStep));
   if (tcpListener >= 0) ::close(tcpListener);

@@ -59,7 +59,8 @@ class DiscoveryAcrossALan : public ::testing::Test {
   std::unique_ptr<Subprocess> startServer(std::vector<std::string> extra) {
     std::vector<std::string> args = {"netns",  "exec",      server_->name(), kServerBin,
                                      "--host", "0.0.0.0",   "--port",        "7777",
-                                     "--server-name",       "Lab 3 \u2615"};
+                                     "--server-name",       "Lab 3 \u2615",
+                                     "--no-store"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto p = std::make_unique<Subprocess>(kIpBin, args);
     EXPECT_TRUE(p->waitForLine(Stream::Stdout, "(TCP)", after(kStep)))

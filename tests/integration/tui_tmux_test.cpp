@@ -154,7 +154,8 @@ class ServerProcess {
  public:
   ServerProcess()
       : proc_(kServerBin,
-              {"--host", "127.0.0.1", "--port", "0", "--rate-burst", "200", "--rate", "200"}) {
+              {"--host", "127.0.0.1", "--port", "0", "--rate-burst", "200", "--rate", "200",
+               "--no-store"}) {
     static const std::regex kListening(R"(listening on 127\.0\.0\.1:(\d+))");
     const auto line = proc_.readLine(Stream::Stdout, after(kStep));
     std::smatch m;

@@ -549,6 +549,7 @@ TEST(ErrorCodes, NamesArePinnedUniqueAndNonEmpty) {
       "not_operator",       "bad_password",        "oper_disabled",        "no_such_message",
       "not_your_message",   "server_full",         "registration_timeout", "cannot_kick_self",
       "too_many_connections",
+      "storage_unavailable",
   };
   ASSERT_EQ(expected.size(), kLastErrorCode);
   std::set<std::string_view> seen;
@@ -568,6 +569,7 @@ TEST(ErrorCodes, NumbersArePinned) {
   EXPECT_EQ(static_cast<int>(ErrorCode::ServerFull), 22);
   EXPECT_EQ(static_cast<int>(ErrorCode::CannotKickSelf), 24);
   EXPECT_EQ(static_cast<int>(ErrorCode::TooManyConnections), 25);
+  EXPECT_EQ(static_cast<int>(ErrorCode::StorageUnavailable), 26);
   EXPECT_EQ(kLastErrorCode, 25);
 }
 

@@ -18,7 +18,8 @@ void RecordingOutbox::send(std::span<const SessionId> to, std::uint8_t channel,
   for (SessionId id : to) inbox[id].push_back(Delivery{channel, *decoded, frame.get()});
 }
 
-ServerHarness::ServerHarness(ServerConfig config) : core(std::move(config), outbox) {}
+ServerHarness::ServerHarness(ServerConfig config, Store* store)
+    : core(std::move(config), outbox, store) {}
 
 void ServerHarness::advance(Millis ms) {
   now.mono += ms;
@@ -28,12 +29,14 @@ void ServerHarness::advance(Millis ms) {
 SessionId ServerHarness::connect() {
   const SessionId id = nextSession_++;
   core.connected(id, now);
+  if (endEachTurn) core.endTurn(now);
   return id;
 }
 
 SessionId ServerHarness::connectFrom(std::uint32_t ipv4) {
   const SessionId id = nextSession_++;
   core.connected(id, now, ipv4);
+  if (endEachTurn) core.endTurn(now);
   return id;
 }
 
@@ -49,9 +52,13 @@ SessionId ServerHarness::registerUser(const std::string& nick, std::vector<std::
 
 void ServerHarness::sendFrame(SessionId from, std::uint8_t channel, const protocol::Bytes& frame) {
   core.received(from, channel, frame, now);
+  if (endEachTurn) core.endTurn(now);
 }
 
-void ServerHarness::disconnect(SessionId session) { core.disconnected(session, now); }
+void ServerHarness::disconnect(SessionId session) {
+  core.disconnected(session, now);
+  if (endEachTurn) core.endTurn(now);
+}
 
 std::vector<Delivery> ServerHarness::drain(SessionId session) {
   auto& queue = outbox.inbox[session];

@@ -34,7 +34,7 @@ class RecordingOutbox final : public Outbox {
 
 class ServerHarness {
  public:
-  explicit ServerHarness(ServerConfig config = {});
+  explicit ServerHarness(ServerConfig config = {}, Store* store = nullptr);
 
   void advance(Millis ms);
   SessionId connect();
@@ -69,6 +69,8 @@ class ServerHarness {
   }
   void clearAll();
 
+  // Each connect, frame and disconnect is a turn of its own (endTurn follows it) unless off.
+  bool endEachTurn = true;
   Now now{1'000'000, 1'700'000'000'000};
   RecordingOutbox outbox;
   ServerCore core;

@@ -4,6 +4,7 @@
 // missing, too few file descriptors); 3 report printed but its own counts do not add up (see
 // stderr); 64 bad command line.
 #include <sched.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -157,6 +159,10 @@ int main(int argc, char** argv) {
                  "extra argument for the started server; repeat, e.g. --server-arg=--history "
                  "--server-arg=0")
       ->allow_extra_args(false);
+  bool withStore = false;
+  app.add_flag("--store", withStore,
+               "the started server keeps its store (in a new temporary folder, removed after); "
+               "by default it runs with --no-store");
   app.add_option("--server-cpus", serverCpusText, "pin the started servers to these CPUs (0,1-2)");
   app.add_option("--bench-cpus", benchCpusText, "pin the bench itself to these CPUs");
   app.add_option("--nick-prefix", config.nickPrefix, "nicknames are PREFIX0, PREFIX1, ...")
@@ -255,7 +261,24 @@ int main(int argc, char** argv) {
           "--host", "127.0.0.1", "--port", "0", "--max-clients", std::to_string(maxClients),
           // Flood control off: the load is the point.
           "--rate-burst", std::to_string(kMaxRateLimit), "--rate", std::to_string(kMaxRateLimit)};
+      std::filesystem::path storeDir;
+      if (withStore) {
+        std::string pattern = (std::filesystem::temp_directory_path() / "udpchat-bench-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("cannot make a temporary folder");
+        storeDir = pattern;
+        args.insert(args.end(), {"--data-dir", storeDir.string()});
+        description.target += ", with its store in " + storeDir.string();
+      } else {
+        args.push_back("--no-store");
+      }
       args.insert(args.end(), serverArgs.begin(), serverArgs.end());
+      struct RemoveAfter {
+        std::filesystem::path dir;
+        ~RemoveAfter() {
+          std::error_code ec;
+          if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+        }
+      } removeAfter{storeDir};
       {
         ServerProcess server(serverBin, args, serverAffinity, showServerStderr,
                              kServerStartTimeout);

@@ -471,6 +471,7 @@ std::vector<std::string> serverCommand(const CompareOptions& o) {
           "--port",
           std::to_string(kLabPort),
           "--lab-channels",
+          "--no-store",  // the lab measures the link, not a disk
           "--rate-burst",
           std::to_string(kMaxRateLimit),
           "--rate",

@@ -1,0 +1,78 @@
+// What the server keeps across restarts, as the core sees it: no SQL, no files. The server's
+// store (sqlite_store.hpp) implements it; tests implement it in memory.
+//
+// Writes go into the current batch; commit() makes the whole batch durable at once or none of
+// it (group commit: the server commits once per loop turn, before any frame that confirms what
+// the turn accepted leaves). Reads see what was committed and what the open batch wrote.
+// Thread affinity: the core's thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "udpchat/protocol.hpp"
+
+namespace udpchat {
+
+// A room message as kept: what was delivered, and the resume token of its author (the right to
+// delete it; a resend under the same token and client id is recognised).
+struct StoredChat {
+  protocol::ChatEvent event;
+  std::uint64_t authorToken = 0;
+};
+
+struct StoredPrivate {
+  protocol::PrivateEvent event;
+  std::uint64_t authorToken = 0;
+};
+
+struct StoredTopic {
+  std::string topic;
+  std::string setBy;
+  std::uint64_t ts = 0;
+};
+
+// A message accepted under a resume token, found again by its client id after a restart.
+struct StoredAccepted {
+  protocol::ClientId clientId = 0;
+  protocol::MessageId id = 0;
+  std::uint64_t ts = 0;
+  std::string target;  // room, or the recipient's nick
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // ---- reads, at start-up and when a room comes to life ---------------------------------
+  // Above every id this store ever saw, deleted and pruned messages included.
+  virtual protocol::MessageId nextMessageId() = 0;
+  // The room's newest `count` messages that are not deleted, oldest first.
+  virtual std::vector<StoredChat> recentMessages(std::string_view room, std::size_t count) = 0;
+  virtual std::optional<StoredTopic> topic(std::string_view room) = 0;
+  // Resume tokens seen at or after `sinceWall` (ms since the epoch), newest first.
+  virtual std::vector<std::uint64_t> tokensSeenSince(std::int64_t sinceWall) = 0;
+  // The newest `count` messages (room and private) accepted under `token` with a client id,
+  // oldest first.
+  virtual std::vector<StoredAccepted> acceptedUnder(std::uint64_t token, std::size_t count) = 0;
+
+  // ---- writes, into the current batch ----------------------------------------------------
+  virtual void addMessage(const StoredChat& message) = 0;
+  virtual void addPrivate(const StoredPrivate& message) = 0;
+  virtual void markDeleted(std::string_view room, protocol::MessageId id, std::string_view by) = 0;
+  virtual void setTopic(std::string_view room, const StoredTopic& topic) = 0;
+  // The token was in use at `wall` (a Hello, a message, a departure).
+  virtual void touchToken(std::uint64_t token, std::int64_t wall) = 0;
+
+  // True when the store has writes not yet committed.
+  virtual bool pending() const = 0;
+  // Makes every write since the last commit durable. False: none of them is (the batch is
+  // rolled back) and lastError() says why. `wall` (ms since the epoch) drives retention.
+  virtual bool commit(std::int64_t wall) = 0;
+  virtual std::string lastError() const = 0;
+};
+
+}  // namespace udpchat

@@ -1,0 +1,99 @@
+// A Store in memory with the same batch rule as the real one (a failed commit keeps nothing of
+// its batch), and a switch that makes commits fail, for the core's tests.
+#pragma once
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "udpchat/store.hpp"
+
+namespace udpchat::testing {
+
+class MemoryStore final : public Store {
+ public:
+  // Committed state, for assertions.
+  std::map<protocol::MessageId, StoredChat> messages;
+  std::map<protocol::MessageId, StoredPrivate> privates;
+  std::map<std::string, StoredTopic, std::less<>> topics;
+  std::map<std::uint64_t, std::int64_t> tokens;
+  protocol::MessageId next = 1;
+  bool failCommits = false;
+  std::size_t commits = 0;
+
+  protocol::MessageId nextMessageId() override { return next; }
+  std::vector<StoredChat> recentMessages(std::string_view room, std::size_t count) override {
+    std::vector<StoredChat> out;
+    for (auto it = messages.rbegin(); it != messages.rend() && out.size() < count; ++it) {
+      if (it->second.event.room == room) out.push_back(it->second);
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+  }
+  std::optional<StoredTopic> topic(std::string_view room) override {
+    auto it = topics.find(room);
+    return it == topics.end() ? std::nullopt : std::optional(it->second);
+  }
+  std::vector<std::uint64_t> tokensSeenSince(std::int64_t since) override {
+    std::vector<std::uint64_t> out;
+    for (auto [token, seen] : tokens) {
+      if (seen >= since) out.push_back(token);
+    }
+    return out;
+  }
+  std::vector<StoredAccepted> acceptedUnder(std::uint64_t token, std::size_t count) override {
+    std::vector<StoredAccepted> out;
+    for (auto& [id, m] : messages) {
+      if (m.authorToken == token && m.event.clientId != 0) {
+        out.push_back({m.event.clientId, id, m.event.ts, m.event.room});
+      }
+    }
+    for (auto& [id, m] : privates) {
+      if (m.authorToken == token && m.event.clientId != 0) {
+        out.push_back({m.event.clientId, id, m.event.ts, m.event.to});
+      }
+    }
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.id < b.id; });
+    if (out.size() > count) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(count));
+    return out;
+  }
+
+  void addMessage(const StoredChat& m) override {
+    batch_.push_back([this, m] {
+      messages[m.event.id] = m;
+      next = std::max(next, m.event.id + 1);
+    });
+  }
+  void addPrivate(const StoredPrivate& m) override {
+    batch_.push_back([this, m] {
+      privates[m.event.id] = m;
+      next = std::max(next, m.event.id + 1);
+    });
+  }
+  void markDeleted(std::string_view, protocol::MessageId id, std::string_view) override {
+    batch_.push_back([this, id] { messages.erase(id); });
+  }
+  void setTopic(std::string_view room, const StoredTopic& t) override {
+    batch_.push_back([this, r = std::string(room), t] { topics[r] = t; });
+  }
+  void touchToken(std::uint64_t token, std::int64_t wall) override {
+    batch_.push_back([this, token, wall] { tokens[token] = std::max(tokens[token], wall); });
+  }
+  bool pending() const override { return !batch_.empty(); }
+  bool commit(std::int64_t) override {
+    auto batch = std::move(batch_);
+    batch_.clear();
+    if (failCommits) return false;
+    for (auto& write : batch) write();
+    ++commits;
+    return true;
+  }
+  std::string lastError() const override { return failCommits ? "disk is full (test)" : ""; }
+
+ private:
+  std::vector<std::function<void()>> batch_;
+};
+
+}  // namespace udpchat::testing

@@ -1,0 +1,211 @@
+// ServerCore with a store: nothing is confirmed before it is committed, a failed commit refuses
+// instead of delivering, and a new core on the same store carries on where the last one stopped.
+#include <gtest/gtest.h>
+
+#include "unit/memory_store.hpp"
+#include "unit/server_fixture.hpp"
+
+namespace udpchat {
+namespace {
+
+using protocol::ErrorCode;
+using testing::MemoryStore;
+using testing::ServerHarness;
+
+std::vector<protocol::ErrorReply> errorsOf(ServerHarness& h, SessionId s) {
+  return h.take<protocol::ErrorReply>(s);
+}
+
+template <class T>
+std::vector<T> ofType(const std::vector<testing::Delivery>& all) {
+  std::vector<T> out;
+  for (const auto& d : all) {
+    if (const auto* m = std::get_if<T>(&d.message)) out.push_back(*m);
+  }
+  return out;
+}
+
+TEST(ServerStore, NothingConfirmingAMessageLeavesBeforeTheTurnIsCommitted) {
+  MemoryStore store;
+  ServerHarness h({}, &store);
+  const SessionId a = h.registerUser("alice");
+  const SessionId b = h.registerUser("bob");
+  h.clearAll();
+  const auto commitsBefore = h.core.stats().commits;
+  h.endEachTurn = false;
+  h.send(a, protocol::SendChat{"lobby", "", "kept", 0, 5});
+  h.send(a, protocol::SetTopic{"lobby", "after it"});
+  EXPECT_TRUE(h.drain(a).empty()) << "the echo went out before the commit";
+  EXPECT_TRUE(h.drain(b).empty());
+  EXPECT_TRUE(store.messages.empty());
+
+  h.core.endTurn(h.now);
+  ASSERT_EQ(store.messages.size(), 1u);
+  EXPECT_EQ(store.messages.begin()->second.event.text, "kept");
+  // Delivered in the order produced: the message, then the topic.
+  const auto got = h.drain(b);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<protocol::ChatEvent>(got[0].message));
+  EXPECT_TRUE(std::holds_alternative<protocol::TopicEvent>(got[1].message));
+  EXPECT_EQ(h.core.stats().commits, commitsBefore + 1) << "one commit for the whole turn";
+}
+
+TEST(ServerStore, WithoutAStoreNothingIsHeld) {
+  ServerHarness h;
+  const SessionId a = h.registerUser("alice");
+  h.clearAll();
+  h.endEachTurn = false;
+  h.send(a, protocol::SendChat{"lobby", "", "now", 0, 5});
+  EXPECT_EQ(h.take<protocol::ChatEvent>(a).size(), 1u);
+}
+
+TEST(ServerStore, AFailedCommitRefusesTheTurnsMessagesAndDeliversNothingOfThem) {
+  MemoryStore store;
+  ServerHarness h({}, &store);
+  const SessionId a = h.registerUser("alice");
+  const SessionId b = h.registerUser("bob");
+  h.clearAll();
+  store.failCommits = true;
+  h.send(a, protocol::SendChat{"lobby", "", "lost", 0, 11});
+  EXPECT_TRUE(h.take<protocol::ChatEvent>(b).empty()) << "delivered what was not stored";
+  const auto errors = errorsOf(h, a);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].code, ErrorCode::StorageUnavailable);
+  EXPECT_EQ(errors[0].clientId, 11u) << "the refusal must name the message";
+  EXPECT_GT(errors[0].retryAfterMs, 0u);
+  EXPECT_EQ(h.core.stats().commitFailures, 1u);
+
+  // Private messages too.
+  h.advance(3'000);
+  h.send(a, protocol::SendPrivate{"bob", "", "lost too", 0, 12});
+  EXPECT_TRUE(h.take<protocol::PrivateEvent>(b).empty());
+  EXPECT_EQ(errorsOf(h, a).at(0).clientId, 12u);
+
+  // While the store is down, messages are refused at once, without trying it.
+  const std::size_t failuresBefore = h.core.stats().commitFailures;
+  h.send(a, protocol::SendChat{"lobby", "", "refused", 0, 13});
+  EXPECT_EQ(errorsOf(h, a).at(0).code, ErrorCode::StorageUnavailable);
+  EXPECT_EQ(h.core.stats().commitFailures, failuresBefore);
+
+  // Everything else still works.
+  h.send(a, protocol::WhoRequest{"lobby"});
+  EXPECT_FALSE(h.take<protocol::WhoReply>(a).empty());
+
+  // Once the store works again, so do messages; the refused ones are not in the history.
+  store.failCommits = false;
+  h.advance(3'000);
+  h.send(a, protocol::SendChat{"lobby", "", "stored", 0, 14});
+  EXPECT_EQ(h.only<protocol::ChatEvent>(b).text, "stored");
+  const SessionId c = h.connect();
+  h.send(c, protocol::Hello{"carol", 0, {}, ""});
+  const auto history = h.take<protocol::ChatEvent>(c);
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].text, "stored");
+  // A refused message was forgotten: sent again under its id, it is a new message.
+  h.send(a, protocol::SendChat{"lobby", "", "lost", 0, 11});
+  EXPECT_EQ(h.only<protocol::ChatEvent>(b).text, "lost");
+  EXPECT_EQ(h.core.stats().resendsRecognised, 0u);
+}
+
+TEST(ServerStore, AFailedTopicCommitStillAppliesAndTellsTheSetter) {
+  MemoryStore store;
+  ServerHarness h({}, &store);
+  const SessionId a = h.registerUser("alice");
+  h.clearAll();
+  store.failCommits = true;
+  h.send(a, protocol::SetTopic{"lobby", "only in memory"});
+  const auto got = h.drain(a);
+  ASSERT_EQ(ofType<protocol::TopicEvent>(got).size(), 1u);
+  EXPECT_EQ(ofType<protocol::TopicEvent>(got)[0].topic, "only in memory");
+  const auto errors = ofType<protocol::ErrorReply>(got);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].code, ErrorCode::StorageUnavailable);
+  EXPECT_EQ(errors[0].context, "lobby");
+}
+
+TEST(ServerStore, ANewCoreOnTheSameStoreCarriesOn) {
+  MemoryStore store;
+  protocol::MessageId lastId = 0;
+  std::uint64_t token = 0;
+  {
+    ServerHarness h({}, &store);
+    const SessionId a = h.connect();
+    h.send(a, protocol::Hello{"alice", 0, {}, ""});
+    token = h.only<protocol::Welcome>(a).resumeToken;
+    h.send(a, protocol::SendChat{"lobby", "subj", "one", 0, 1});
+    h.send(a, protocol::SendChat{"lobby", "", "two", 0, 2});
+    h.send(a, protocol::SendChat{"lobby", "", "three", 0, 3});
+    const auto echoes = h.take<protocol::ChatEvent>(a);
+    ASSERT_EQ(echoes.size(), 3u);
+    lastId = echoes.back().id;
+    h.send(a, protocol::DeleteMessage{"lobby", echoes[1].id});
+    h.send(a, protocol::SetTopic{"lobby", "kept across restarts"});
+    // The server dies here: no disconnect, no goodbye.
+  }
+  ServerHarness h({}, &store);
+  h.advance(1'000);
+  const SessionId b = h.connect();
+  h.send(b, protocol::Hello{"bob", 0, {}, ""});
+  const auto joined = h.drain(b);
+  ASSERT_EQ(ofType<protocol::TopicEvent>(joined).size(), 1u);
+  EXPECT_EQ(ofType<protocol::TopicEvent>(joined)[0].topic, "kept across restarts");
+  const auto history = ofType<protocol::ChatEvent>(joined);
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].text, "one");
+  EXPECT_EQ(history[0].subject, "subj");
+  EXPECT_EQ(history[1].text, "three");
+  EXPECT_TRUE(history[0].flags & protocol::kFlagHistory);
+
+  // Ids go on from the last one.
+  h.send(b, protocol::SendChat{"lobby", "", "four", 0, 1});
+  EXPECT_GT(h.only<protocol::ChatEvent>(b).id, lastId);
+
+  // alice comes back with her token and resends her last message, whose echo she never saw:
+  // confirmed with its first id, not delivered again.
+  const SessionId a = h.connect();
+  h.send(a, protocol::Hello{"alice", token, {}, ""});
+  EXPECT_EQ(h.only<protocol::Welcome>(a).resumeToken, token) << "the token was not kept";
+  h.clearAll();
+  h.send(a, protocol::SendChat{"lobby", "", "three", 0, 3});
+  EXPECT_EQ(h.only<protocol::ChatEvent>(a).id, lastId);
+  EXPECT_TRUE(h.take<protocol::ChatEvent>(b).empty());
+  EXPECT_EQ(h.core.stats().resendsRecognised, 1u);
+  // And she may still delete her own message from before the restart.
+  h.send(a, protocol::DeleteMessage{"lobby", lastId});
+  EXPECT_EQ(h.only<protocol::DeletedEvent>(b).id, lastId);
+}
+
+TEST(ServerStore, TokensSeenLongAgoAreNotResumable) {
+  MemoryStore store;
+  std::uint64_t token = 0;
+  {
+    ServerHarness h({}, &store);
+    const SessionId a = h.connect();
+    h.send(a, protocol::Hello{"alice", 0, {}, ""});
+    token = h.only<protocol::Welcome>(a).resumeToken;
+  }
+  ServerHarness h({}, &store);
+  h.advance(60 * 60 * 1000);  // an hour later
+  const SessionId a = h.connect();
+  h.send(a, protocol::Hello{"alice", token, {}, ""});
+  EXPECT_NE(h.only<protocol::Welcome>(a).resumeToken, token);
+}
+
+TEST(ServerStore, ARoomThatEmptiedKeepsItsHistoryAndTopic) {
+  MemoryStore store;
+  ServerHarness h({}, &store);
+  const SessionId a = h.registerUser("alice", {"#side"});
+  h.send(a, protocol::SendChat{"side", "", "still here", 0, 1});
+  h.send(a, protocol::SetTopic{"side", "quiet room"});
+  h.send(a, protocol::PartRoom{"side", ""});
+  const SessionId b = h.registerUser("bob", {"#side"});
+  const auto joined = h.drain(b);
+  ASSERT_EQ(ofType<protocol::TopicEvent>(joined).size(), 1u);
+  EXPECT_EQ(ofType<protocol::TopicEvent>(joined)[0].topic, "quiet room");
+  const auto history = ofType<protocol::ChatEvent>(joined);
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].text, "still here");
+}
+
+}  // namespace
+}  // namespace udpchat
