@@ -10,6 +10,7 @@
 #include <iterator>
 #include <string>
 
+#include "temp_dir.hpp"
 #include "udpchat/sqlite_store.hpp"
 
 namespace udpchat {
@@ -17,23 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "udpchat-store-test-XXXXXX").string();
-    EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path file() const { return path_ / "udpchat.db"; }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 std::string contents(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
