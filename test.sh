@@ -6,20 +6,26 @@
 # whole suite again in build-asan with AddressSanitizer and UndefinedBehaviorSanitizer and runs
 # it there too. --fuzz (or UDPCHAT_FUZZ=1; .ci/run passes it too): afterwards builds the libFuzzer
 # targets of tests/fuzz with clang in build-fuzz and runs each for UDPCHAT_FUZZ_SECONDS (60).
+# --soak (or UDPCHAT_SOAK=1; .ci/run passes it): also the tests labelled "soak", which take
+# minutes (the store's twenty SIGKILLs per transport); without it they are left out.
 # Any other argument is passed to the ctest runs.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 sanitize="${UDPCHAT_SANITIZE:-0}"
 fuzz="${UDPCHAT_FUZZ:-0}"
+soak="${UDPCHAT_SOAK:-0}"
 ctest_args=()
 for arg in "$@"; do
   case "$arg" in
     --sanitize) sanitize=1 ;;
     --fuzz) fuzz=1 ;;
+    --soak) soak=1 ;;
     *) ctest_args+=("$arg") ;;
   esac
 done
+
+if [ "$soak" != 1 ]; then ctest_args+=(-LE soak); fi
 
 source tools/deps.sh
 if [ "$fuzz" = 1 ]; then udpchat_ensure_packages "${udpchat_fuzz_packages[@]}"; else udpchat_ensure_packages; fi

@@ -6,7 +6,8 @@
 // forward in one transaction.
 //
 // Writes run inside one open transaction per batch, with statements prepared once; commit()
-// ends it. Retention (keepMessages per room and per private recipient, keepDays) is applied
+// ends it. A message costs one row and one index entry; the search index (FTS5) is brought up
+// to date in bulk (at open, with retention, and before a search), not per message. Retention (keepMessages per room and per private recipient, keepDays) is applied
 // after a commit at most once every pruneInterval of wall time, and the pages it frees are
 // handed back to the file system (incremental vacuum), so the file stays bounded by what
 // retention keeps.
@@ -57,7 +58,8 @@ class SqliteStore final : public Store {
   std::vector<StoredChat> recentMessages(std::string_view room, std::size_t count) override;
   std::optional<StoredTopic> topic(std::string_view room) override;
   std::vector<std::uint64_t> tokensSeenSince(std::int64_t sinceWall) override;
-  std::vector<StoredAccepted> acceptedUnder(std::uint64_t token, std::size_t count) override;
+  std::vector<std::pair<std::uint64_t, StoredAccepted>> acceptedSince(
+      std::int64_t sinceWall) override;
 
   void addMessage(const StoredChat& message) override;
   void addPrivate(const StoredPrivate& message) override;
@@ -69,6 +71,9 @@ class SqliteStore final : public Store {
   bool commit(std::int64_t wall) override;
   std::string lastError() const override;
 
+  // The room's messages whose subject or text hold every word of `words`, newest first, at
+  // most `limit`; deleted ones never match. Brings the search index up to date first.
+  std::vector<StoredChat> search(std::string_view room, std::string_view words, std::size_t limit);
   // Applies retention now, whatever the interval. False when it failed (lastError()).
   bool prune(std::int64_t wall);
   // The database file's size, bytes (the write-ahead log not counted).

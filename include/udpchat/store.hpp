@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "udpchat/protocol.hpp"
@@ -53,18 +54,20 @@ class Store {
   // The room's newest `count` messages that are not deleted, oldest first.
   virtual std::vector<StoredChat> recentMessages(std::string_view room, std::size_t count) = 0;
   virtual std::optional<StoredTopic> topic(std::string_view room) = 0;
-  // Resume tokens seen at or after `sinceWall` (ms since the epoch), newest first.
+  // Resume tokens in use at or after `sinceWall` (ms since the epoch): a Hello, a departure
+  // (touchToken) or a message.
   virtual std::vector<std::uint64_t> tokensSeenSince(std::int64_t sinceWall) = 0;
-  // The newest `count` messages (room and private) accepted under `token` with a client id,
-  // oldest first.
-  virtual std::vector<StoredAccepted> acceptedUnder(std::uint64_t token, std::size_t count) = 0;
+  // The messages (room and private) accepted with a client id at or after `sinceWall`, with
+  // their authors' tokens, oldest first.
+  virtual std::vector<std::pair<std::uint64_t, StoredAccepted>> acceptedSince(
+      std::int64_t sinceWall) = 0;
 
   // ---- writes, into the current batch ----------------------------------------------------
   virtual void addMessage(const StoredChat& message) = 0;
   virtual void addPrivate(const StoredPrivate& message) = 0;
   virtual void markDeleted(std::string_view room, protocol::MessageId id, std::string_view by) = 0;
   virtual void setTopic(std::string_view room, const StoredTopic& topic) = 0;
-  // The token was in use at `wall` (a Hello, a message, a departure).
+  // The token was in use at `wall` (a Hello, a departure; messages count by themselves).
   virtual void touchToken(std::uint64_t token, std::int64_t wall) = 0;
 
   // True when the store has writes not yet committed.

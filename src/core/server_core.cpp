@@ -252,12 +252,15 @@ struct ServerCore::State {
     loaded = true;
     if (store == nullptr) return;
     nextMessageId = std::max(nextMessageId, store->nextMessageId());
-    for (std::uint64_t token : store->tokensSeenSince(now.wall - kResumeWindow)) {
+    const Millis since = now.wall - kResumeWindow;
+    for (std::uint64_t token : store->tokensSeenSince(since)) {
+      departedTokens[token] = now.mono + kResumeWindow;
+    }
+    for (auto& [token, a] : store->acceptedSince(since)) {
       departedTokens[token] = now.mono + kResumeWindow;
       auto& accepted = acceptedByToken[token];
-      for (auto& a : store->acceptedUnder(token, kAcceptedPerToken)) {
-        accepted.push_back({a.clientId, a.id, a.ts, std::move(a.target)});
-      }
+      accepted.push_back({a.clientId, a.id, a.ts, std::move(a.target)});
+      if (accepted.size() > kAcceptedPerToken) accepted.pop_front();
     }
   }
 

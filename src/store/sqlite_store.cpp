@@ -41,7 +41,6 @@ CREATE TABLE messages(
   client_id INTEGER NOT NULL,
   deleted_by TEXT);
 CREATE INDEX messages_by_room ON messages(room, id);
-CREATE INDEX messages_by_author ON messages(author_token, id);
 CREATE TABLE private_messages(
   id INTEGER PRIMARY KEY,
   ts INTEGER NOT NULL,
@@ -53,7 +52,6 @@ CREATE TABLE private_messages(
   author_token INTEGER NOT NULL,
   client_id INTEGER NOT NULL);
 CREATE INDEX private_by_recipient ON private_messages(to_nick, id);
-CREATE INDEX private_by_author ON private_messages(author_token, id);
 CREATE TABLE topics(
   room TEXT PRIMARY KEY,
   topic TEXT NOT NULL,
@@ -61,22 +59,11 @@ CREATE TABLE topics(
   ts INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE tokens(token INTEGER PRIMARY KEY, last_seen INTEGER NOT NULL);
 )sql",
-    // 2: full-text search over room messages (FTS5, kept in step by triggers).
+    // 2: full-text search over room messages (FTS5 over the messages table), filled in bulk up
+    // to the id in meta 'search_indexed'.
     R"sql(
 CREATE VIRTUAL TABLE messages_fts USING fts5(subject, text, content='messages', content_rowid='id');
-CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-  INSERT INTO messages_fts(rowid, subject, text) VALUES (new.id, new.subject, new.text);
-END;
-CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-  INSERT INTO messages_fts(messages_fts, rowid, subject, text)
-    VALUES ('delete', old.id, old.subject, old.text);
-END;
-CREATE TRIGGER messages_fts_update AFTER UPDATE OF subject, text ON messages BEGIN
-  INSERT INTO messages_fts(messages_fts, rowid, subject, text)
-    VALUES ('delete', old.id, old.subject, old.text);
-  INSERT INTO messages_fts(rowid, subject, text) VALUES (new.id, new.subject, new.text);
-END;
-INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+INSERT INTO meta(key, value) VALUES ('search_indexed', 0);
 )sql",
 };
 
@@ -140,23 +127,25 @@ struct SqliteStore::State {
   bool inBatch = false;
   bool batchFailed = false;
   std::string error;
-  protocol::MessageId nextId = 1;       // committed counter, as in meta
-  protocol::MessageId batchNextId = 0;  // what the batch raises it to; 0: unchanged
+  // Above every id written: kept in memory, written to meta only before retention could delete
+  // the highest row (the file's max(id) carries it otherwise).
+  protocol::MessageId nextId = 1;
   std::unordered_set<std::uint64_t> touched;
   std::int64_t touchedAt = 0;
   std::int64_t lastPrune = 0;
 
   Statement begin, commitStmt, rollback;
-  Statement insertMessage, insertPrivate, deleteMessage, upsertTopic, upsertToken, setNextId;
-  Statement selectRecent, selectTopic, selectTokens, selectAccepted, countRoom;
-  Statement listRooms, trimRoom, listRecipients, trimRecipient;
+  Statement insertMessage, insertPrivate, unindexMessage, deleteMessage, upsertTopic, upsertToken;
+  Statement selectRecent, selectTopic, selectTokens, selectAccepted, countRoom, searchRoom;
+  Statement listRooms, trimRoom, listRecipients, trimRecipient, unindexTrimmed;
 
   ~State() {
     // Statements first: sqlite3_close refuses while any is alive.
     for (Statement* q : {&begin, &commitStmt, &rollback, &insertMessage, &insertPrivate,
-                         &deleteMessage, &upsertTopic, &upsertToken, &setNextId, &selectRecent,
-                         &selectTopic, &selectTokens, &selectAccepted, &countRoom, &listRooms,
-                         &trimRoom, &listRecipients, &trimRecipient}) {
+                         &unindexMessage, &deleteMessage, &upsertTopic, &upsertToken,
+                         &selectRecent, &selectTopic, &selectTokens, &selectAccepted, &countRoom,
+                         &searchRoom, &listRooms, &trimRoom, &listRecipients, &trimRecipient,
+                         &unindexTrimmed}) {
       *q = Statement();
     }
     if (db) sqlite3_close(db);
@@ -197,8 +186,13 @@ struct SqliteStore::State {
     statement.reset();
   }
 
-  void raiseNextId(protocol::MessageId id) {
-    batchNextId = std::max({batchNextId, nextId, id + 1});
+  // Everything up to the newest message goes into the search index, in one statement.
+  bool indexForSearch() {
+    return exec(
+        "INSERT INTO messages_fts(rowid, subject, text) SELECT id, subject, text FROM messages "
+        "WHERE id > (SELECT value FROM meta WHERE key = 'search_indexed') AND deleted_by IS NULL;"
+        "UPDATE meta SET value = coalesce((SELECT max(id) FROM messages), 0) "
+        "WHERE key = 'search_indexed' AND value < coalesce((SELECT max(id) FROM messages), 0);");
   }
 };
 
@@ -329,6 +323,11 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteStoreOptions& options
   st->insertPrivate = Statement(db,
       "INSERT INTO private_messages(id, ts, from_nick, to_nick, subject, text, flags, "
       "author_token, client_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  // Out of the search index first (FTS5 reads the words to remove from the row), if indexed.
+  st->unindexMessage = Statement(db,
+      "DELETE FROM messages_fts WHERE rowid = ?2 AND rowid <= (SELECT value FROM meta WHERE "
+      "key = 'search_indexed') AND EXISTS (SELECT 1 FROM messages WHERE id = ?2 AND room = ?1 "
+      "AND deleted_by IS NULL)");
   // A deleted message keeps its id and who deleted it; its words are gone.
   st->deleteMessage = Statement(db,
       "UPDATE messages SET deleted_by = ?3, subject = '', text = '' WHERE room = ?1 AND id = ?2");
@@ -339,19 +338,27 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteStoreOptions& options
   st->upsertToken = Statement(db,
       "INSERT INTO tokens(token, last_seen) VALUES (?1, ?2) "
       "ON CONFLICT(token) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)");
-  st->setNextId = Statement(db, "UPDATE meta SET value = ?1 WHERE key = 'next_message_id'");
   st->selectRecent = Statement(db,
       "SELECT id, ts, nick, subject, text, flags, author_token, client_id FROM messages "
       "WHERE room = ?1 AND deleted_by IS NULL ORDER BY id DESC LIMIT ?2");
   st->selectTopic = Statement(db, "SELECT topic, set_by, ts FROM topics WHERE room = ?1");
-  st->selectTokens =
-      Statement(db, "SELECT token FROM tokens WHERE last_seen >= ?1 ORDER BY last_seen DESC");
+  st->selectTokens = Statement(db, "SELECT token FROM tokens WHERE last_seen >= ?1");
+  // Read once at start-up: a scan, which spares every message a second index entry.
   st->selectAccepted = Statement(db,
-      "SELECT id, ts, room, client_id FROM messages WHERE author_token = ?1 AND client_id != 0 "
-      "UNION ALL SELECT id, ts, to_nick, client_id FROM private_messages "
-      "WHERE author_token = ?1 AND client_id != 0 ORDER BY 1 DESC LIMIT ?2");
+      "SELECT author_token, id, ts, room, client_id FROM messages WHERE ts >= ?1 AND "
+      "client_id != 0 UNION ALL SELECT author_token, id, ts, to_nick, client_id FROM "
+      "private_messages WHERE ts >= ?1 AND client_id != 0 ORDER BY 2");
+  st->searchRoom = Statement(db,
+      "SELECT m.id, m.ts, m.nick, m.subject, m.text, m.flags, m.author_token, m.client_id "
+      "FROM messages_fts JOIN messages AS m ON m.id = messages_fts.rowid "
+      "WHERE messages_fts MATCH ?2 AND m.room = ?1 AND m.deleted_by IS NULL "
+      "ORDER BY m.id DESC LIMIT ?3");
   st->countRoom = Statement(db, "SELECT count(*) FROM messages WHERE room = ?1");
   st->listRooms = Statement(db, "SELECT DISTINCT room FROM messages");
+  st->unindexTrimmed = Statement(db,
+      "DELETE FROM messages_fts WHERE rowid IN (SELECT id FROM messages WHERE room = ?1 AND id < "
+      "(SELECT id FROM messages WHERE room = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2) AND "
+      "deleted_by IS NULL AND id <= (SELECT value FROM meta WHERE key = 'search_indexed'))");
   st->trimRoom = Statement(db,
       "DELETE FROM messages WHERE room = ?1 AND id < (SELECT id FROM messages WHERE room = ?1 "
       "ORDER BY id DESC LIMIT 1 OFFSET ?2)");
@@ -368,6 +375,11 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteStoreOptions& options
     if (next.step() != SQLITE_ROW) throw refuse(sqlite3_errmsg(db));
     st->nextId = static_cast<protocol::MessageId>(next.integer(0));
   }
+  if (!st->exec("BEGIN IMMEDIATE") || !st->indexForSearch() || !st->exec("COMMIT")) {
+    const std::string why = st->error;
+    st->exec("ROLLBACK");
+    throw refuse("cannot bring its search index up to date: " + why);
+  }
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(st)));
 }
 
@@ -375,9 +387,7 @@ std::string_view SqliteStore::schemaStep(int version) {
   return kMigrations.at(static_cast<std::size_t>(version - 1));
 }
 
-protocol::MessageId SqliteStore::nextMessageId() {
-  return std::max(state_->nextId, state_->batchNextId);
-}
+protocol::MessageId SqliteStore::nextMessageId() { return state_->nextId; }
 
 std::vector<StoredChat> SqliteStore::recentMessages(std::string_view room, std::size_t count) {
   State& st = *state_;
@@ -423,16 +433,64 @@ std::vector<std::uint64_t> SqliteStore::tokensSeenSince(std::int64_t sinceWall) 
   return out;
 }
 
-std::vector<StoredAccepted> SqliteStore::acceptedUnder(std::uint64_t token, std::size_t count) {
+std::vector<std::pair<std::uint64_t, StoredAccepted>> SqliteStore::acceptedSince(
+    std::int64_t sinceWall) {
   Statement& q = state_->selectAccepted;
-  q.bind(1, asSql(token)).bind(2, static_cast<std::int64_t>(count));
-  std::vector<StoredAccepted> out;
+  q.bind(1, sinceWall);
+  std::vector<std::pair<std::uint64_t, StoredAccepted>> out;
   while (q.step() == SQLITE_ROW) {
-    out.push_back({fromSql(q.integer(3)), static_cast<protocol::MessageId>(q.integer(0)),
-                   static_cast<std::uint64_t>(q.integer(1)), q.text(2)});
+    out.emplace_back(fromSql(q.integer(0)),
+                     StoredAccepted{fromSql(q.integer(4)),
+                                    static_cast<protocol::MessageId>(q.integer(1)),
+                                    static_cast<std::uint64_t>(q.integer(2)), q.text(3)});
   }
   q.reset();
-  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::vector<StoredChat> SqliteStore::search(std::string_view room, std::string_view words,
+                                            std::size_t limit) {
+  State& st = *state_;
+  std::vector<StoredChat> out;
+  // Every word as a quoted phrase, so FTS5's query syntax never sees the person's punctuation.
+  std::string query;
+  std::size_t i = 0;
+  while (i < words.size()) {
+    while (i < words.size() && (words[i] == ' ' || words[i] == '\t')) ++i;
+    std::size_t end = i;
+    while (end < words.size() && words[end] != ' ' && words[end] != '\t') ++end;
+    if (end > i) {
+      if (!query.empty()) query += ' ';
+      query += '"';
+      for (char c : words.substr(i, end - i)) query += c == '"' ? std::string("\"\"") : std::string(1, c);
+      query += '"';
+    }
+    i = end;
+  }
+  if (query.empty() || limit == 0) return out;
+  if (!st.inBatch && st.exec("BEGIN IMMEDIATE")) {
+    if (st.indexForSearch()) {
+      st.exec("COMMIT");
+    } else {
+      st.exec("ROLLBACK");
+    }
+  }
+  Statement& q = st.searchRoom;
+  q.bind(1, room).bind(2, query).bind(3, static_cast<std::int64_t>(limit));
+  while (q.step() == SQLITE_ROW) {
+    StoredChat m;
+    m.event.id = static_cast<protocol::MessageId>(q.integer(0));
+    m.event.ts = static_cast<std::uint64_t>(q.integer(1));
+    m.event.room = std::string(room);
+    m.event.from = q.text(2);
+    m.event.subject = q.text(3);
+    m.event.text = q.text(4);
+    m.event.flags = static_cast<std::uint8_t>(q.integer(5));
+    m.authorToken = fromSql(q.integer(6));
+    m.event.clientId = fromSql(q.integer(7));
+    out.push_back(std::move(m));
+  }
+  q.reset();
   return out;
 }
 
@@ -449,8 +507,7 @@ void SqliteStore::addMessage(const StoredChat& m) {
       .bind(8, asSql(m.authorToken))
       .bind(9, asSql(e.clientId));
   st.write(st.insertMessage);
-  st.raiseNextId(e.id);
-  touchToken(m.authorToken, static_cast<std::int64_t>(e.ts));
+  st.nextId = std::max(st.nextId, e.id + 1);
 }
 
 void SqliteStore::addPrivate(const StoredPrivate& m) {
@@ -466,12 +523,13 @@ void SqliteStore::addPrivate(const StoredPrivate& m) {
       .bind(8, asSql(m.authorToken))
       .bind(9, asSql(e.clientId));
   st.write(st.insertPrivate);
-  st.raiseNextId(e.id);
-  touchToken(m.authorToken, static_cast<std::int64_t>(e.ts));
+  st.nextId = std::max(st.nextId, e.id + 1);
 }
 
 void SqliteStore::markDeleted(std::string_view room, protocol::MessageId id, std::string_view by) {
   State& st = *state_;
+  st.unindexMessage.bind(1, room).bind(2, static_cast<std::int64_t>(id));
+  st.write(st.unindexMessage);
   st.deleteMessage.bind(1, room).bind(2, static_cast<std::int64_t>(id)).bind(3, by);
   st.write(st.deleteMessage);
 }
@@ -507,10 +565,6 @@ bool SqliteStore::commit(std::int64_t wall) {
     st.touched.clear();
   }
   if (!st.inBatch) return true;
-  if (!st.batchFailed && st.batchNextId > st.nextId) {
-    st.setNextId.bind(1, static_cast<std::int64_t>(st.batchNextId));
-    st.write(st.setNextId);
-  }
   bool ok = !st.batchFailed;
   if (ok) {
     const int rc = st.commitStmt.step();
@@ -523,12 +577,9 @@ bool SqliteStore::commit(std::int64_t wall) {
   if (!ok) {
     st.rollback.step();
     st.rollback.reset();
-  } else if (st.batchNextId > st.nextId) {
-    st.nextId = st.batchNextId;
   }
   st.inBatch = false;
   st.batchFailed = false;
-  st.batchNextId = 0;
   if (ok && wall - st.lastPrune >= st.options.pruneIntervalMs) prune(wall);
   return ok;
 }
@@ -539,8 +590,12 @@ bool SqliteStore::prune(std::int64_t wall) {
   State& st = *state_;
   st.lastPrune = wall;
   if (st.inBatch) return false;  // never inside a batch: a failure would take the batch with it
+  // The counter goes into meta before retention may delete the newest row, and the search
+  // index catches up so what is about to go can be taken out of it.
   if (!st.exec("BEGIN IMMEDIATE")) return false;
-  bool ok = true;
+  bool ok = st.exec("UPDATE meta SET value = max(value, " + std::to_string(st.nextId) +
+                    ") WHERE key = 'next_message_id'") &&
+            st.indexForSearch();
   if (st.options.keepMessages != 0) {
     // Per room and per recipient, everything older than the keep-th newest goes: one range
     // delete on the index for each, whatever the number of messages.
@@ -551,6 +606,11 @@ bool SqliteStore::prune(std::int64_t wall) {
       while (list->step() == SQLITE_ROW) keys.push_back(list->text(0));
       list->reset();
       for (const auto& key : keys) {
+        if (trim == &st.trimRoom) {
+          st.unindexTrimmed.bind(1, key).bind(2, keep);
+          ok = ok && st.unindexTrimmed.step() == SQLITE_DONE;
+          st.unindexTrimmed.reset();
+        }
         trim->bind(1, key).bind(2, keep);
         ok = ok && trim->step() == SQLITE_DONE;
         trim->reset();
@@ -560,6 +620,9 @@ bool SqliteStore::prune(std::int64_t wall) {
   std::string sql;
   if (st.options.keepDays > 0) {
     const std::string before = std::to_string(wall - st.options.keepDays * 86'400'000);
+    sql += "DELETE FROM messages_fts WHERE rowid IN (SELECT id FROM messages WHERE ts < " +
+           before + " AND deleted_by IS NULL AND id <= (SELECT value FROM meta WHERE key = "
+           "'search_indexed'));";
     sql += "DELETE FROM messages WHERE ts < " + before + ";";
     sql += "DELETE FROM private_messages WHERE ts < " + before + ";";
   }

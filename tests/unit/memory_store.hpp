@@ -43,20 +43,19 @@ class MemoryStore final : public Store {
     }
     return out;
   }
-  std::vector<StoredAccepted> acceptedUnder(std::uint64_t token, std::size_t count) override {
-    std::vector<StoredAccepted> out;
+  std::vector<std::pair<std::uint64_t, StoredAccepted>> acceptedSince(std::int64_t since) override {
+    std::vector<std::pair<std::uint64_t, StoredAccepted>> out;
     for (auto& [id, m] : messages) {
-      if (m.authorToken == token && m.event.clientId != 0) {
-        out.push_back({m.event.clientId, id, m.event.ts, m.event.room});
+      if (m.event.clientId != 0 && static_cast<std::int64_t>(m.event.ts) >= since) {
+        out.push_back({m.authorToken, {m.event.clientId, id, m.event.ts, m.event.room}});
       }
     }
     for (auto& [id, m] : privates) {
-      if (m.authorToken == token && m.event.clientId != 0) {
-        out.push_back({m.event.clientId, id, m.event.ts, m.event.to});
+      if (m.event.clientId != 0 && static_cast<std::int64_t>(m.event.ts) >= since) {
+        out.push_back({m.authorToken, {m.event.clientId, id, m.event.ts, m.event.to}});
       }
     }
-    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.id < b.id; });
-    if (out.size() > count) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(count));
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.second.id < b.second.id; });
     return out;
   }
 

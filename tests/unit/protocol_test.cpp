@@ -570,7 +570,7 @@ TEST(ErrorCodes, NumbersArePinned) {
   EXPECT_EQ(static_cast<int>(ErrorCode::CannotKickSelf), 24);
   EXPECT_EQ(static_cast<int>(ErrorCode::TooManyConnections), 25);
   EXPECT_EQ(static_cast<int>(ErrorCode::StorageUnavailable), 26);
-  EXPECT_EQ(kLastErrorCode, 25);
+  EXPECT_EQ(kLastErrorCode, 26);
 }
 
 TEST(ErrorCodes, OutOfRangeCodeHasAFallbackName) {

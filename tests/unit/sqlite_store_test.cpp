@@ -107,6 +107,7 @@ TEST(SqliteStore, WhatWasCommittedIsThereAfterAReopen) {
     p.authorToken = 77;
     store->addPrivate(p);
     store->setTopic("lobby", {"the topic", "alice", 999});
+    store->touchToken(88, 1600);
     ASSERT_TRUE(store->pending());
     ASSERT_TRUE(store->commit(2000)) << store->lastError();
     EXPECT_FALSE(store->pending());
@@ -123,12 +124,14 @@ TEST(SqliteStore, WhatWasCommittedIsThereAfterAReopen) {
   EXPECT_EQ(lobby[0].authorToken, 77u);
   EXPECT_EQ(store->topic("lobby")->topic, "the topic");
   EXPECT_FALSE(store->topic("nowhere").has_value());
-  EXPECT_EQ(store->tokensSeenSince(1500), std::vector<std::uint64_t>{77});
-  const auto accepted = store->acceptedUnder(77, 10);
-  ASSERT_EQ(accepted.size(), 3u);
-  EXPECT_EQ(accepted[0].clientId, 501u);
-  EXPECT_EQ(accepted[2].clientId, 503u);
-  EXPECT_EQ(accepted[2].target, "bob");
+  EXPECT_EQ(store->tokensSeenSince(1500), std::vector<std::uint64_t>{88});
+  EXPECT_TRUE(store->tokensSeenSince(2500).empty());
+  const auto accepted = store->acceptedSince(1001);
+  ASSERT_EQ(accepted.size(), 2u) << "from 1001 on, with a client id";
+  EXPECT_EQ(accepted[0].first, 77u);
+  EXPECT_EQ(accepted[0].second.clientId, 502u);
+  EXPECT_EQ(accepted[1].second.clientId, 503u);
+  EXPECT_EQ(accepted[1].second.target, "bob");
   // The deleted message's words are gone from the file, not only hidden.
   EXPECT_EQ(rawInteger(dir.file(), "SELECT count(*) FROM messages WHERE text = 'one'"), 0);
 }
@@ -292,6 +295,37 @@ TEST(SqliteStore, RetentionKeepsTheNewestPerRoomAndTheFileBounded) {
   // Ten times the messages, the same file: freed pages go back.
   EXPECT_LE(store->fileBytes(), early * 3 / 2) << "early " << early;
   EXPECT_LT(store->fileBytes(), 3'000'000u);
+}
+
+TEST(SqliteStore, SearchFindsWordsNewestFirstAndNeverWhatWasDeletedOrPruned) {
+  TempDir dir;
+  auto options = optionsFor(dir);
+  options.keepMessages = 3;
+  options.pruneIntervalMs = 1'000'000'000;  // only when the test asks
+  auto store = SqliteStore::open(options);
+  store->addMessage(chat(1, "lobby", "the build is green"));
+  store->addMessage(chat(2, "lobby", "Build failed again"));
+  store->addMessage(chat(3, "other", "build in another room"));
+  store->addMessage(chat(4, "lobby", "lunch?"));
+  store->addMessage(chat(5, "lobby", "the build is slow"));
+  ASSERT_TRUE(store->commit(1));
+  auto ids = [&](std::string_view words, std::size_t limit = 10) {
+    std::vector<protocol::MessageId> out;
+    for (const auto& m : store->search("lobby", words, limit)) out.push_back(m.event.id);
+    return out;
+  };
+  EXPECT_EQ(ids("build"), (std::vector<protocol::MessageId>{5, 2, 1}));
+  EXPECT_EQ(ids("build", 2), (std::vector<protocol::MessageId>{5, 2}));
+  EXPECT_EQ(ids("the build"), (std::vector<protocol::MessageId>{5, 1}));
+  EXPECT_TRUE(ids("\"unbalanced AND ( NEAR").empty()) << "query syntax is not the person's";
+  EXPECT_TRUE(ids("   ").empty());
+  store->markDeleted("lobby", 5, "alice");
+  ASSERT_TRUE(store->commit(2));
+  EXPECT_EQ(ids("build"), (std::vector<protocol::MessageId>{2, 1}));
+  ASSERT_TRUE(store->prune(3));  // keeps 2, 4, 5 in the lobby
+  EXPECT_EQ(ids("build"), (std::vector<protocol::MessageId>{2}));
+  EXPECT_EQ(rawInteger(dir.file(), "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'green'"), 0)
+      << "a pruned message left its words in the index";
 }
 
 TEST(SqliteStore, RetentionByAge) {

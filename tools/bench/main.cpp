@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <iostream>
@@ -268,8 +269,10 @@ int main(int argc, char** argv) {
         storeDir = pattern;
         args.insert(args.end(), {"--data-dir", storeDir.string()});
         description.target += ", with its store in " + storeDir.string();
-      } else {
-        args.push_back("--no-store");
+      } else if (std::none_of(serverArgs.begin(), serverArgs.end(), [](const std::string& a) {
+                   return a.starts_with("--data-dir");
+                 })) {
+        args.push_back("--no-store");  // unless a --server-arg names a store of its own
       }
       args.insert(args.end(), serverArgs.begin(), serverArgs.end());
       struct RemoveAfter {
