@@ -24,13 +24,16 @@ struct Whois { std::string nick; };                      // /whois nick
 struct Away { std::string message; };                    // /away [message]
 struct Back {};                                          // /back
 struct Delete { std::uint64_t id = 0; };                 // /delete id
+// /history [#room] [N | before ID]: count 0 is the server's page size, beforeId 0 the newest.
+struct History { std::string room; std::uint16_t count = 0; std::uint64_t beforeId = 0; };
+struct Search { std::string words; };                   // /search text
 struct Oper { std::string password; };                   // /oper password
 struct Kick { std::string nick, reason; };               // /kick nick [reason]
 struct Quit { std::string reason; };                     // /quit [reason], /close
 struct Help { std::string topic; };                      // /help [command]
 
 using Command = std::variant<Say, Me, Msg, Subject, Join, Part, Topic, Nick, Who, Whois, Away,
-                             Back, Delete, Oper, Kick, Quit, Help>;
+                             Back, Delete, History, Search, Oper, Kick, Quit, Help>;
 
 struct ParseError {
   std::string message;  // for people, naming the command and its syntax

@@ -15,5 +15,8 @@ std::string humanLine(const ClientEvent& event, Millis wallNow);
 
 // One JSON object, no trailing newline; the types and keys are listed in docs/PROTOCOL.md.
 std::string jsonLine(const ClientEvent& event, Millis wallNow);
+// What a HistoryEnd says, for people: how many, and how to page on ("3 earlier messages;
+// /history #dev before 41 for the ones before").
+std::string historyEndText(const protocol::HistoryEnd& end);
 
 }  // namespace udpchat::format

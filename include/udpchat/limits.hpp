@@ -30,6 +30,12 @@ inline constexpr std::size_t kMaxWhoEntriesPerFrame = 64;
 inline constexpr std::size_t kDefaultMaxClients = 256;
 inline constexpr std::size_t kDefaultHistory = 50;
 inline constexpr std::size_t kMaxHistory = 1000;
+// /history pages and /search answers (HistoryRequest, SearchRequest): messages per answer, and
+// the longest search text.
+inline constexpr std::size_t kMaxHistoryPage = 200;
+inline constexpr std::size_t kDefaultHistoryPage = 50;
+inline constexpr std::size_t kMaxSearchResults = 50;
+inline constexpr std::size_t kMaxSearchBytes = 200;
 inline constexpr std::size_t kDefaultNickMin = 3;
 inline constexpr std::size_t kDefaultNickMax = 16;
 inline constexpr std::size_t kDefaultMaxMessageBytes = 2000;

@@ -45,6 +45,8 @@ enum class MessageType : std::uint8_t {
   OperRequest = 0x0C,
   KickRequest = 0x0D,
   QuitRequest = 0x0E,
+  HistoryRequest = 0x0F,
+  SearchRequest = 0x10,
   // client -> server, channel 1
   PresencePing = 0x20,
   TypingNotice = 0x21,
@@ -65,6 +67,7 @@ enum class MessageType : std::uint8_t {
   PresenceEvent = 0x4D,
   AwayReply = 0x4E,
   NoticeEvent = 0x4F,
+  HistoryEnd = 0x50,
   // server -> client, channel 1
   PresencePong = 0x60,
   TypingEvent = 0x61,
@@ -269,6 +272,37 @@ struct DeleteMessage {
     v.u64(m.id);
   }
   bool operator==(const DeleteMessage&) const = default;
+};
+
+// A page of a room's history: up to `count` messages older than `beforeId` (0: the newest),
+// answered with ChatEvents flagged kFlagHistory, oldest first, then a HistoryEnd. count 0 asks
+// for the server's page size; more than kMaxHistoryPage is cut to it.
+struct HistoryRequest {
+  static constexpr MessageType kType = MessageType::HistoryRequest;
+  std::string room;
+  MessageId beforeId = 0;
+  std::uint16_t count = 0;
+  template <class M, class V>
+  static void fields(M& m, V& v) {
+    v.str(m.room, kMaxRoomBytes);
+    v.u64(m.beforeId);
+    v.u16(m.count);
+  }
+  bool operator==(const HistoryRequest&) const = default;
+};
+
+// The room's kept messages holding every word of `words` (in the subject or the text), newest
+// first, at most kMaxSearchResults; answered like a HistoryRequest, with HistoryEnd.search set.
+struct SearchRequest {
+  static constexpr MessageType kType = MessageType::SearchRequest;
+  std::string room;
+  std::string words;
+  template <class M, class V>
+  static void fields(M& m, V& v) {
+    v.str(m.room, kMaxRoomBytes);
+    v.str(m.words, kMaxSearchBytes);
+  }
+  bool operator==(const SearchRequest&) const = default;
 };
 
 struct OperRequest {
@@ -638,6 +672,26 @@ struct NoticeEvent {
   bool operator==(const NoticeEvent&) const = default;
 };
 
+// Ends the answer to a HistoryRequest or SearchRequest: how many ChatEvents it carried, the
+// oldest id among them (0: none; ask before it for the next page), and whether there is more.
+struct HistoryEnd {
+  static constexpr MessageType kType = MessageType::HistoryEnd;
+  std::string room;
+  bool search = false;
+  std::uint16_t count = 0;
+  MessageId oldestId = 0;
+  bool more = false;
+  template <class M, class V>
+  static void fields(M& m, V& v) {
+    v.str(m.room, kMaxRoomBytes);
+    v.boolean(m.search);
+    v.u16(m.count);
+    v.u64(m.oldestId);
+    v.boolean(m.more);
+  }
+  bool operator==(const HistoryEnd&) const = default;
+};
+
 struct PresencePong {
   static constexpr MessageType kType = MessageType::PresencePong;
   std::uint32_t seq = 0;
@@ -670,11 +724,12 @@ struct TypingEvent {
 
 using Message = std::variant<Hello, SendChat, SendPrivate, JoinRoom, PartRoom, SetTopic,
                              ChangeNick, WhoRequest, WhoisRequest, SetAway, DeleteMessage,
-                             OperRequest, KickRequest, QuitRequest, PresencePing, TypingNotice,
+                             OperRequest, KickRequest, QuitRequest, HistoryRequest,
+                             SearchRequest, PresencePing, TypingNotice,
                              Welcome, ErrorReply, ChatEvent, PrivateEvent, JoinEvent, PartEvent,
                              QuitEvent, NickEvent, TopicEvent, DeletedEvent, KickEvent, WhoReply,
-                             WhoisReply, PresenceEvent, AwayReply, NoticeEvent, PresencePong,
-                             TypingEvent>;
+                             WhoisReply, PresenceEvent, AwayReply, NoticeEvent, HistoryEnd,
+                             PresencePong, TypingEvent>;
 
 // The channel a message type travels on.
 std::uint8_t channelOf(MessageType type);

@@ -55,7 +55,8 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   protocol::MessageId nextMessageId() override;
-  std::vector<StoredChat> recentMessages(std::string_view room, std::size_t count) override;
+  std::vector<StoredChat> messagesBefore(std::string_view room, protocol::MessageId beforeId,
+                                         std::size_t count) override;
   std::optional<StoredTopic> topic(std::string_view room) override;
   std::vector<std::uint64_t> tokensSeenSince(std::int64_t sinceWall) override;
   std::vector<std::pair<std::uint64_t, StoredAccepted>> acceptedSince(
@@ -71,9 +72,9 @@ class SqliteStore final : public Store {
   bool commit(std::int64_t wall) override;
   std::string lastError() const override;
 
-  // The room's messages whose subject or text hold every word of `words`, newest first, at
-  // most `limit`; deleted ones never match. Brings the search index up to date first.
-  std::vector<StoredChat> search(std::string_view room, std::string_view words, std::size_t limit);
+  // Brings the search index up to date first (FTS5, each word a quoted phrase).
+  std::vector<StoredChat> search(std::string_view room, std::string_view words,
+                                 std::size_t limit) override;
   // Applies retention now, whatever the interval. False when it failed (lastError()).
   bool prune(std::int64_t wall);
   // The database file's size, bytes (the write-ahead log not counted).

@@ -51,8 +51,17 @@ class Store {
   // ---- reads, at start-up and when a room comes to life ---------------------------------
   // Above every id this store ever saw, deleted and pruned messages included.
   virtual protocol::MessageId nextMessageId() = 0;
-  // The room's newest `count` messages that are not deleted, oldest first.
-  virtual std::vector<StoredChat> recentMessages(std::string_view room, std::size_t count) = 0;
+  // The room's newest `count` messages that are not deleted and older than `beforeId` (0: any),
+  // oldest first.
+  virtual std::vector<StoredChat> messagesBefore(std::string_view room, protocol::MessageId beforeId,
+                                                 std::size_t count) = 0;
+  std::vector<StoredChat> recentMessages(std::string_view room, std::size_t count) {
+    return messagesBefore(room, 0, count);
+  }
+  // The room's messages, not deleted, whose subject or text hold every word of `words`
+  // (separated by blanks, compared without regard to case), newest first, at most `limit`.
+  virtual std::vector<StoredChat> search(std::string_view room, std::string_view words,
+                                         std::size_t limit) = 0;
   virtual std::optional<StoredTopic> topic(std::string_view room) = 0;
   // Resume tokens in use at or after `sinceWall` (ms since the epoch): a Hello, a departure
   // (touchToken) or a message.

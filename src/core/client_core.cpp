@@ -137,6 +137,8 @@ struct ClientCore::State {
   protocol::ClientId lastClientId = 0;
   std::deque<OutgoingMessage> unconfirmed;  // oldest first
   std::unordered_set<std::uint64_t> seen;  // sightingKey()s
+  // /history and /search requests not yet closed by their HistoryEnd (on this connection).
+  std::size_t pagesAsked = 0;
   std::deque<std::uint64_t> seenOrder;
 
   // Presence.
@@ -551,6 +553,26 @@ struct ClientCore::State {
               if (!needCurrentRoom()) return std::nullopt;
               return protocol::DeleteMessage{currentRoom, c.id};
             },
+            [&](const command::History& c) -> R {
+              std::optional<std::string> name;
+              if (c.room.empty()) {
+                if (!needCurrentRoom()) return std::nullopt;
+                name = currentRoom;
+              } else {
+                name = room(c.room);
+              }
+              if (!name) return std::nullopt;
+              ++pagesAsked;
+              return protocol::HistoryRequest{*name, c.beforeId, c.count};
+            },
+            [&](const command::Search& c) -> R {
+              if (!needCurrentRoom() ||
+                  !checkField(c.words, kMaxSearchBytes, false, "search text")) {
+                return std::nullopt;
+              }
+              ++pagesAsked;
+              return protocol::SearchRequest{currentRoom, c.words};
+            },
             [&](const command::Oper& c) -> R {
               if (!checkField(c.password, kMaxPasswordBytes, false, "password")) {
                 return std::nullopt;
@@ -657,6 +679,7 @@ struct ClientCore::State {
     if (state != ConnectionState::Registering) return;
     nick = w.nick;
     resumeToken = w.resumeToken;
+    pagesAsked = 0;  // what was asked on a lost connection is not answered
     maxMessageBytes = w.maxMessageBytes == 0
                           ? kMaxTextBytes
                           : std::min<std::size_t>(w.maxMessageBytes, kMaxTextBytes);
@@ -798,7 +821,9 @@ struct ClientCore::State {
             [&](const protocol::Welcome& m) { onWelcome(m, now); },
             [&](const protocol::ErrorReply& m) { onError(m, now); },
             [&](const protocol::ChatEvent& m) {
-              if (!delivered(m.from, m.clientId)) return;
+              // Pages asked for with /history or /search are shown whole, seen before or not.
+              const bool asked = pagesAsked > 0 && (m.flags & protocol::kFlagHistory) != 0;
+              if (!asked && !delivered(m.from, m.clientId)) return;
               if ((m.flags & protocol::kFlagHistory) == 0) {
                 stopTypingOf(m.from, m.room, false);
               }
@@ -847,6 +872,10 @@ struct ClientCore::State {
             },
             [&](const protocol::AwayReply& m) { emit(m); },
             [&](const protocol::NoticeEvent& m) { emit(m); },
+            [&](const protocol::HistoryEnd& m) {
+              if (pagesAsked > 0) --pagesAsked;
+              emit(m);
+            },
             [&](const protocol::PresencePong& m) { onPong(m, now); },
             [&](const protocol::TypingEvent& m) { onTyping(m, now); },
             // Client-to-server types never come from a server; ignore them.

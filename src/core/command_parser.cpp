@@ -6,6 +6,7 @@
 #include <optional>
 #include <system_error>
 
+#include "udpchat/limits.hpp"
 #include "udpchat/text.hpp"
 
 namespace udpchat::command {
@@ -32,6 +33,9 @@ constexpr std::array kCommands{
     CommandInfo{"away", "/away [message]", "Mark yourself away"},
     CommandInfo{"back", "/back", "Mark yourself active again"},
     CommandInfo{"delete", "/delete id", "Delete a message in the current room by its id"},
+    CommandInfo{"history", "/history [#room] [N | before id]",
+                "Show N earlier messages (or those before a message id) of a room"},
+    CommandInfo{"search", "/search words", "Find the current room's kept messages holding every word"},
     CommandInfo{"oper", "/oper password", "Become an operator"},
     CommandInfo{"kick", "/kick nick [reason]", "Disconnect a user (operators only)"},
     CommandInfo{"quit", "/quit [reason]", "Leave the chat"},
@@ -165,6 +169,34 @@ Result<Command, ParseError> parse(std::string_view line) {
     const auto id = parseId(*word);
     if (!id) return fail(ParseError{"usage: /delete id (the message's number, digits only)"});
     return Command{Delete{*id}};
+  }
+  if (name == "history") {
+    History h;
+    std::string_view words = args;
+    std::string_view word = firstWord(words, rest);
+    if (word.starts_with('#')) {
+      h.room = std::string(word);
+      words = rest;
+      word = firstWord(words, rest);
+    }
+    if (text::foldCase(word) == "before") {
+      const std::string_view idWord = firstWord(rest, rest);
+      const auto id = parseId(idWord);
+      if (!id || *id == 0 || !rest.empty()) return usage(name);
+      h.beforeId = *id;
+    } else if (!word.empty()) {
+      const auto n = parseId(word);
+      if (!n || *n == 0 || *n > kMaxHistoryPage || !rest.empty()) {
+        return fail(ParseError{"usage: /history [#room] [N | before id], N from 1 to " +
+                               std::to_string(kMaxHistoryPage)});
+      }
+      h.count = static_cast<std::uint16_t>(*n);
+    }
+    return Command{std::move(h)};
+  }
+  if (name == "search") {
+    if (args.empty()) return usage(name);
+    return Command{Search{std::string(args)}};
   }
   if (name == "oper") {
     if (args.empty()) return usage(name);

@@ -131,6 +131,24 @@ std::string unconfirmedText(const client_event::Unconfirmed& u) {
   return out;
 }
 
+}  // namespace
+
+std::string historyEndText(const protocol::HistoryEnd& h) {
+  const std::string n = std::to_string(h.count);
+  if (h.search) {
+    if (h.count == 0) return "no kept message matches";
+    return n + (h.count == 1 ? " message matches" : " messages match") + ", newest first" +
+           (h.more ? "; there are more: give more words" : "");
+  }
+  if (h.count == 0) return "no earlier messages";
+  return n + (h.count == 1 ? " earlier message" : " earlier messages") +
+         (h.more ? "; /history #" + safe(h.room) + " before " + std::to_string(h.oldestId) +
+                       " for the ones before"
+                 : "; that is the beginning");
+}
+
+namespace {
+
 std::string whoListText(const client_event::WhoList& w) {
   std::string out = std::to_string(w.users.size()) + (w.users.size() == 1 ? " user" : " users");
   const char* separator = ": ";
@@ -285,6 +303,7 @@ std::string humanLine(const ClientEvent& event, Millis wallNow) {
           [&](const protocol::NoticeEvent& n) {
             return line(now, "-- notice: ", safeText(n.text));
           },
+          [&](const protocol::HistoryEnd& h) { return line(now, room(h.room) + " -- " + historyEndText(h), ""); },
           [&](const client_event::WhoList& w) {
             return line(now, room(w.room) + " -- " + whoListText(w), "");
           },
@@ -458,6 +477,15 @@ std::string jsonLine(const ClientEvent& event, Millis wallNow) {
                             Json o = object("away", now);
                             o["nick"] = e.nick;
                             o["message"] = optional(e.message);
+                            return o;
+                          },
+                          [&](const protocol::HistoryEnd& e) {
+                            Json o = object("history_end", now);
+                            o["room"] = e.room;
+                            o["search"] = e.search;
+                            o["count"] = e.count;
+                            o["oldest_id"] = e.oldestId == 0 ? Json() : Json(e.oldestId);
+                            o["more"] = e.more;
                             return o;
                           },
                           [&](const protocol::NoticeEvent& e) {

@@ -895,6 +895,64 @@ struct ServerCore::State {
     endWrite();
   }
 
+  void onHistory(Session& s, const protocol::HistoryRequest& m) {
+    auto roomName = memberRoom(s, m.room);
+    if (!roomName) return;
+    const std::size_t count =
+        m.count == 0 ? kDefaultHistoryPage : std::min<std::size_t>(m.count, kMaxHistoryPage);
+    // One more than asked for, to tell whether there is more.
+    std::vector<protocol::ChatEvent> page;
+    if (store != nullptr) {
+      for (auto& kept : store->messagesBefore(*roomName, m.beforeId, count + 1)) {
+        page.push_back(std::move(kept.event));
+      }
+    } else {
+      const Room& room = rooms.at(*roomName);
+      for (auto it = room.recent.rbegin(); it != room.recent.rend() && page.size() <= count; ++it) {
+        if (m.beforeId == 0 || it->event.id < m.beforeId) page.push_back(it->event);
+      }
+      std::reverse(page.begin(), page.end());
+    }
+    const bool more = page.size() > count;
+    if (more) page.erase(page.begin());
+    sendPage(s, *roomName, false, page, more);
+  }
+
+  void onSearch(Session& s, const protocol::SearchRequest& m) {
+    auto roomName = memberRoom(s, m.room);
+    if (!roomName || !checkLine(s.id, m.words, false, "search text")) return;
+    if (m.words.find_first_not_of(" \t") == std::string::npos) {
+      error(s.id, ErrorCode::EmptyText, "", "give the words to search for");
+      return;
+    }
+    if (store == nullptr) {
+      error(s.id, ErrorCode::StorageUnavailable, *roomName,
+            "this server keeps nothing on disk (it runs with --no-store), so there is no "
+            "history to search");
+      return;
+    }
+    std::vector<protocol::ChatEvent> found;
+    for (auto& kept : store->search(*roomName, m.words, kMaxSearchResults + 1)) {
+      found.push_back(std::move(kept.event));
+    }
+    const bool more = found.size() > kMaxSearchResults;
+    if (more) found.pop_back();
+    sendPage(s, *roomName, true, found, more);
+  }
+
+  // History or search results, flagged as history, then the HistoryEnd that closes them.
+  void sendPage(const Session& s, const std::string& room, bool search,
+                std::vector<protocol::ChatEvent>& events, bool more) {
+    protocol::MessageId oldest = 0;
+    for (auto& e : events) {
+      e.flags |= protocol::kFlagHistory;
+      oldest = oldest == 0 ? e.id : std::min(oldest, e.id);
+      sendTo(s.id, e);
+    }
+    sendTo(s.id, protocol::HistoryEnd{room, search, static_cast<std::uint16_t>(events.size()),
+                                      oldest, more});
+  }
+
   void logLine(const std::string& line) {
     if (config.log) config.log(line);
   }
@@ -1035,6 +1093,8 @@ struct ServerCore::State {
                    [&](protocol::DeleteMessage& m) { onDelete(s, m); },
                    [&](protocol::OperRequest& m) { onOper(s, m, now); },
                    [&](protocol::KickRequest& m) { onKick(s, m); },
+                   [&](protocol::HistoryRequest& m) { onHistory(s, m); },
+                   [&](protocol::SearchRequest& m) { onSearch(s, m); },
                    [&](protocol::PresencePing& m) { onPing(s, m, now); },
                    [&](protocol::TypingNotice& m) { onTyping(s, m, now); },
                    [&](auto&) {},  // QuitRequest is handled before dispatch; others are refused

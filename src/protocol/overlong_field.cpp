@@ -74,6 +74,12 @@ std::string_view nameOf(const SetAway& m, const void* f) {
 std::string_view nameOf(const DeleteMessage& m, const void* f) {
   return pick(f, {{&m.room, "room"}});
 }
+std::string_view nameOf(const HistoryRequest& m, const void* f) {
+  return pick(f, {{&m.room, "room"}});
+}
+std::string_view nameOf(const SearchRequest& m, const void* f) {
+  return pick(f, {{&m.room, "room"}, {&m.words, "search text"}});
+}
 std::string_view nameOf(const OperRequest& m, const void* f) {
   return pick(f, {{&m.password, "password"}});
 }

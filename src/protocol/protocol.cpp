@@ -104,6 +104,8 @@ template Bytes encode<DeleteMessage>(const DeleteMessage&);
 template Bytes encode<OperRequest>(const OperRequest&);
 template Bytes encode<KickRequest>(const KickRequest&);
 template Bytes encode<QuitRequest>(const QuitRequest&);
+template Bytes encode<HistoryRequest>(const HistoryRequest&);
+template Bytes encode<SearchRequest>(const SearchRequest&);
 template Bytes encode<PresencePing>(const PresencePing&);
 template Bytes encode<TypingNotice>(const TypingNotice&);
 template Bytes encode<Welcome>(const Welcome&);
@@ -122,6 +124,7 @@ template Bytes encode<WhoisReply>(const WhoisReply&);
 template Bytes encode<PresenceEvent>(const PresenceEvent&);
 template Bytes encode<AwayReply>(const AwayReply&);
 template Bytes encode<NoticeEvent>(const NoticeEvent&);
+template Bytes encode<HistoryEnd>(const HistoryEnd&);
 template Bytes encode<PresencePong>(const PresencePong&);
 template Bytes encode<TypingEvent>(const TypingEvent&);
 

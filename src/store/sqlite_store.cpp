@@ -10,6 +10,7 @@
 #include <array>
 #include <bit>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string_view>
 #include <system_error>
@@ -340,7 +341,7 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteStoreOptions& options
       "ON CONFLICT(token) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)");
   st->selectRecent = Statement(db,
       "SELECT id, ts, nick, subject, text, flags, author_token, client_id FROM messages "
-      "WHERE room = ?1 AND deleted_by IS NULL ORDER BY id DESC LIMIT ?2");
+      "WHERE room = ?1 AND deleted_by IS NULL AND id < ?3 ORDER BY id DESC LIMIT ?2");
   st->selectTopic = Statement(db, "SELECT topic, set_by, ts FROM topics WHERE room = ?1");
   st->selectTokens = Statement(db, "SELECT token FROM tokens WHERE last_seen >= ?1");
   // Read once at start-up: a scan, which spares every message a second index entry.
@@ -389,12 +390,16 @@ std::string_view SqliteStore::schemaStep(int version) {
 
 protocol::MessageId SqliteStore::nextMessageId() { return state_->nextId; }
 
-std::vector<StoredChat> SqliteStore::recentMessages(std::string_view room, std::size_t count) {
+std::vector<StoredChat> SqliteStore::messagesBefore(std::string_view room,
+                                                    protocol::MessageId beforeId,
+                                                    std::size_t count) {
   State& st = *state_;
   std::vector<StoredChat> out;
   if (count == 0) return out;
   Statement& q = st.selectRecent;
-  q.bind(1, room).bind(2, static_cast<std::int64_t>(count));
+  q.bind(1, room)
+      .bind(2, static_cast<std::int64_t>(count))
+      .bind(3, beforeId == 0 ? INT64_MAX : static_cast<std::int64_t>(beforeId));
   while (q.step() == SQLITE_ROW) {
     StoredChat m;
     m.event.id = static_cast<protocol::MessageId>(q.integer(0));

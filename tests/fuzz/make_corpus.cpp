@@ -37,6 +37,8 @@ std::vector<protocol::Message> clientMessages() {
           OperRequest{"sesame"},
           KickRequest{"bob", "spam"},
           QuitRequest{"bye"},
+          HistoryRequest{"lobby", 40, 20},
+          SearchRequest{"lobby", "release friday"},
           PresencePing{1, 12345, PresenceState::Active, 0, 0},
           TypingNotice{"lobby", false, true}};
 }
@@ -75,6 +77,7 @@ std::vector<protocol::Message> serverMessages() {
           PresenceEvent{"bob", PresenceState::Lagging, ""},
           AwayReply{"bob", "lunch"},
           NoticeEvent{NoticeKind::OperGranted, "you are now an operator"},
+          HistoryEnd{"lobby", false, 20, 21, true},
           PresencePong{1, 12345, 99999},
           TypingEvent{"bob", "lobby", false, true}};
 }

@@ -78,6 +78,52 @@ TEST(StoreBinaries, ARestartKeepsHistoryTopicsDeletionsAndIds) {
   EXPECT_EQ(bob->wait(after(kStep)), 0);
 }
 
+TEST(StoreBinaries, HistoryPagesBackAndSearchFindsKeptWordsAfterARestart) {
+  TempDir dir;
+  auto server = std::make_unique<ServerProcess>(storeArgs(dir));
+  const std::uint16_t port = server->port();
+  auto alice = startClient(port, "alice");
+  waitUntilInLobby(*alice, "alice");
+  ASSERT_TRUE(alice->write("apple pie\nbanana bread\napple tart\nplum jam\n"));
+  ASSERT_TRUE(waitForEvent(*alice, {{"type", "message"}, {"text", "plum jam"}}));
+  alice->closeStdin();
+  EXPECT_EQ(alice->wait(after(kStep)), 0);
+  stop(server);
+
+  server = std::make_unique<ServerProcess>(storeArgs(dir, {"--history", "0"}), port);
+  auto bob = startClient(port, "bob");
+  waitUntilInLobby(*bob, "bob");
+  ASSERT_TRUE(bob->write("/history 2\n"));
+  auto end = waitForEvent(*bob, {{"type", "history_end"}, {"search", false}});
+  ASSERT_TRUE(end);
+  EXPECT_EQ((*end)["count"], 2);
+  EXPECT_EQ((*end)["more"], true);
+  auto shown = messages(*bob, true);
+  ASSERT_EQ(shown.size(), 2u);
+  EXPECT_EQ(shown[0]["text"], "apple tart");
+  EXPECT_EQ(shown[1]["text"], "plum jam");
+
+  ASSERT_TRUE(bob->write("/history before " + std::to_string((*end)["oldest_id"].get<std::uint64_t>()) + "\n"));
+  end = waitForEvent(*bob, {{"type", "history_end"}, {"search", false}});
+  ASSERT_TRUE(end);
+  EXPECT_EQ((*end)["more"], false);
+  shown = messages(*bob, true);
+  ASSERT_EQ(shown.size(), 4u);
+  EXPECT_EQ(shown[2]["text"], "apple pie");
+  EXPECT_EQ(shown[3]["text"], "banana bread");
+
+  ASSERT_TRUE(bob->write("/search APPLE\n"));
+  end = waitForEvent(*bob, {{"type", "history_end"}, {"search", true}});
+  ASSERT_TRUE(end);
+  EXPECT_EQ((*end)["count"], 2);
+  shown = messages(*bob, true);
+  ASSERT_EQ(shown.size(), 6u);
+  EXPECT_EQ(shown[4]["text"], "apple tart") << "newest first";
+  EXPECT_EQ(shown[5]["text"], "apple pie");
+  bob->closeStdin();
+  EXPECT_EQ(bob->wait(after(kStep)), 0);
+}
+
 TEST(StoreBinaries, AStoreItCannotUseStopsTheStartNamingTheFileAndTheReason) {
   TempDir dir;
   std::filesystem::create_directories(dir.path() / "data");

@@ -134,6 +134,41 @@ class ClientCoreTest : public ::testing::Test {
   Millis t = 10'000;
 };
 
+// ---- history and search ----------------------------------------------------------------
+
+TEST_F(ClientCoreTest, HistoryAndSearchAskForTheCurrentRoomUnlessOneIsNamed) {
+  registered();
+  core->input("/history 20", now());
+  core->input("/history #Dev before 9", now());
+  core->input("/search build failed", now());
+  EXPECT_EQ(host.sent<protocol::HistoryRequest>(),
+            (std::vector<protocol::HistoryRequest>{{"lobby", 0, 20}, {"dev", 9, 0}}));
+  EXPECT_EQ(host.sent<protocol::SearchRequest>(),
+            (std::vector<protocol::SearchRequest>{{"lobby", "build failed"}}));
+}
+
+TEST_F(ClientCoreTest, AnAskedForPageIsShownWholeEvenWhatWasSeenLive) {
+  registered();
+  protocol::ChatEvent live{5, 1, "lobby", "bob", "", "hello", 0, 77};
+  feed(live);
+  ASSERT_EQ(host.got<protocol::ChatEvent>().size(), 1u);
+  host.clear();
+  // A replay of a message already shown (as after a reconnect) is dropped...
+  protocol::ChatEvent replay = live;
+  replay.flags = protocol::kFlagHistory;
+  feed(replay);
+  EXPECT_TRUE(host.got<protocol::ChatEvent>().empty());
+  // ...but a page the person asked for is shown in full, closed by its end.
+  core->input("/history", now());
+  feed(replay);
+  feed(protocol::HistoryEnd{"lobby", false, 1, 5, false});
+  EXPECT_EQ(host.got<protocol::ChatEvent>().size(), 1u);
+  EXPECT_EQ(host.got<protocol::HistoryEnd>().size(), 1u);
+  host.clear();
+  feed(replay);  // after the end, dedup applies again
+  EXPECT_TRUE(host.got<protocol::ChatEvent>().empty());
+}
+
 // ---- connection and registration ---------------------------------------------------------
 
 TEST_F(ClientCoreTest, StartConnectsAndSendsHelloWhenConnected) {

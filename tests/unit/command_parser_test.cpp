@@ -27,6 +27,27 @@ std::string errorOf(std::string_view line) {
   return result.ok() ? std::string("<parsed>") : result.error().message;
 }
 
+TEST(CommandParser, HistoryTakesARoomACountOrAnIdToGoBackFrom) {
+  EXPECT_EQ(parsed<History>("/history").room, "");
+  EXPECT_EQ(parsed<History>("/history").count, 0u);
+  EXPECT_EQ(parsed<History>("/history 20").count, 20u);
+  EXPECT_EQ(parsed<History>("/history #dev").room, "#dev");
+  const History back = parsed<History>("/history #dev before 41");
+  EXPECT_EQ(back.room, "#dev");
+  EXPECT_EQ(back.beforeId, 41u);
+  EXPECT_EQ(parsed<History>("/history BEFORE 7").beforeId, 7u);
+  EXPECT_NE(errorOf("/history 0").find("1 to 200"), std::string::npos);
+  EXPECT_NE(errorOf("/history 201").find("1 to 200"), std::string::npos);
+  EXPECT_NE(errorOf("/history lots").find("usage: /history"), std::string::npos);
+  EXPECT_NE(errorOf("/history before").find("usage: /history"), std::string::npos);
+  EXPECT_NE(errorOf("/history before 3 extra").find("usage: /history"), std::string::npos);
+}
+
+TEST(CommandParser, SearchTakesTheRestOfTheLine) {
+  EXPECT_EQ(parsed<Search>("/search build  failed").words, "build  failed");
+  EXPECT_NE(errorOf("/search").find("usage: /search"), std::string::npos);
+}
+
 TEST(CommandParser, PlainTextIsSay) {
   EXPECT_EQ(parsed<Say>("hello world").text, "hello world");
   EXPECT_EQ(parsed<Say>("  indented").text, "  indented");

@@ -69,6 +69,7 @@ std::vector<Sample> everyEvent(const std::string& s) {
   out.push_back({PresenceEvent{s, PresenceState::Away, s}, "presence"});
   out.push_back({AwayReply{s, s}, "away"});
   out.push_back({NoticeEvent{NoticeKind::Info, s}, "notice"});
+  out.push_back({HistoryEnd{s, true, 3, 7, true}, "history_end"});
   out.push_back({client_event::WhoList{s, {{s, PresenceState::Lagging, 3, kUserTyping}}}, "who"});
   out.push_back({client_event::Typing{s, s, false, true}, "typing"});
   out.push_back({client_event::Connected{}, "connected"});
@@ -522,3 +523,26 @@ TEST(JsonLine, InvalidUtf8BecomesReplacementCharacters) {
 
 }  // namespace
 }  // namespace udpchat::format
+
+namespace udpchat {
+namespace {
+
+TEST(HistoryEndText, SaysHowManyAndHowToPageOn) {
+  EXPECT_EQ(format::historyEndText({"dev", false, 3, 41, true}),
+            "3 earlier messages; /history #dev before 41 for the ones before");
+  EXPECT_EQ(format::historyEndText({"dev", false, 1, 41, false}),
+            "1 earlier message; that is the beginning");
+  EXPECT_EQ(format::historyEndText({"dev", false, 0, 0, false}), "no earlier messages");
+  EXPECT_EQ(format::historyEndText({"dev", true, 2, 5, false}), "2 messages match, newest first");
+  EXPECT_EQ(format::historyEndText({"dev", true, 0, 0, false}), "no kept message matches");
+  const auto j = nlohmann::json::parse(
+      format::jsonLine(ClientEvent{protocol::HistoryEnd{"dev", true, 2, 5, true}}, 1));
+  EXPECT_EQ(j["type"], "history_end");
+  EXPECT_EQ(j["search"], true);
+  EXPECT_EQ(j["count"], 2);
+  EXPECT_EQ(j["oldest_id"], 5);
+  EXPECT_EQ(j["more"], true);
+}
+
+}  // namespace
+}  // namespace udpchat

@@ -24,12 +24,27 @@ class MemoryStore final : public Store {
   std::size_t commits = 0;
 
   protocol::MessageId nextMessageId() override { return next; }
-  std::vector<StoredChat> recentMessages(std::string_view room, std::size_t count) override {
+  std::vector<StoredChat> messagesBefore(std::string_view room, protocol::MessageId before,
+                                         std::size_t count) override {
     std::vector<StoredChat> out;
     for (auto it = messages.rbegin(); it != messages.rend() && out.size() < count; ++it) {
-      if (it->second.event.room == room) out.push_back(it->second);
+      if (it->second.event.room == room && (before == 0 || it->first < before)) {
+        out.push_back(it->second);
+      }
     }
     std::reverse(out.begin(), out.end());
+    return out;
+  }
+  // A plain substring match per word, enough for the core's tests.
+  std::vector<StoredChat> search(std::string_view room, std::string_view words,
+                                 std::size_t limit) override {
+    std::vector<StoredChat> out;
+    for (auto it = messages.rbegin(); it != messages.rend() && out.size() < limit; ++it) {
+      if (it->second.event.room == room &&
+          it->second.event.text.find(words) != std::string::npos) {
+        out.push_back(it->second);
+      }
+    }
     return out;
   }
   std::optional<StoredTopic> topic(std::string_view room) override {

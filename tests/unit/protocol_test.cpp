@@ -139,6 +139,8 @@ UDPCHAT_SAMPLE(DeleteMessage, {"lobby", 0xFEDCBA9876543210ULL});
 UDPCHAT_SAMPLE(OperRequest, {"s3cret-p\u00e4ssw\u00f6rd"});
 UDPCHAT_SAMPLE(KickRequest, {"mallory", "spam \U0001F96B"});
 UDPCHAT_SAMPLE(QuitRequest, {"gute Nacht \U0001F319"});
+UDPCHAT_SAMPLE(HistoryRequest, {"g\u00e9n\u00e9ral", 0x0102030405ULL, 120});
+UDPCHAT_SAMPLE(SearchRequest, {"dev", "build \u00e9chou\u00e9"});
 UDPCHAT_SAMPLE(PresencePing, {0xDEADBEEF, 0x0011223344556677ULL, PresenceState::Away,
                               0x8899AABBCCDDEEFFULL, 0x01020304});
 UDPCHAT_SAMPLE(TypingNotice, {"lobby", true, false});
@@ -179,6 +181,7 @@ UDPCHAT_SAMPLE(WhoisReply, {"bob",
 UDPCHAT_SAMPLE(PresenceEvent, {"bob", PresenceState::Lagging, "brb \u2615"});
 UDPCHAT_SAMPLE(AwayReply, {"bob", "on holiday \U0001F3DD"});
 UDPCHAT_SAMPLE(NoticeEvent, {NoticeKind::OperGranted, "you are now an operator \u2713"});
+UDPCHAT_SAMPLE(HistoryEnd, {"lobby", true, 17, 0x0A0B0C0D0E0FULL, true});
 UDPCHAT_SAMPLE(PresencePong, {0x00C0FFEE, 0x1122334455667788ULL, 0x99AABBCCDDEEFF00ULL});
 UDPCHAT_SAMPLE(TypingEvent, {"alice", "bob", true, false});
 
@@ -445,6 +448,7 @@ constexpr TypeRow kTypeTable[] = {
     {MessageType::WhoisRequest, 0x09, 0, true},  {MessageType::SetAway, 0x0A, 0, true},
     {MessageType::DeleteMessage, 0x0B, 0, true}, {MessageType::OperRequest, 0x0C, 0, true},
     {MessageType::KickRequest, 0x0D, 0, true},   {MessageType::QuitRequest, 0x0E, 0, true},
+    {MessageType::HistoryRequest, 0x0F, 0, true}, {MessageType::SearchRequest, 0x10, 0, true},
     {MessageType::PresencePing, 0x20, 1, true},  {MessageType::TypingNotice, 0x21, 1, true},
     {MessageType::Welcome, 0x40, 0, false},      {MessageType::ErrorReply, 0x41, 0, false},
     {MessageType::ChatEvent, 0x42, 0, false},    {MessageType::PrivateEvent, 0x43, 0, false},
@@ -454,6 +458,7 @@ constexpr TypeRow kTypeTable[] = {
     {MessageType::KickEvent, 0x4A, 0, false},    {MessageType::WhoReply, 0x4B, 0, false},
     {MessageType::WhoisReply, 0x4C, 0, false},   {MessageType::PresenceEvent, 0x4D, 0, false},
     {MessageType::AwayReply, 0x4E, 0, false},    {MessageType::NoticeEvent, 0x4F, 0, false},
+    {MessageType::HistoryEnd, 0x50, 0, false},
     {MessageType::PresencePong, 0x60, 1, false}, {MessageType::TypingEvent, 0x61, 1, false},
 };
 

@@ -207,5 +207,77 @@ TEST(ServerStore, ARoomThatEmptiedKeepsItsHistoryAndTopic) {
   EXPECT_EQ(history[0].text, "still here");
 }
 
+TEST(ServerHistory, PagesGoBackFromTheNewestWithAnEndThatSaysWhereToContinue) {
+  for (bool withStore : {true, false}) {
+    SCOPED_TRACE(withStore ? "store" : "memory only");
+    MemoryStore store;
+    ServerConfig config;
+    config.rateBurst = 100;
+    ServerHarness h(config, withStore ? &store : nullptr);
+    const SessionId a = h.registerUser("alice");
+    for (int i = 1; i <= 7; ++i) {
+      h.send(a, protocol::SendChat{"lobby", "", "m" + std::to_string(i), 0, 0});
+    }
+    h.clearAll();
+    h.send(a, protocol::HistoryRequest{"#lobby", 0, 3});
+    auto got = h.drain(a);
+    auto page = ofType<protocol::ChatEvent>(got);
+    ASSERT_EQ(page.size(), 3u);
+    EXPECT_EQ(page[0].text, "m5");
+    EXPECT_EQ(page[2].text, "m7");
+    for (const auto& e : page) EXPECT_TRUE(e.flags & protocol::kFlagHistory);
+    ASSERT_TRUE(std::holds_alternative<protocol::HistoryEnd>(got.back().message)) << "end last";
+    auto end = std::get<protocol::HistoryEnd>(got.back().message);
+    EXPECT_EQ(end.room, "lobby");
+    EXPECT_FALSE(end.search);
+    EXPECT_EQ(end.count, 3u);
+    EXPECT_EQ(end.oldestId, page[0].id);
+    EXPECT_TRUE(end.more);
+
+    h.send(a, protocol::HistoryRequest{"lobby", end.oldestId, 10});
+    got = h.drain(a);
+    page = ofType<protocol::ChatEvent>(got);
+    ASSERT_EQ(page.size(), 4u);
+    EXPECT_EQ(page[0].text, "m1");
+    EXPECT_EQ(page[3].text, "m4");
+    EXPECT_FALSE(ofType<protocol::HistoryEnd>(got).at(0).more);
+
+    // A room one is not in is not read.
+    h.send(a, protocol::HistoryRequest{"elsewhere", 0, 3});
+    EXPECT_EQ(h.only<protocol::ErrorReply>(a).code, ErrorCode::NotInRoom);
+  }
+}
+
+TEST(ServerHistory, SearchAnswersNewestFirstAndNeedsTheStore) {
+  MemoryStore store;
+  ServerHarness h({}, &store);
+  const SessionId a = h.registerUser("alice");
+  h.send(a, protocol::SendChat{"lobby", "", "build is green", 0, 0});
+  h.send(a, protocol::SendChat{"lobby", "", "lunch", 0, 0});
+  h.send(a, protocol::SendChat{"lobby", "", "build is red", 0, 0});
+  h.clearAll();
+  h.send(a, protocol::SearchRequest{"lobby", "build"});
+  auto got = h.drain(a);
+  const auto found = ofType<protocol::ChatEvent>(got);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].text, "build is red");
+  EXPECT_EQ(found[1].text, "build is green");
+  const auto end = ofType<protocol::HistoryEnd>(got).at(0);
+  EXPECT_TRUE(end.search);
+  EXPECT_EQ(end.count, 2u);
+  EXPECT_EQ(end.oldestId, found[1].id);
+
+  h.send(a, protocol::SearchRequest{"lobby", "  "});
+  EXPECT_EQ(h.only<protocol::ErrorReply>(a).code, ErrorCode::EmptyText);
+
+  ServerHarness memoryOnly;
+  const SessionId b = memoryOnly.registerUser("bob");
+  memoryOnly.clearAll();
+  memoryOnly.send(b, protocol::SearchRequest{"lobby", "build"});
+  const auto refusal = memoryOnly.only<protocol::ErrorReply>(b);
+  EXPECT_EQ(refusal.code, ErrorCode::StorageUnavailable);
+  EXPECT_NE(refusal.message.find("--no-store"), std::string::npos) << refusal.message;
+}
+
 }  // namespace
 }  // namespace udpchat

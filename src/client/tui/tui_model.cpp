@@ -10,6 +10,7 @@
 #include "char_width.hpp"
 #include "tui_style.hpp"
 #include "udpchat/command_parser.hpp"
+#include "udpchat/event_format.hpp"
 #include "udpchat/limits.hpp"
 #include "udpchat/text.hpp"
 
@@ -439,6 +440,10 @@ void TuiModel::event(const ClientEvent& event, const ChatStatus& st, Millis now)
             add(target,
                 eventLine("--", safe(a.nick) + " is away" +
                                     (a.message.empty() ? "" : ": " + safe(a.message))),
+                Activity::Events);
+          },
+          [&](const protocol::HistoryEnd& h) {
+            add(ensure(WindowKind::Room, h.room), eventLine("--", format::historyEndText(h)),
                 Activity::Events);
           },
           [&](const protocol::NoticeEvent& n) {
