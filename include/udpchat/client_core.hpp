@@ -85,7 +85,7 @@ using ClientEvent =
                  protocol::QuitEvent, protocol::NickEvent, protocol::TopicEvent,
                  protocol::DeletedEvent, protocol::KickEvent, protocol::WhoisReply,
                  protocol::PresenceEvent, protocol::AwayReply, protocol::NoticeEvent,
-                 protocol::HistoryEnd,
+                 protocol::HistoryEnd, protocol::BanListReply,
                  client_event::WhoList, client_event::Typing, client_event::Connected,
                  client_event::ConnectionLost, client_event::Reconnecting,
                  client_event::LocalError, client_event::Info, client_event::Finished,

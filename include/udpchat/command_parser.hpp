@@ -29,11 +29,15 @@ struct History { std::string room; std::uint16_t count = 0; std::uint64_t before
 struct Search { std::string words; };                   // /search text
 struct Oper { std::string password; };                   // /oper password
 struct Kick { std::string nick, reason; };               // /kick nick [reason]
+struct Ban { std::string target, reason; };              // /ban nick|address [reason]
+struct Unban { std::string target; };                    // /unban nick|address
+struct Bans { std::string prefix; };                     // /bans [prefix]
 struct Quit { std::string reason; };                     // /quit [reason], /close
 struct Help { std::string topic; };                      // /help [command]
 
 using Command = std::variant<Say, Me, Msg, Subject, Join, Part, Topic, Nick, Who, Whois, Away,
-                             Back, Delete, History, Search, Oper, Kick, Quit, Help>;
+                             Back, Delete, History, Search, Oper, Kick, Ban, Unban, Bans, Quit,
+                             Help>;
 
 struct ParseError {
   std::string message;  // for people, naming the command and its syntax

@@ -18,5 +18,7 @@ std::string jsonLine(const ClientEvent& event, Millis wallNow);
 // What a HistoryEnd says, for people: how many, and how to page on ("3 earlier messages;
 // /history #dev before 41 for the ones before").
 std::string historyEndText(const protocol::HistoryEnd& end);
+// One BanListReply page, for people: "bans: mallory (by oper: spam), 192.0.2.7 (by oper)".
+std::string banListText(const protocol::BanListReply& page);
 
 }  // namespace udpchat::format

@@ -36,6 +36,9 @@ inline constexpr std::size_t kMaxHistoryPage = 200;
 inline constexpr std::size_t kDefaultHistoryPage = 50;
 inline constexpr std::size_t kMaxSearchResults = 50;
 inline constexpr std::size_t kMaxSearchBytes = 200;
+// Entries per BanListReply page, and bans in force at once.
+inline constexpr std::size_t kMaxBansPerFrame = 16;
+inline constexpr std::size_t kMaxBans = 10000;
 inline constexpr std::size_t kDefaultNickMin = 3;
 inline constexpr std::size_t kDefaultNickMax = 16;
 inline constexpr std::size_t kDefaultMaxMessageBytes = 2000;

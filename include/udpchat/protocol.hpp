@@ -47,6 +47,9 @@ enum class MessageType : std::uint8_t {
   QuitRequest = 0x0E,
   HistoryRequest = 0x0F,
   SearchRequest = 0x10,
+  BanRequest = 0x11,
+  UnbanRequest = 0x12,
+  BansRequest = 0x13,
   // client -> server, channel 1
   PresencePing = 0x20,
   TypingNotice = 0x21,
@@ -68,6 +71,7 @@ enum class MessageType : std::uint8_t {
   AwayReply = 0x4E,
   NoticeEvent = 0x4F,
   HistoryEnd = 0x50,
+  BanListReply = 0x51,
   // server -> client, channel 1
   PresencePong = 0x60,
   TypingEvent = 0x61,
@@ -101,10 +105,12 @@ enum class ErrorCode : std::uint16_t {
   CannotKickSelf = 24,
   TooManyConnections = 25,  // from one address; connection is closed after this error
   StorageUnavailable = 26,  // the server could not store it, so did not deliver it
+  Banned = 27,              // context: the nick or address; message: the reason; closes
+  NotBanned = 28,           // context: what /unban named
 };
 
 inline constexpr std::uint16_t kLastErrorCode =
-    static_cast<std::uint16_t>(ErrorCode::StorageUnavailable);
+    static_cast<std::uint16_t>(ErrorCode::NotBanned);
 
 // Stable lowercase name used in JSON output and logs, e.g. "nick_in_use".
 std::string_view toString(ErrorCode code);
@@ -303,6 +309,42 @@ struct SearchRequest {
     v.str(m.words, kMaxSearchBytes);
   }
   bool operator==(const SearchRequest&) const = default;
+};
+
+// Operators: refuse a nick, or an IPv4 address (dotted), from now on; a connected user it names is
+// disconnected. Kept across restarts with the store.
+struct BanRequest {
+  static constexpr MessageType kType = MessageType::BanRequest;
+  std::string target;
+  std::string reason;
+  template <class M, class V>
+  static void fields(M& m, V& v) {
+    v.str(m.target, kMaxNameBytes);
+    v.str(m.reason, kMaxReasonBytes);
+  }
+  bool operator==(const BanRequest&) const = default;
+};
+
+struct UnbanRequest {
+  static constexpr MessageType kType = MessageType::UnbanRequest;
+  std::string target;
+  template <class M, class V>
+  static void fields(M& m, V& v) {
+    v.str(m.target, kMaxNameBytes);
+  }
+  bool operator==(const UnbanRequest&) const = default;
+};
+
+// Operators: the bans in force whose target starts with `prefix` (empty: all, compared without
+// regard to case), answered with BanListReply pages.
+struct BansRequest {
+  static constexpr MessageType kType = MessageType::BansRequest;
+  std::string prefix;
+  template <class M, class V>
+  static void fields(M& m, V& v) {
+    v.str(m.prefix, kMaxNameBytes);
+  }
+  bool operator==(const BansRequest&) const = default;
 };
 
 struct OperRequest {
@@ -692,6 +734,34 @@ struct HistoryEnd {
   bool operator==(const HistoryEnd&) const = default;
 };
 
+struct BanEntry {
+  std::string target;  // a nick (as banned) or an IPv4 address
+  std::string reason;
+  std::string by;
+  std::uint64_t ts = 0;
+  template <class M, class V>
+  static void fields(M& m, V& v) {
+    v.str(m.target, kMaxNameBytes);
+    v.str(m.reason, kMaxReasonBytes);
+    v.str(m.by, kMaxNickBytes);
+    v.u64(m.ts);
+  }
+  bool operator==(const BanEntry&) const = default;
+};
+
+// One page of the bans in force (BansRequest); `more` on every page but the last.
+struct BanListReply {
+  static constexpr MessageType kType = MessageType::BanListReply;
+  std::vector<BanEntry> bans;
+  bool more = false;
+  template <class M, class V>
+  static void fields(M& m, V& v) {
+    v.list(m.bans, kMaxBansPerFrame);
+    v.boolean(m.more);
+  }
+  bool operator==(const BanListReply&) const = default;
+};
+
 struct PresencePong {
   static constexpr MessageType kType = MessageType::PresencePong;
   std::uint32_t seq = 0;
@@ -725,11 +795,12 @@ struct TypingEvent {
 using Message = std::variant<Hello, SendChat, SendPrivate, JoinRoom, PartRoom, SetTopic,
                              ChangeNick, WhoRequest, WhoisRequest, SetAway, DeleteMessage,
                              OperRequest, KickRequest, QuitRequest, HistoryRequest,
-                             SearchRequest, PresencePing, TypingNotice,
+                             SearchRequest, BanRequest, UnbanRequest, BansRequest, PresencePing,
+                             TypingNotice,
                              Welcome, ErrorReply, ChatEvent, PrivateEvent, JoinEvent, PartEvent,
                              QuitEvent, NickEvent, TopicEvent, DeletedEvent, KickEvent, WhoReply,
                              WhoisReply, PresenceEvent, AwayReply, NoticeEvent, HistoryEnd,
-                             PresencePong, TypingEvent>;
+                             BanListReply, PresencePong, TypingEvent>;
 
 // The channel a message type travels on.
 std::uint8_t channelOf(MessageType type);

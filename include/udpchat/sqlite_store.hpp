@@ -44,7 +44,7 @@ struct SqliteStoreOptions {
 class SqliteStore final : public Store {
  public:
   // The schema version this build writes; open() migrates any older file to it.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   // The SQL that brings a file from version - 1 to `version` (1..kSchemaVersion).
   static std::string_view schemaStep(int version);
 
@@ -62,6 +62,9 @@ class SqliteStore final : public Store {
   std::vector<std::pair<std::uint64_t, StoredAccepted>> acceptedSince(
       std::int64_t sinceWall) override;
 
+  std::vector<protocol::BanEntry> bans() override;
+  void addBan(std::string_view key, const protocol::BanEntry& ban) override;
+  void removeBan(std::string_view key) override;
   void addMessage(const StoredChat& message) override;
   void addPrivate(const StoredPrivate& message) override;
   void markDeleted(std::string_view room, protocol::MessageId id, std::string_view by) override;

@@ -71,7 +71,13 @@ class Store {
   virtual std::vector<std::pair<std::uint64_t, StoredAccepted>> acceptedSince(
       std::int64_t sinceWall) = 0;
 
+  // Every ban in force.
+  virtual std::vector<protocol::BanEntry> bans() = 0;
+
   // ---- writes, into the current batch ----------------------------------------------------
+  // `key`: the ban's identity (the folded nick, or the address).
+  virtual void addBan(std::string_view key, const protocol::BanEntry& ban) = 0;
+  virtual void removeBan(std::string_view key) = 0;
   virtual void addMessage(const StoredChat& message) = 0;
   virtual void addPrivate(const StoredPrivate& message) = 0;
   virtual void markDeleted(std::string_view room, protocol::MessageId id, std::string_view by) = 0;

@@ -586,6 +586,21 @@ struct ClientCore::State {
               }
               return protocol::KickRequest{c.nick, c.reason};
             },
+            [&](const command::Ban& c) -> R {
+              if (!checkField(c.target, kMaxNameBytes, false, "ban target") ||
+                  !checkField(c.reason, kMaxReasonBytes, false, "reason")) {
+                return std::nullopt;
+              }
+              return protocol::BanRequest{c.target, c.reason};
+            },
+            [&](const command::Unban& c) -> R {
+              if (!checkField(c.target, kMaxNameBytes, false, "ban target")) return std::nullopt;
+              return protocol::UnbanRequest{c.target};
+            },
+            [&](const command::Bans& c) -> R {
+              if (!checkField(c.prefix, kMaxNameBytes, false, "prefix")) return std::nullopt;
+              return protocol::BansRequest{c.prefix};
+            },
             // input() handles these two at once; they never enter the queue.
             [&](const command::Quit&) -> R { return std::nullopt; },
             [&](const command::Help&) -> R { return std::nullopt; },
@@ -730,8 +745,11 @@ struct ClientCore::State {
       std::erase(pendingJoins, e.context);
       if (currentRoom == e.context) currentRoom = rooms.empty() ? std::string() : rooms.back();
     }
+    // A ban refuses at registration only; one met later (a /nick to a banned nick) is not final.
+    const bool bannedAtTheDoor =
+        e.code == ErrorCode::Banned && state == ConnectionState::Registering;
     if (e.code == ErrorCode::ServerFull || e.code == ErrorCode::UnsupportedVersion ||
-        e.code == ErrorCode::TooManyConnections) {
+        e.code == ErrorCode::TooManyConnections || bannedAtTheDoor) {
       refused = true;
       refusedReason = "refused by the server: " +
                       (e.message.empty() ? std::string(protocol::toString(e.code)) : e.message);
@@ -872,6 +890,7 @@ struct ClientCore::State {
             },
             [&](const protocol::AwayReply& m) { emit(m); },
             [&](const protocol::NoticeEvent& m) { emit(m); },
+            [&](const protocol::BanListReply& m) { emit(m); },
             [&](const protocol::HistoryEnd& m) {
               if (pagesAsked > 0) --pagesAsked;
               emit(m);

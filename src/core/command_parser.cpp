@@ -38,6 +38,10 @@ constexpr std::array kCommands{
     CommandInfo{"search", "/search words", "Find the current room's kept messages holding every word"},
     CommandInfo{"oper", "/oper password", "Become an operator"},
     CommandInfo{"kick", "/kick nick [reason]", "Disconnect a user (operators only)"},
+    CommandInfo{"ban", "/ban nick|address [reason]",
+                "Refuse a nick or an IPv4 address from now on, across restarts (operators only)"},
+    CommandInfo{"unban", "/unban nick|address", "Lift a ban (operators only)"},
+    CommandInfo{"bans", "/bans [prefix]", "List the bans in force (operators only)"},
     CommandInfo{"quit", "/quit [reason]", "Leave the chat"},
     CommandInfo{"close", "/close [reason]", "Same as /quit"},
     CommandInfo{"help", "/help [command]", "Show this list, or one command"},
@@ -206,6 +210,21 @@ Result<Command, ParseError> parse(std::string_view line) {
     const std::string_view nick = firstWord(args, rest);
     if (nick.empty()) return usage(name);
     return Command{Kick{std::string(nick), std::string(rest)}};
+  }
+  if (name == "ban") {
+    const std::string_view target = firstWord(args, rest);
+    if (target.empty()) return usage(name);
+    return Command{Ban{std::string(target), std::string(rest)}};
+  }
+  if (name == "unban") {
+    auto target = oneWord(name, args, false);
+    if (!target) return fail(target.error());
+    return Command{Unban{std::move(*target)}};
+  }
+  if (name == "bans") {
+    auto prefix = oneWord(name, args, true);
+    if (!prefix) return fail(prefix.error());
+    return Command{Bans{std::move(*prefix)}};
   }
   if (name == "quit" || name == "close") return Command{Quit{std::string(args)}};
   if (name == "help") {

@@ -133,6 +133,20 @@ std::string unconfirmedText(const client_event::Unconfirmed& u) {
 
 }  // namespace
 
+std::string banListText(const protocol::BanListReply& b) {
+  if (b.bans.empty()) return "no bans";
+  std::string out = "bans: ";
+  const char* separator = "";
+  for (const auto& ban : b.bans) {
+    out += separator;
+    separator = ", ";
+    out += safe(ban.target) + " (by " + safe(ban.by) +
+           (ban.reason.empty() ? std::string() : ": " + safe(ban.reason)) + ")";
+  }
+  if (b.more) out += ", ...";
+  return out;
+}
+
 std::string historyEndText(const protocol::HistoryEnd& h) {
   const std::string n = std::to_string(h.count);
   if (h.search) {
@@ -303,6 +317,7 @@ std::string humanLine(const ClientEvent& event, Millis wallNow) {
           [&](const protocol::NoticeEvent& n) {
             return line(now, "-- notice: ", safeText(n.text));
           },
+          [&](const protocol::BanListReply& b) { return line(now, "-- " + banListText(b), ""); },
           [&](const protocol::HistoryEnd& h) { return line(now, room(h.room) + " -- " + historyEndText(h), ""); },
           [&](const client_event::WhoList& w) {
             return line(now, room(w.room) + " -- " + whoListText(w), "");
@@ -477,6 +492,19 @@ std::string jsonLine(const ClientEvent& event, Millis wallNow) {
                             Json o = object("away", now);
                             o["nick"] = e.nick;
                             o["message"] = optional(e.message);
+                            return o;
+                          },
+                          [&](const protocol::BanListReply& e) {
+                            Json o = object("bans", now);
+                            Json list = Json::array();
+                            for (const auto& b : e.bans) {
+                              list.push_back({{"target", b.target},
+                                              {"reason", optional(b.reason)},
+                                              {"by", b.by},
+                                              {"set_ts", b.ts}});
+                            }
+                            o["bans"] = std::move(list);
+                            o["more"] = e.more;
                             return o;
                           },
                           [&](const protocol::HistoryEnd& e) {

@@ -76,7 +76,7 @@ struct HeldOutput {
 
 // A write of this turn that a frame depends on.
 struct PendingWrite {
-  enum class Kind { Chat, Private, Topic, Delete } kind = Kind::Chat;
+  enum class Kind { Chat, Private, Topic, Delete, Ban } kind = Kind::Chat;
   SessionId author = 0;
   std::uint64_t token = 0;
   protocol::ClientId clientId = 0;
@@ -98,6 +98,28 @@ std::string ipv4Text(std::uint32_t address) {
          std::to_string((address >> 8) & 0xFF) + "." + std::to_string(address & 0xFF);
 }
 
+// Dotted-quad IPv4 ("192.0.2.7"), host order; nullopt for anything else.
+std::optional<std::uint32_t> parseIpv4(std::string_view s) {
+  std::uint32_t out = 0;
+  for (int part = 0; part < 4; ++part) {
+    std::size_t digits = 0;
+    std::uint32_t value = 0;
+    while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9' && digits < 3) {
+      value = value * 10 + static_cast<std::uint32_t>(s[digits] - '0');
+      ++digits;
+    }
+    if (digits == 0 || value > 255) return std::nullopt;
+    out = out << 8 | value;
+    s.remove_prefix(digits);
+    if (part < 3) {
+      if (s.empty() || s.front() != '.') return std::nullopt;
+      s.remove_prefix(1);
+    }
+  }
+  if (!s.empty()) return std::nullopt;
+  return out;
+}
+
 // Wrong operator passwords, counted for one address or for everyone.
 struct GuessRecord {
   std::uint32_t failures = 0;
@@ -113,7 +135,8 @@ struct GuessRecord {
 
 struct Session {
   SessionId id = 0;
-  std::uint32_t address = 0;  // IPv4, host order; 0: unknown
+  std::uint32_t address = 0;  // IPv4, host order; 0: unknown or exempt from the limits
+  std::uint32_t peerAddress = 0;  // as reported, loopback too (bans)
   bool registered = false;
   std::string nick;
   std::string folded;
@@ -238,6 +261,8 @@ struct ServerCore::State {
   std::size_t currentItem = 0;  // the pending write the frames being sent confirm
   Millis storeDownUntil = 0;    // mono
   Millis lastWall = 0;          // the latest wall time passed in
+  // Bans in force: folded nick, or dotted address -> the ban.
+  std::map<std::string, protocol::BanEntry, std::less<>> bans;
 
   State(ServerConfig c, Outbox& o, Store* s) : config(std::move(c)), outbox(o), store(s) {
     if (!config.tokenSource) config.tokenSource = secureRandom64;
@@ -252,6 +277,10 @@ struct ServerCore::State {
     loaded = true;
     if (store == nullptr) return;
     nextMessageId = std::max(nextMessageId, store->nextMessageId());
+    for (auto& ban : store->bans()) {
+      const std::string key = parseIpv4(ban.target) ? ban.target : text::foldCase(ban.target);
+      bans[key] = std::move(ban);
+    }
     const Millis since = now.wall - kResumeWindow;
     for (std::uint64_t token : store->tokensSeenSince(since)) {
       departedTokens[token] = now.mono + kResumeWindow;
@@ -663,6 +692,13 @@ struct ServerCore::State {
     }
     std::string nick = hello.nick.empty() ? autoNick() : hello.nick;
     if (!hello.nick.empty() && !nickAcceptable(s, nick)) return;
+    if (const protocol::BanEntry* ban = banFor(text::foldCase(nick), 0)) {
+      const SessionId id = s.id;
+      error(id, ErrorCode::Banned, nick, banText(*ban));
+      removeSession(id, std::nullopt);  // `s` is gone from here on
+      closeSession(id);
+      return;
+    }
 
     s.registered = true;
     ++registeredCount;
@@ -828,6 +864,10 @@ struct ServerCore::State {
 
   void onNick(Session& s, const protocol::ChangeNick& m) {
     if (!nickAcceptable(s, m.nick)) return;
+    if (const protocol::BanEntry* ban = banFor(text::foldCase(m.nick), 0)) {
+      error(s.id, ErrorCode::Banned, m.nick, banText(*ban) + "; pick another nick");
+      return;
+    }
     if (m.nick == s.nick) return;
     const std::string old = s.nick;
     byNick.erase(s.folded);
@@ -1024,15 +1064,126 @@ struct ServerCore::State {
       error(s.id, ErrorCode::CannotKickSelf, s.nick, "you cannot kick yourself; use /quit");
       return;
     }
-    const SessionId victim = target->id;
-    if (target->rooms.empty()) {
-      sendTo(victim, protocol::KickEvent{"", target->nick, s.nick, m.reason});
+    kickSession(*target, s.nick, m.reason);
+  }
+
+  // Tells the user's rooms (and the user) and disconnects them.
+  void kickSession(Session& target, const std::string& by, const std::string& reason) {
+    const SessionId victim = target.id;
+    if (target.rooms.empty()) {
+      sendTo(victim, protocol::KickEvent{"", target.nick, by, reason});
     }
-    for (const auto& name : target->rooms) {
-      sendTo(rooms.at(name).members, protocol::KickEvent{name, target->nick, s.nick, m.reason});
+    for (const auto& name : target.rooms) {
+      sendTo(rooms.at(name).members, protocol::KickEvent{name, target.nick, by, reason});
     }
     removeSession(victim, std::nullopt);
     closeSession(victim);
+  }
+
+  // The ban that refuses this nick or address, if any.
+  const protocol::BanEntry* banFor(std::string_view folded, std::uint32_t address) const {
+    if (bans.empty()) return nullptr;
+    if (!folded.empty()) {
+      if (auto it = bans.find(folded); it != bans.end()) return &it->second;
+    }
+    if (address != 0) {
+      if (auto it = bans.find(ipv4Text(address)); it != bans.end()) return &it->second;
+    }
+    return nullptr;
+  }
+
+  std::string banText(const protocol::BanEntry& ban) const {
+    return ban.target + " is banned from this server" +
+           (ban.reason.empty() ? std::string() : ": " + ban.reason);
+  }
+
+  bool operatorOnly(const Session& s, std::string_view what) {
+    if (s.oper) return true;
+    error(s.id, ErrorCode::NotOperator, "", "only operators can " + std::string(what) + "; see /oper");
+    return false;
+  }
+
+  // A ban's key: the address as given, or the nick folded. nullopt (after the error) otherwise.
+  std::optional<std::string> banKey(const Session& s, const std::string& target) {
+    if (parseIpv4(target)) return target;
+    if (auto problem = text::nickProblem(target, 1, kMaxNickBytes)) {
+      error(s.id, ErrorCode::NickInvalid, target,
+            "'" + target + "' is neither a nick nor an IPv4 address such as 192.0.2.7");
+      return std::nullopt;
+    }
+    return text::foldCase(target);
+  }
+
+  void onBan(Session& s, const protocol::BanRequest& m, Now now) {
+    if (!operatorOnly(s, "ban") || !checkLine(s.id, m.reason, false, "reason")) return;
+    auto key = banKey(s, m.target);
+    if (!key) return;
+    const auto address = parseIpv4(*key);
+    if (*key == s.folded || (address && *address == s.peerAddress)) {
+      error(s.id, ErrorCode::CannotKickSelf, m.target, "that would ban you; nothing was changed");
+      return;
+    }
+    if (!bans.contains(*key) && bans.size() >= kMaxBans) {
+      error(s.id, ErrorCode::TooManyRooms, m.target,
+            "this server holds " + std::to_string(kMaxBans) + " bans, the most it keeps; /unban one");
+      return;
+    }
+    protocol::BanEntry ban{m.target, m.reason, s.nick, static_cast<std::uint64_t>(now.wall)};
+    bans[*key] = ban;
+    if (store != nullptr) {
+      store->addBan(*key, ban);
+      beginWrite({PendingWrite::Kind::Ban, s.id, s.token, 0, 0, m.target});
+    }
+    logLine(s.nick + " banned " + m.target + (m.reason.empty() ? "" : " (" + m.reason + ")"));
+    sendTo(s.id, protocol::NoticeEvent{protocol::NoticeKind::Info,
+                                       m.target + " is banned" +
+                                           (m.reason.empty() ? "" : ": " + m.reason)});
+    // Whoever it names goes now.
+    std::vector<SessionId> victims;
+    for (auto& [id, other] : sessions) {
+      if (id == s.id || !other.registered) continue;
+      if (other.folded == *key || (address && other.peerAddress == *address)) victims.push_back(id);
+    }
+    for (SessionId id : victims) {
+      kickSession(sessions.at(id), s.nick, "banned" + (m.reason.empty() ? "" : ": " + m.reason));
+    }
+    endWrite();
+  }
+
+  void onUnban(Session& s, const protocol::UnbanRequest& m) {
+    if (!operatorOnly(s, "unban")) return;
+    auto key = banKey(s, m.target);
+    if (!key) return;
+    auto it = bans.find(*key);
+    if (it == bans.end()) {
+      error(s.id, ErrorCode::NotBanned, m.target, m.target + " is not banned; see /bans");
+      return;
+    }
+    bans.erase(it);
+    if (store != nullptr) {
+      store->removeBan(*key);
+      beginWrite({PendingWrite::Kind::Ban, s.id, s.token, 0, 0, m.target});
+    }
+    logLine(s.nick + " lifted the ban on " + m.target);
+    sendTo(s.id, protocol::NoticeEvent{protocol::NoticeKind::Info, m.target + " is no longer banned"});
+    endWrite();
+  }
+
+  void onBans(Session& s, const protocol::BansRequest& m) {
+    if (!operatorOnly(s, "list bans")) return;
+    const std::string prefix = text::foldCase(m.prefix);
+    protocol::BanListReply page;
+    auto flush = [&](bool more) {
+      page.more = more;
+      sendTo(s.id, page);
+      page.bans.clear();
+    };
+    for (const auto& [key, ban] : bans) {
+      if (!key.starts_with(prefix)) continue;
+      if (page.bans.size() == kMaxBansPerFrame) flush(true);
+      page.bans.push_back(ban);
+    }
+    flush(false);
   }
 
   void onPing(Session& s, const protocol::PresencePing& m, Now now) {
@@ -1095,6 +1246,9 @@ struct ServerCore::State {
                    [&](protocol::KickRequest& m) { onKick(s, m); },
                    [&](protocol::HistoryRequest& m) { onHistory(s, m); },
                    [&](protocol::SearchRequest& m) { onSearch(s, m); },
+                   [&](protocol::BanRequest& m) { onBan(s, m, now); },
+                   [&](protocol::UnbanRequest& m) { onUnban(s, m); },
+                   [&](protocol::BansRequest& m) { onBans(s, m); },
                    [&](protocol::PresencePing& m) { onPing(s, m, now); },
                    [&](protocol::TypingNotice& m) { onTyping(s, m, now); },
                    [&](auto&) {},  // QuitRequest is handled before dispatch; others are refused
@@ -1136,6 +1290,12 @@ void ServerCore::connected(SessionId id, Now now, std::uint32_t peerIpv4) {
     st.closeSession(id);
     return;
   }
+  if (const protocol::BanEntry* ban = st.banFor({}, peerIpv4)) {
+    st.error(id, ErrorCode::Banned, ipv4Text(peerIpv4), st.banText(*ban));
+    st.closeSession(id);
+    return;
+  }
+  const std::uint32_t reported = peerIpv4;
   if (st.config.exemptLoopback && (peerIpv4 >> 24) == 127) peerIpv4 = 0;
   if (peerIpv4 != 0) {
     const auto use = st.byAddress.find(peerIpv4);
@@ -1162,6 +1322,7 @@ void ServerCore::connected(SessionId id, Now now, std::uint32_t peerIpv4) {
   Session& s = st.sessions[id];
   s.id = id;
   s.address = peerIpv4;
+  s.peerAddress = reported;
   s.connectedAt = s.lastHeard = s.lastActive = now.mono;
   s.requests = RateLimiter(st.config.rateBurst, st.config.ratePerSecond, now.mono);
   s.unreliable = RateLimiter(kUnreliableBurst, kUnreliablePerSecond, now.mono);

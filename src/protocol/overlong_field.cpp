@@ -80,6 +80,15 @@ std::string_view nameOf(const HistoryRequest& m, const void* f) {
 std::string_view nameOf(const SearchRequest& m, const void* f) {
   return pick(f, {{&m.room, "room"}, {&m.words, "search text"}});
 }
+std::string_view nameOf(const BanRequest& m, const void* f) {
+  return pick(f, {{&m.target, "target"}, {&m.reason, "reason"}});
+}
+std::string_view nameOf(const UnbanRequest& m, const void* f) {
+  return pick(f, {{&m.target, "target"}});
+}
+std::string_view nameOf(const BansRequest& m, const void* f) {
+  return pick(f, {{&m.prefix, "prefix"}});
+}
 std::string_view nameOf(const OperRequest& m, const void* f) {
   return pick(f, {{&m.password, "password"}});
 }

@@ -106,6 +106,9 @@ template Bytes encode<KickRequest>(const KickRequest&);
 template Bytes encode<QuitRequest>(const QuitRequest&);
 template Bytes encode<HistoryRequest>(const HistoryRequest&);
 template Bytes encode<SearchRequest>(const SearchRequest&);
+template Bytes encode<BanRequest>(const BanRequest&);
+template Bytes encode<UnbanRequest>(const UnbanRequest&);
+template Bytes encode<BansRequest>(const BansRequest&);
 template Bytes encode<PresencePing>(const PresencePing&);
 template Bytes encode<TypingNotice>(const TypingNotice&);
 template Bytes encode<Welcome>(const Welcome&);
@@ -125,6 +128,7 @@ template Bytes encode<PresenceEvent>(const PresenceEvent&);
 template Bytes encode<AwayReply>(const AwayReply&);
 template Bytes encode<NoticeEvent>(const NoticeEvent&);
 template Bytes encode<HistoryEnd>(const HistoryEnd&);
+template Bytes encode<BanListReply>(const BanListReply&);
 template Bytes encode<PresencePong>(const PresencePong&);
 template Bytes encode<TypingEvent>(const TypingEvent&);
 
@@ -171,6 +175,8 @@ std::string_view toString(ErrorCode code) {
     case ErrorCode::CannotKickSelf: return "cannot_kick_self";
     case ErrorCode::TooManyConnections: return "too_many_connections";
     case ErrorCode::StorageUnavailable: return "storage_unavailable";
+    case ErrorCode::Banned: return "banned";
+    case ErrorCode::NotBanned: return "not_banned";
   }
   return "unknown";
 }

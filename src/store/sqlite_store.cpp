@@ -66,6 +66,15 @@ CREATE TABLE tokens(token INTEGER PRIMARY KEY, last_seen INTEGER NOT NULL);
 CREATE VIRTUAL TABLE messages_fts USING fts5(subject, text, content='messages', content_rowid='id');
 INSERT INTO meta(key, value) VALUES ('search_indexed', 0);
 )sql",
+    // 3: bans, by folded nick or by address.
+    R"sql(
+CREATE TABLE bans(
+  key TEXT PRIMARY KEY,
+  target TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  set_by TEXT NOT NULL,
+  ts INTEGER NOT NULL) WITHOUT ROWID;
+)sql",
 };
 
 // Tokens are unsigned 64-bit; SQLite integers are signed. Stored as the same bits.
@@ -139,6 +148,7 @@ struct SqliteStore::State {
   Statement insertMessage, insertPrivate, unindexMessage, deleteMessage, upsertTopic, upsertToken;
   Statement selectRecent, selectTopic, selectTokens, selectAccepted, countRoom, searchRoom;
   Statement listRooms, trimRoom, listRecipients, trimRecipient, unindexTrimmed;
+  Statement selectBans, upsertBan, deleteBan;
 
   ~State() {
     // Statements first: sqlite3_close refuses while any is alive.
@@ -146,7 +156,7 @@ struct SqliteStore::State {
                          &unindexMessage, &deleteMessage, &upsertTopic, &upsertToken,
                          &selectRecent, &selectTopic, &selectTokens, &selectAccepted, &countRoom,
                          &searchRoom, &listRooms, &trimRoom, &listRecipients, &trimRecipient,
-                         &unindexTrimmed}) {
+                         &unindexTrimmed, &selectBans, &upsertBan, &deleteBan}) {
       *q = Statement();
     }
     if (db) sqlite3_close(db);
@@ -356,6 +366,12 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteStoreOptions& options
       "ORDER BY m.id DESC LIMIT ?3");
   st->countRoom = Statement(db, "SELECT count(*) FROM messages WHERE room = ?1");
   st->listRooms = Statement(db, "SELECT DISTINCT room FROM messages");
+  st->selectBans = Statement(db, "SELECT target, reason, set_by, ts FROM bans ORDER BY ts, key");
+  st->upsertBan = Statement(db,
+      "INSERT INTO bans(key, target, reason, set_by, ts) VALUES (?1, ?2, ?3, ?4, ?5) "
+      "ON CONFLICT(key) DO UPDATE SET target = excluded.target, reason = excluded.reason, "
+      "set_by = excluded.set_by, ts = excluded.ts");
+  st->deleteBan = Statement(db, "DELETE FROM bans WHERE key = ?1");
   st->unindexTrimmed = Statement(db,
       "DELETE FROM messages_fts WHERE rowid IN (SELECT id FROM messages WHERE room = ?1 AND id < "
       "(SELECT id FROM messages WHERE room = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2) AND "
@@ -497,6 +513,32 @@ std::vector<StoredChat> SqliteStore::search(std::string_view room, std::string_v
   }
   q.reset();
   return out;
+}
+
+std::vector<protocol::BanEntry> SqliteStore::bans() {
+  Statement& q = state_->selectBans;
+  std::vector<protocol::BanEntry> out;
+  while (q.step() == SQLITE_ROW) {
+    out.push_back({q.text(0), q.text(1), q.text(2), static_cast<std::uint64_t>(q.integer(3))});
+  }
+  q.reset();
+  return out;
+}
+
+void SqliteStore::addBan(std::string_view key, const protocol::BanEntry& ban) {
+  State& st = *state_;
+  st.upsertBan.bind(1, key)
+      .bind(2, ban.target)
+      .bind(3, ban.reason)
+      .bind(4, ban.by)
+      .bind(5, static_cast<std::int64_t>(ban.ts));
+  st.write(st.upsertBan);
+}
+
+void SqliteStore::removeBan(std::string_view key) {
+  State& st = *state_;
+  st.deleteBan.bind(1, key);
+  st.write(st.deleteBan);
 }
 
 void SqliteStore::addMessage(const StoredChat& m) {

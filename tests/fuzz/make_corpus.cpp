@@ -39,6 +39,9 @@ std::vector<protocol::Message> clientMessages() {
           QuitRequest{"bye"},
           HistoryRequest{"lobby", 40, 20},
           SearchRequest{"lobby", "release friday"},
+          BanRequest{"192.0.2.7", "flood"},
+          UnbanRequest{"mallory"},
+          BansRequest{""},
           PresencePing{1, 12345, PresenceState::Active, 0, 0},
           TypingNotice{"lobby", false, true}};
 }
@@ -78,6 +81,7 @@ std::vector<protocol::Message> serverMessages() {
           AwayReply{"bob", "lunch"},
           NoticeEvent{NoticeKind::OperGranted, "you are now an operator"},
           HistoryEnd{"lobby", false, 20, 21, true},
+          BanListReply{{{"mallory", "spam", "oper", 1700000000000}}, false},
           PresencePong{1, 12345, 99999},
           TypingEvent{"bob", "lobby", false, true}};
 }

@@ -124,6 +124,30 @@ TEST(StoreBinaries, HistoryPagesBackAndSearchFindsKeptWordsAfterARestart) {
   EXPECT_EQ(bob->wait(after(kStep)), 0);
 }
 
+TEST(StoreBinaries, ABanHoldsAcrossARestartAndTheBannedClientIsToldWhy) {
+  TempDir dir;
+  auto server = std::make_unique<ServerProcess>(storeArgs(dir, {"--oper-password", "sesame"}));
+  const std::uint16_t port = server->port();
+  auto op = startClient(port, "oper");
+  waitUntilInLobby(*op, "oper");
+  ASSERT_TRUE(op->write("/oper sesame\n/ban mallory flooding the lobby\n"));
+  ASSERT_TRUE(waitForEvent(*op, {{"type", "notice"}, {"text", "mallory is banned: flooding the lobby"}}));
+  op->closeStdin();
+  EXPECT_EQ(op->wait(after(kStep)), 0);
+  stop(server);
+
+  server = std::make_unique<ServerProcess>(storeArgs(dir), port);
+  auto mallory = startClient(port, "mallory");
+  const auto refused = waitForEvent(*mallory, {{"type", "error"}, {"code", "banned"}});
+  ASSERT_TRUE(refused) << "the ban did not survive the restart";
+  EXPECT_NE(refused->dump().find("flooding the lobby"), std::string::npos) << refused->dump();
+  EXPECT_EQ(mallory->wait(after(kStep)), 5) << "a ban is final: the client does not retry";
+  auto bob = startClient(port, "bob");
+  waitUntilInLobby(*bob, "bob");
+  bob->closeStdin();
+  EXPECT_EQ(bob->wait(after(kStep)), 0);
+}
+
 TEST(StoreBinaries, AStoreItCannotUseStopsTheStartNamingTheFileAndTheReason) {
   TempDir dir;
   std::filesystem::create_directories(dir.path() / "data");

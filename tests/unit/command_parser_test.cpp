@@ -43,6 +43,18 @@ TEST(CommandParser, HistoryTakesARoomACountOrAnIdToGoBackFrom) {
   EXPECT_NE(errorOf("/history before 3 extra").find("usage: /history"), std::string::npos);
 }
 
+TEST(CommandParser, BanUnbanAndBans) {
+  const Ban ban = parsed<Ban>("/ban 192.0.2.7 flooding the lobby");
+  EXPECT_EQ(ban.target, "192.0.2.7");
+  EXPECT_EQ(ban.reason, "flooding the lobby");
+  EXPECT_EQ(parsed<Ban>("/ban mallory").reason, "");
+  EXPECT_EQ(parsed<Unban>("/unban mallory").target, "mallory");
+  EXPECT_EQ(parsed<Bans>("/bans").prefix, "");
+  EXPECT_EQ(parsed<Bans>("/bans 192.").prefix, "192.");
+  EXPECT_NE(errorOf("/ban").find("usage: /ban"), std::string::npos);
+  EXPECT_NE(errorOf("/unban a b").find("usage: /unban"), std::string::npos);
+}
+
 TEST(CommandParser, SearchTakesTheRestOfTheLine) {
   EXPECT_EQ(parsed<Search>("/search build  failed").words, "build  failed");
   EXPECT_NE(errorOf("/search").find("usage: /search"), std::string::npos);

@@ -70,6 +70,7 @@ std::vector<Sample> everyEvent(const std::string& s) {
   out.push_back({AwayReply{s, s}, "away"});
   out.push_back({NoticeEvent{NoticeKind::Info, s}, "notice"});
   out.push_back({HistoryEnd{s, true, 3, 7, true}, "history_end"});
+  out.push_back({BanListReply{{{s, s, s, 1}}, true}, "bans"});
   out.push_back({client_event::WhoList{s, {{s, PresenceState::Lagging, 3, kUserTyping}}}, "who"});
   out.push_back({client_event::Typing{s, s, false, true}, "typing"});
   out.push_back({client_event::Connected{}, "connected"});

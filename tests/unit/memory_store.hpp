@@ -95,6 +95,18 @@ class MemoryStore final : public Store {
   void touchToken(std::uint64_t token, std::int64_t wall) override {
     batch_.push_back([this, token, wall] { tokens[token] = std::max(tokens[token], wall); });
   }
+  std::map<std::string, protocol::BanEntry, std::less<>> banned;
+  std::vector<protocol::BanEntry> bans() override {
+    std::vector<protocol::BanEntry> out;
+    for (auto& [key, ban] : banned) out.push_back(ban);
+    return out;
+  }
+  void addBan(std::string_view key, const protocol::BanEntry& ban) override {
+    batch_.push_back([this, k = std::string(key), ban] { banned[k] = ban; });
+  }
+  void removeBan(std::string_view key) override {
+    batch_.push_back([this, k = std::string(key)] { banned.erase(k); });
+  }
   bool pending() const override { return !batch_.empty(); }
   bool commit(std::int64_t) override {
     auto batch = std::move(batch_);

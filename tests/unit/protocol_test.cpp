@@ -141,6 +141,9 @@ UDPCHAT_SAMPLE(KickRequest, {"mallory", "spam \U0001F96B"});
 UDPCHAT_SAMPLE(QuitRequest, {"gute Nacht \U0001F319"});
 UDPCHAT_SAMPLE(HistoryRequest, {"g\u00e9n\u00e9ral", 0x0102030405ULL, 120});
 UDPCHAT_SAMPLE(SearchRequest, {"dev", "build \u00e9chou\u00e9"});
+UDPCHAT_SAMPLE(BanRequest, {"192.0.2.7", "flooding \U0001F30A"});
+UDPCHAT_SAMPLE(UnbanRequest, {"mallory"});
+UDPCHAT_SAMPLE(BansRequest, {"192.0."});
 UDPCHAT_SAMPLE(PresencePing, {0xDEADBEEF, 0x0011223344556677ULL, PresenceState::Away,
                               0x8899AABBCCDDEEFFULL, 0x01020304});
 UDPCHAT_SAMPLE(TypingNotice, {"lobby", true, false});
@@ -181,6 +184,9 @@ UDPCHAT_SAMPLE(WhoisReply, {"bob",
 UDPCHAT_SAMPLE(PresenceEvent, {"bob", PresenceState::Lagging, "brb \u2615"});
 UDPCHAT_SAMPLE(AwayReply, {"bob", "on holiday \U0001F3DD"});
 UDPCHAT_SAMPLE(NoticeEvent, {NoticeKind::OperGranted, "you are now an operator \u2713"});
+UDPCHAT_SAMPLE(BanListReply, {{{"mallory", "spam", "oper", 1732170000000ULL},
+                               {"192.0.2.7", "flood \u26A1", "op2", 1732170000001ULL}},
+                              true});
 UDPCHAT_SAMPLE(HistoryEnd, {"lobby", true, 17, 0x0A0B0C0D0E0FULL, true});
 UDPCHAT_SAMPLE(PresencePong, {0x00C0FFEE, 0x1122334455667788ULL, 0x99AABBCCDDEEFF00ULL});
 UDPCHAT_SAMPLE(TypingEvent, {"alice", "bob", true, false});
@@ -449,6 +455,8 @@ constexpr TypeRow kTypeTable[] = {
     {MessageType::DeleteMessage, 0x0B, 0, true}, {MessageType::OperRequest, 0x0C, 0, true},
     {MessageType::KickRequest, 0x0D, 0, true},   {MessageType::QuitRequest, 0x0E, 0, true},
     {MessageType::HistoryRequest, 0x0F, 0, true}, {MessageType::SearchRequest, 0x10, 0, true},
+    {MessageType::BanRequest, 0x11, 0, true},     {MessageType::UnbanRequest, 0x12, 0, true},
+    {MessageType::BansRequest, 0x13, 0, true},
     {MessageType::PresencePing, 0x20, 1, true},  {MessageType::TypingNotice, 0x21, 1, true},
     {MessageType::Welcome, 0x40, 0, false},      {MessageType::ErrorReply, 0x41, 0, false},
     {MessageType::ChatEvent, 0x42, 0, false},    {MessageType::PrivateEvent, 0x43, 0, false},
@@ -458,7 +466,7 @@ constexpr TypeRow kTypeTable[] = {
     {MessageType::KickEvent, 0x4A, 0, false},    {MessageType::WhoReply, 0x4B, 0, false},
     {MessageType::WhoisReply, 0x4C, 0, false},   {MessageType::PresenceEvent, 0x4D, 0, false},
     {MessageType::AwayReply, 0x4E, 0, false},    {MessageType::NoticeEvent, 0x4F, 0, false},
-    {MessageType::HistoryEnd, 0x50, 0, false},
+    {MessageType::HistoryEnd, 0x50, 0, false},   {MessageType::BanListReply, 0x51, 0, false},
     {MessageType::PresencePong, 0x60, 1, false}, {MessageType::TypingEvent, 0x61, 1, false},
 };
 
@@ -554,7 +562,7 @@ TEST(ErrorCodes, NamesArePinnedUniqueAndNonEmpty) {
       "not_operator",       "bad_password",        "oper_disabled",        "no_such_message",
       "not_your_message",   "server_full",         "registration_timeout", "cannot_kick_self",
       "too_many_connections",
-      "storage_unavailable",
+      "storage_unavailable",  "banned",              "not_banned",
   };
   ASSERT_EQ(expected.size(), kLastErrorCode);
   std::set<std::string_view> seen;
@@ -575,7 +583,9 @@ TEST(ErrorCodes, NumbersArePinned) {
   EXPECT_EQ(static_cast<int>(ErrorCode::CannotKickSelf), 24);
   EXPECT_EQ(static_cast<int>(ErrorCode::TooManyConnections), 25);
   EXPECT_EQ(static_cast<int>(ErrorCode::StorageUnavailable), 26);
-  EXPECT_EQ(kLastErrorCode, 26);
+  EXPECT_EQ(static_cast<int>(ErrorCode::Banned), 27);
+  EXPECT_EQ(static_cast<int>(ErrorCode::NotBanned), 28);
+  EXPECT_EQ(kLastErrorCode, 28);
 }
 
 TEST(ErrorCodes, OutOfRangeCodeHasAFallbackName) {

@@ -281,3 +281,129 @@ TEST(ServerHistory, SearchAnswersNewestFirstAndNeedsTheStore) {
 
 }  // namespace
 }  // namespace udpchat
+
+namespace udpchat {
+namespace {
+
+using protocol::ErrorCode;
+using testing::MemoryStore;
+using testing::ServerHarness;
+
+ServerConfig operConfig() {
+  ServerConfig c;
+  c.operPassword = "sesame";
+  return c;
+}
+
+SessionId registerOperator(ServerHarness& h, const std::string& nick) {
+  const SessionId op = h.registerUser(nick);
+  h.send(op, protocol::OperRequest{"sesame"});
+  h.clearAll();
+  return op;
+}
+
+constexpr std::uint32_t kAddressA = 0xC6120002;  // 198.18.0.2
+constexpr std::uint32_t kAddressB = 0xC6120003;  // 198.18.0.3
+
+TEST(ServerBans, ANickBanDisconnectsItsHolderAndRefusesItAtRegistrationAcrossARestart) {
+  MemoryStore store;
+  {
+    ServerHarness h(operConfig(), &store);
+    const SessionId op = registerOperator(h, "oper");
+    const SessionId mallory = h.registerUser("mallory");
+    const SessionId bob = h.registerUser("bob");
+    h.clearAll();
+    h.send(op, protocol::BanRequest{"Mallory", "spam"});
+    EXPECT_NE(h.only<protocol::NoticeEvent>(op).text.find("Mallory is banned: spam"),
+              std::string::npos);
+    const auto kicks = h.take<protocol::KickEvent>(bob);
+    ASSERT_EQ(kicks.size(), 1u);
+    EXPECT_EQ(kicks[0].nick, "mallory");
+    EXPECT_EQ(kicks[0].reason, "banned: spam");
+    EXPECT_NE(std::find(h.outbox.closed.begin(), h.outbox.closed.end(), mallory),
+              h.outbox.closed.end());
+  }
+  ServerHarness h(operConfig(), &store);
+  const SessionId again = h.connect();
+  h.send(again, protocol::Hello{"MALLORY", 0, {}, ""});
+  const auto refused = h.only<protocol::ErrorReply>(again);
+  EXPECT_EQ(refused.code, ErrorCode::Banned);
+  EXPECT_EQ(refused.context, "MALLORY");
+  EXPECT_NE(refused.message.find("spam"), std::string::npos) << "the reason is given";
+  EXPECT_NE(std::find(h.outbox.closed.begin(), h.outbox.closed.end(), again),
+            h.outbox.closed.end());
+  EXPECT_EQ(h.core.stats().registered, 0u);
+  // Renaming into a banned nick is refused too, without a disconnect.
+  const SessionId eve = h.registerUser("eve");
+  h.clearAll();
+  h.send(eve, protocol::ChangeNick{"mallory"});
+  EXPECT_EQ(h.only<protocol::ErrorReply>(eve).code, ErrorCode::Banned);
+  EXPECT_EQ(h.core.stats().registered, 1u);
+}
+
+TEST(ServerBans, AnAddressBanRefusesConnectionsFromItAndUnbanLiftsIt) {
+  MemoryStore store;
+  ServerHarness h(operConfig(), &store);
+  const SessionId op = registerOperator(h, "oper");
+  const SessionId fromA = h.connectFrom(kAddressA);
+  h.send(fromA, protocol::Hello{"alice", 0, {}, ""});
+  h.clearAll();
+  h.send(op, protocol::BanRequest{"198.18.0.2", ""});
+  EXPECT_NE(std::find(h.outbox.closed.begin(), h.outbox.closed.end(), fromA),
+            h.outbox.closed.end())
+      << "the connected user from that address goes";
+  const SessionId retry = h.connectFrom(kAddressA);
+  EXPECT_EQ(h.only<protocol::ErrorReply>(retry).code, ErrorCode::Banned);
+  const SessionId other = h.connectFrom(kAddressB);
+  h.send(other, protocol::Hello{"bob", 0, {}, ""});
+  EXPECT_EQ(h.only<protocol::Welcome>(other).nick, "bob");
+
+  h.send(op, protocol::BansRequest{""});
+  const auto list = h.only<protocol::BanListReply>(op);
+  ASSERT_EQ(list.bans.size(), 1u);
+  EXPECT_EQ(list.bans[0].target, "198.18.0.2");
+  EXPECT_EQ(list.bans[0].by, "oper");
+  EXPECT_EQ(store.banned.size(), 1u) << "kept in the store";
+
+  h.send(op, protocol::UnbanRequest{"198.18.0.2"});
+  EXPECT_TRUE(store.banned.empty());
+  const SessionId back = h.connectFrom(kAddressA);
+  h.send(back, protocol::Hello{"alice", 0, {}, ""});
+  EXPECT_EQ(h.only<protocol::Welcome>(back).nick, "alice");
+  h.send(op, protocol::UnbanRequest{"198.18.0.2"});
+  EXPECT_EQ(h.only<protocol::ErrorReply>(op).code, ErrorCode::NotBanned);
+}
+
+TEST(ServerBans, OnlyOperatorsBanAndNobodyBansThemselvesOrNonsense) {
+  ServerConfig config = operConfig();
+  config.rateBurst = 100;
+  ServerHarness h(config);
+  const SessionId user = h.registerUser("user");
+  h.clearAll();
+  h.send(user, protocol::BanRequest{"bob", ""});
+  EXPECT_EQ(h.only<protocol::ErrorReply>(user).code, ErrorCode::NotOperator);
+  h.send(user, protocol::BansRequest{""});
+  EXPECT_EQ(h.only<protocol::ErrorReply>(user).code, ErrorCode::NotOperator);
+  const SessionId op = registerOperator(h, "oper");
+  h.send(op, protocol::BanRequest{"OPER", ""});
+  EXPECT_EQ(h.only<protocol::ErrorReply>(op).code, ErrorCode::CannotKickSelf);
+  h.send(op, protocol::BanRequest{"not a nick!", ""});
+  EXPECT_EQ(h.only<protocol::ErrorReply>(op).code, ErrorCode::NickInvalid);
+  h.send(op, protocol::BanRequest{"300.1.2.3", ""});
+  EXPECT_EQ(h.only<protocol::ErrorReply>(op).code, ErrorCode::NickInvalid);
+  // Pages of the list.
+  for (int i = 0; i < 20; ++i) h.send(op, protocol::BanRequest{"spammer" + std::to_string(i), ""});
+  h.clearAll();
+  h.send(op, protocol::BansRequest{"spammer1"});
+  const auto pages = h.take<protocol::BanListReply>(op);
+  ASSERT_EQ(pages.size(), 1u);
+  EXPECT_EQ(pages[0].bans.size(), 11u);  // spammer1 and spammer10..19
+  h.send(op, protocol::BansRequest{""});
+  const auto all = h.take<protocol::BanListReply>(op);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_TRUE(all[0].more);
+  EXPECT_EQ(all[0].bans.size() + all[1].bans.size(), 20u);
+}
+
+}  // namespace
+}  // namespace udpchat

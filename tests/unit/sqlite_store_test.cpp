@@ -328,6 +328,27 @@ TEST(SqliteStore, SearchFindsWordsNewestFirstAndNeverWhatWasDeletedOrPruned) {
       << "a pruned message left its words in the index";
 }
 
+TEST(SqliteStore, BansAreKeptUntilLifted) {
+  TempDir dir;
+  {
+    auto store = SqliteStore::open(optionsFor(dir));
+    store->addBan("mallory", {"Mallory", "spam", "oper", 5});
+    store->addBan("192.0.2.7", {"192.0.2.7", "", "oper", 6});
+    ASSERT_TRUE(store->commit(7));
+  }
+  {
+    auto store = SqliteStore::open(optionsFor(dir));
+    const auto bans = store->bans();
+    ASSERT_EQ(bans.size(), 2u);
+    EXPECT_EQ(bans[0], (protocol::BanEntry{"Mallory", "spam", "oper", 5}));
+    store->removeBan("mallory");
+    ASSERT_TRUE(store->commit(8));
+  }
+  const auto bans = SqliteStore::open(optionsFor(dir))->bans();
+  ASSERT_EQ(bans.size(), 1u);
+  EXPECT_EQ(bans[0].target, "192.0.2.7");
+}
+
 TEST(SqliteStore, RetentionByAge) {
   TempDir dir;
   auto options = optionsFor(dir);

@@ -442,6 +442,9 @@ void TuiModel::event(const ClientEvent& event, const ChatStatus& st, Millis now)
                                     (a.message.empty() ? "" : ": " + safe(a.message))),
                 Activity::Events);
           },
+          [&](const protocol::BanListReply& b) {
+            addGlobal(eventLine("--", format::banListText(b)), Activity::Events);
+          },
           [&](const protocol::HistoryEnd& h) {
             add(ensure(WindowKind::Room, h.room), eventLine("--", format::historyEndText(h)),
                 Activity::Events);
