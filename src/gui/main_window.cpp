@@ -133,7 +133,11 @@ MainWindow::MainWindow(ChatModel& model, QWidget* parent)
   split->setStretchFactor(1, 1);
   split->setStretchFactor(2, 0);
   const int em = fontMetrics().horizontalAdvance(u'M');
-  split->setSizes({em * 10, em * 40, em * 12});
+  split->setSizes({em * 9, em * 38, em * 15});
+  users_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  users_->setTextElideMode(Qt::ElideRight);
+  conversations_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  conversations_->setTextElideMode(Qt::ElideRight);
 
   auto* compose = new QFormLayout;
   auto* recipientLabel = new QLabel(tr("&Recipient:"), this);
@@ -372,7 +376,12 @@ void MainWindow::refreshConversations() {
 QString MainWindow::renderLines(int index) const {
   const Conversation& c = model_.at(index);
   const bool dark = palette().color(QPalette::Base).lightness() < 128;
-  const QString dim = palette().color(QPalette::PlaceholderText).name();
+  // Halfway between the text and the background: legible, and clearly secondary in any theme.
+  const QColor text = palette().color(QPalette::Text);
+  const QColor base = palette().color(QPalette::Base);
+  const QString dim = QColor((text.red() + base.red()) / 2, (text.green() + base.green()) / 2,
+                             (text.blue() + base.blue()) / 2)
+                          .name();
   const QString error = dark ? QStringLiteral("#ff7070") : QStringLiteral("#b00000");
   const QString mark = dark ? QStringLiteral("#5a4a00") : QStringLiteral("#fff0a0");
   QString out;
@@ -385,11 +394,12 @@ QString MainWindow::renderLines(int index) const {
       case ChatLine::Kind::Action: {
         const QString nick = QStringLiteral("<span style=\"color:%1;font-weight:bold\">%2</span>")
                                  .arg(nickColour(l.nick, dark), l.nick.toHtmlEscaped());
-        if (!l.subject.isEmpty()) {
-          body += QStringLiteral("<b>%1</b> %2<br>")
-                      .arg(tr("Subject:").toHtmlEscaped(), l.subject.toHtmlEscaped());
-        }
-        if (l.deleted) {
+        // A subject reads like an e-mail's: a header line of its own, the text below.
+        if (!l.subject.isEmpty() && !l.deleted) {
+          body += QStringLiteral("%1 <span style=\"color:%2\">&mdash;</span> <b>%3 %4</b><br>")
+                      .arg(nick, dim, tr("Subject:").toHtmlEscaped(), l.subject.toHtmlEscaped());
+          body += html(l.text);
+        } else if (l.deleted) {
           body += QStringLiteral("%1 <i>%2</i>").arg(nick, html(l.text));
         } else if (l.kind == ChatLine::Kind::Action) {
           body += QStringLiteral("<i>* %1 %2</i>").arg(nick, html(l.text));
@@ -418,9 +428,9 @@ QString MainWindow::renderLines(int index) const {
                     .arg(dim, tr("history").toHtmlEscaped());
       body = QStringLiteral("<span style=\"color:%1\">%2</span>").arg(dim, body);
     }
-    const QString style = l.mention ? QStringLiteral(" style=\"background-color:%1\"").arg(mark)
-                                    : QString();
-    out += QStringLiteral("<p%1>%2%3</p>").arg(style, prefix, body);
+    QString style = QStringLiteral("margin-top:0;margin-bottom:3px");
+    if (l.mention) style += QStringLiteral(";background-color:") + mark;
+    out += QStringLiteral("<p style=\"%1\">%2%3</p>").arg(style, prefix, body);
   }
   return out;
 }

@@ -230,6 +230,19 @@ void GuiWindowTest::connectChatAndScreenshot() {
   bob.session->typing("lobby", false);
   const QByteArray shot = qgetenv("UDPCHAT_SCREENSHOT");
   if (!shot.isEmpty()) {
+    // A fuller picture: someone away, and round-trip times in the user list (measured from
+    // presence pings, reported by /who; asked for once a second until they show).
+    Peer dave(server.port(), "dave");
+    QTRY_VERIFY_WITH_TIMEOUT(dave.registered(), kStepMs);
+    dave.say("/away at the dentist");
+    QTimer who;
+    QObject::connect(&who, &QTimer::timeout, [&] { app.session()->input("/who #lobby"); });
+    who.start(1000);
+    QTRY_VERIFY_WITH_TIMEOUT(anyContains(itemTexts(users), QStringLiteral("dave  away")) &&
+                                 anyContains(itemTexts(users), QStringLiteral(" ms")),
+                             3 * kStepMs);
+    who.stop();
+    bob.session->typing("lobby", false);
     typeMessage(w, QStringLiteral("see you at noon"));
     w.resize(w.fontMetrics().horizontalAdvance(u'M') * 62, w.fontMetrics().height() * 34);
     QTRY_VERIFY_WITH_TIMEOUT(child<QLabel>(w, "typing")->text() == QStringLiteral("bob is typing"),
