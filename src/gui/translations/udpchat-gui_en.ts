@@ -2,6 +2,167 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en">
 <context>
+    <name>main</name>
+    <message>
+        <source>udpchat desktop client. Without --host it opens the connect window.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Connect to this server at once.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The server&apos;s port (default 7777).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Nickname (default: the server picks one).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>enet (default) or tcp.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Language of the windows, e.g. en or pt_BR (default: the system&apos;s).</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>udpchat::gui::ChatModel</name>
+    <message>
+        <source>that nickname is taken, choose another</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the server is full</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>reconnected to %1 as %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>connected to %1 as %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not sent: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not confirmed by the server</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 joined #%2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>you left #%1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 left</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 quit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is now known as %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 set the topic: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 cleared the topic</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>(message deleted by %1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 was kicked by %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>, operator</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>; rooms: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>; round trip not measured</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>; round trip %1 ms</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is away</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is away: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is back</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>notice: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>connection lost</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>connection lost: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>disconnected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is typing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 and %2 are typing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n people are typing</source>
+        <translation>
+            <numerusform>%n person is typing</numerusform>
+            <numerusform>%n people are typing</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>/me works in rooms only</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>udpchat::gui::ConnectWindow</name>
     <message>
         <source>&amp;Connect</source>
@@ -275,9 +436,9 @@
     </message>
     <message numerus="yes">
         <source>%n unread</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n unread</numerusform>
+            <numerusform>%n unread</numerusform>
         </translation>
     </message>
     <message>
@@ -326,9 +487,9 @@
     </message>
     <message numerus="yes">
         <source>Connection lost (%1). Reconnecting in %n s... (attempt %2)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Connection lost (%1). Reconnecting in %n s... (attempt %2)</numerusform>
+            <numerusform>Connection lost (%1). Reconnecting in %n s... (attempt %2)</numerusform>
         </translation>
     </message>
     <message>
