@@ -218,9 +218,19 @@ void GuiWindowTest::connectChatAndScreenshot() {
   QCOMPARE(app.model().at(privateIndex).unread, 0);
   QVERIFY(viewText(w).contains(QStringLiteral("Subject: Slides")));
   QCOMPARE(child<QComboBox>(w, "recipient")->currentText(), QStringLiteral("bob"));
-  typeMessage(w, QStringLiteral("sure, on a stick"));
+  // Shift+Enter starts a new line; the Send button sends both.
+  typeMessage(w, QStringLiteral("sure,"));
+  QTest::keyClick(child<QPlainTextEdit>(w, "message"), Qt::Key_Return, Qt::ShiftModifier);
+  QTest::keyClicks(child<QPlainTextEdit>(w, "message"), QStringLiteral("on a stick"));
+  QCOMPARE(child<QPlainTextEdit>(w, "message")->toPlainText(), QStringLiteral("sure,\non a stick"));
   QTest::mouseClick(child<QPushButton>(w, "send"), Qt::LeftButton);
-  QTRY_VERIFY_WITH_TIMEOUT(bob.got<protocol::PrivateEvent>("sure, on a stick") != nullptr, kStepMs);
+  QTRY_VERIFY_WITH_TIMEOUT(bob.got<protocol::PrivateEvent>("sure,\non a stick") != nullptr, kStepMs);
+
+  // Clear empties the conversation shown, and only that one.
+  QTRY_VERIFY_WITH_TIMEOUT(viewText(w).contains(QStringLiteral("on a stick")), kStepMs);
+  QTest::mouseClick(child<QPushButton>(w, "clear"), Qt::LeftButton);
+  QCOMPARE(viewText(w), QString());
+  QVERIFY(app.model().at(privateIndex).lines.empty());
 
   // Back to the room for the screenshot, with a line of bob's being typed.
   QTest::keyClick(&w, Qt::Key_PageUp, Qt::ControlModifier);
