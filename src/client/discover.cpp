@@ -113,7 +113,7 @@ bool DiscoveryProbe::send(std::uint16_t port) {
   found_.clear();
   const discovery::Bytes probe = discovery::encodeProbe(nonce_);
   int sent = 0;
-  for (std::uint32_t target : probeTargets()) {
+  for (std::uint32_t target : targets_.empty() ? probeTargets() : targets_) {
     sockaddr_in to{};
     to.sin_family = AF_INET;
     to.sin_port = htons(port);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "udpchat/discovery.hpp"
@@ -43,6 +44,9 @@ class DiscoveryProbe {
   // `port`. Answers to earlier probes are ignored from now on. False, with error() set, if no
   // target took it.
   bool send(std::uint16_t port);
+  // Where send() probes instead (IPv4, host order); empty, the default: every broadcast address
+  // and this machine.
+  void setTargets(std::vector<std::uint32_t> targets) { targets_ = std::move(targets); }
   // Reads every answer waiting on the socket, without blocking, into found(). Returns true if
   // found() changed.
   bool readAnswers();
@@ -54,6 +58,7 @@ class DiscoveryProbe {
   UniqueFd fd_;
   std::string error_;
   std::uint32_t nonce_ = 0;
+  std::vector<std::uint32_t> targets_;
   std::vector<FoundServer> found_;
 };
 

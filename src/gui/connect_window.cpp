@@ -74,8 +74,14 @@ ConnectWindow::ConnectWindow(QWidget* parent)
   setTabOrder(transport_, connect_);
 
   connect(&lan_, &LanServers::changed, this, &ConnectWindow::serversChanged);
+  // Moving through the list with the keys or clicking an entry chooses it; the periodic refill
+  // does not, so an address typed by hand is never overwritten.
   connect(servers_, &QTreeWidget::currentItemChanged, this,
-          [this](QTreeWidgetItem* item, QTreeWidgetItem*) { serverChosen(item); });
+          [this](QTreeWidgetItem* item, QTreeWidgetItem*) {
+            if (!rebuilding_) serverChosen(item);
+          });
+  connect(servers_, &QTreeWidget::itemClicked, this,
+          [this](QTreeWidgetItem* item, int) { serverChosen(item); });
   connect(servers_, &QTreeWidget::itemActivated, this, [this](QTreeWidgetItem* item, int) {
     serverChosen(item);
     connect_->click();
@@ -101,8 +107,20 @@ void ConnectWindow::closeEvent(QCloseEvent* event) {
   event->accept();
 }
 
+void ConnectWindow::showEvent(QShowEvent* event) {
+  lan_.start();
+  QWidget::showEvent(event);
+}
+
+void ConnectWindow::hideEvent(QHideEvent* event) {
+  lan_.stop();
+  QWidget::hideEvent(event);
+}
+
 void ConnectWindow::serversChanged() {
-  const QString selectedHost = host_->text();
+  QTreeWidgetItem* current = servers_->currentItem();
+  const QString selected = current == nullptr ? QString() : current->text(1);
+  rebuilding_ = true;
   servers_->clear();
   for (const client::FoundServer& f : lan_.servers()) {
     const QString address = q(f.host()) + u':' + QString::number(f.answer.port);
@@ -117,7 +135,9 @@ void ConnectWindow::serversChanged() {
                               .arg(kProtocolVersion));
       item->setDisabled(true);
     }
+    if (address == selected) servers_->setCurrentItem(item);
   }
+  rebuilding_ = false;
 }
 
 void ConnectWindow::serverChosen(QTreeWidgetItem* item) {

@@ -33,12 +33,16 @@ class ConnectWindow : public QWidget {
   // The nick was refused while the connection stays open: the person types another one.
   void askForOtherNick(const QString& message);
 
+  LanServers& lanServers() { return lan_; }
+
  signals:
   void connectRequested();
   void closed();  // the person closed the window
 
  protected:
   void closeEvent(QCloseEvent* event) override;
+  void showEvent(QShowEvent* event) override;  // the server list is refreshed while shown
+  void hideEvent(QHideEvent* event) override;
 
  private:
   void serversChanged();
@@ -52,6 +56,7 @@ class ConnectWindow : public QWidget {
   QComboBox* transport_;
   QPushButton* connect_;
   QLabel* status_;
+  bool rebuilding_ = false;  // the list is being refilled: selection changes are not choices
 };
 
 }  // namespace udpchat::gui

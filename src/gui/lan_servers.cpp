@@ -9,8 +9,16 @@ LanServers::LanServers(std::uint16_t port, QObject* parent) : QObject(parent), p
   }
   timer_.setInterval(kRefreshMs);
   connect(&timer_, &QTimer::timeout, this, &LanServers::refresh);
+}
+
+void LanServers::start() {
+  if (timer_.isActive()) return;
   timer_.start();
-  QTimer::singleShot(0, this, &LanServers::refresh);
+  refresh();
+}
+
+void LanServers::stop() {
+  timer_.stop();
 }
 
 void LanServers::setPort(std::uint16_t port) {
@@ -29,7 +37,7 @@ void LanServers::refresh() {
     shown_ = probe_.found();
     emit changed();
   }
-  if (port_ != 0) probe_.send(port_);
+  if (port_ != 0 && timer_.isActive()) probe_.send(port_);
 }
 
 void LanServers::readable() {

@@ -21,7 +21,13 @@ class LanServers : public QObject {
   static constexpr int kRefreshMs = 3000;  // milliseconds between probes
 
   explicit LanServers(std::uint16_t port, QObject* parent = nullptr);
+  // Probing runs between start() and stop() (while the connect window is shown).
+  void start();
+  void stop();
   void setPort(std::uint16_t port);
+  // Probe only these IPv4 addresses (host order) instead of the broadcast ones; tests use
+  // loopback.
+  void setTargets(std::vector<std::uint32_t> targets) { probe_.setTargets(std::move(targets)); }
   void refresh();  // probe now
   // Servers that answered the latest or the previous probe (so the list does not blink empty
   // at each refresh).
