@@ -212,6 +212,10 @@ MainWindow::MainWindow(ChatModel& model, QWidget* parent)
     if (i == model_.current()) refreshTyping();
   });
   connect(&model_, &ChatModel::connectionChanged, this, [this] {
+    // The first round-trip times are measured within a few pings of registering.
+    const bool registered = model_.connection().registered;
+    if (registered && !wasRegistered_) QTimer::singleShot(3000, this, &MainWindow::askWho);
+    wasRegistered_ = registered;
     refreshConnection();
     refreshTitle();
     if (away_ != nullptr) away_->setChecked(model_.away());
@@ -222,13 +226,7 @@ MainWindow::MainWindow(ChatModel& model, QWidget* parent)
   // Round-trip times and presence in the user list come from /who answers; ask again now and
   // then for the room shown (the answer only updates the list).
   whoTimer_.setInterval(15000);
-  connect(&whoTimer_, &QTimer::timeout, this, [this] {
-    const Conversation& c = model_.at(model_.current());
-    if (session_ && c.kind == ConversationKind::Room &&
-        session_->state() == ConnectionState::Registered) {
-      session_->input("/who #" + u(c.name));
-    }
-  });
+  connect(&whoTimer_, &QTimer::timeout, this, &MainWindow::askWho);
   whoTimer_.start();
 
   const int lineHeight = fontMetrics().height();
@@ -245,6 +243,10 @@ void MainWindow::buildMenus() {
                   &MainWindow::leaveCurrent);
   chat->addAction(tr("&Private message..."), QKeySequence(tr("Ctrl+P")), this,
                   &MainWindow::askPrivateMessage);
+  // Ctrl+Enter in the message box (the event filter); the menu entry is for the mouse.
+  chat->addAction(tr("Send as an &action (/me)") + QStringLiteral("\t") +
+                      QKeySequence(Qt::CTRL | Qt::Key_Return).toString(QKeySequence::NativeText),
+                  this, [this] { send(true); });
   chat->addSeparator();
   chat->addAction(tr("Change &nickname..."), QKeySequence(tr("Ctrl+Shift+N")), this,
                   &MainWindow::changeNick);
@@ -282,6 +284,14 @@ void MainWindow::buildMenus() {
                   &MainWindow::showShortcuts);
 }
 
+void MainWindow::askWho() {
+  const Conversation& c = model_.at(model_.current());
+  if (session_ && c.kind == ConversationKind::Room &&
+      session_->state() == ConnectionState::Registered) {
+    session_->input("/who #" + u(c.name));
+  }
+}
+
 void MainWindow::setSession(ChatSession* session) {
   session_ = session;
   refreshConnection();
@@ -298,7 +308,7 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
     auto* key = static_cast<QKeyEvent*>(event);
     if ((key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter) &&
         !(key->modifiers() & Qt::ShiftModifier)) {
-      send();
+      send((key->modifiers() & Qt::ControlModifier) != 0);  // Ctrl+Enter: as an action (/me)
       return true;
     }
   }
@@ -315,10 +325,11 @@ void MainWindow::run(const std::vector<std::string>& lines) {
   for (const std::string& line : lines) session_->input(line);
 }
 
-void MainWindow::send() {
+void MainWindow::send(bool asAction) {
   if (!session_) return;
   const QString recipient = recipient_->currentText().trimmed();
-  const QString message = message_->toPlainText();
+  QString message = message_->toPlainText();
+  if (asAction && !message.trimmed().isEmpty()) message.prepend(QStringLiteral("/me "));
   const auto lines = model_.compose(recipient, subject_->text(), message, *session_);
   if (lines.empty()) return;
   run(lines);
@@ -664,6 +675,7 @@ void MainWindow::showShortcuts() {
       this, tr("Keyboard shortcuts"),
       tr("Enter: send the message\n"
          "Shift+Enter: new line in the message\n"
+         "Ctrl+Enter: send the message as an action (/me)\n"
          "Tab, Shift+Tab: move between the fields\n"
          "Alt+1 ... Alt+9: show conversation 1 to 9\n"
          "Ctrl+PgDown, Ctrl+PgUp: next, previous conversation\n"

@@ -49,7 +49,8 @@ class MainWindow : public QMainWindow {
 
  private:
   void buildMenus();
-  void send();
+  void send(bool asAction = false);
+  void askWho();
   void run(const std::vector<std::string>& lines);
   void runOne(const std::string& line) { run({line}); }
   void refreshConversations();
@@ -92,6 +93,7 @@ class MainWindow : public QMainWindow {
   QTimer barTimer_;
   QTimer whoTimer_;
   bool updatingList_ = false;
+  bool wasRegistered_ = false;
 };
 
 }  // namespace udpchat::gui

@@ -19,6 +19,7 @@
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTextBrowser>
+#include <QTreeWidget>
 #include <QTranslator>
 #include <QtTest>
 #include <csignal>
@@ -152,10 +153,24 @@ void GuiWindowTest::connectChatAndScreenshot() {
   bob.say("/topic Friday planning: lunch and the demo");
 
   gui::GuiApp app;
+  app.connectWindow().lanServers().setTargets({INADDR_LOOPBACK});  // probes stay on loopback
   app.start(std::nullopt);
   gui::ConnectWindow& cw = app.connectWindow();
   QVERIFY(cw.isVisible());
-  fillConnectWindow(cw, server.port(), QStringLiteral("alice"));
+
+  // The server answers the connect window's probe; choosing it fills in the address.
+  child<QSpinBox>(cw, "port")->setValue(server.port());
+  auto* servers = child<QTreeWidget>(cw, "servers");
+  QTRY_VERIFY_WITH_TIMEOUT(servers->topLevelItemCount() == 1, kStepMs);
+  QTreeWidgetItem* found = servers->topLevelItem(0);
+  QCOMPARE(found->text(0), QStringLiteral("Office LAN"));
+  QCOMPARE(found->text(1), QStringLiteral("127.0.0.1:%1").arg(server.port()));
+  QCOMPARE(found->text(2), QStringLiteral("1"));  // bob
+  QCOMPARE(found->text(3), QString());            // not full
+  child<QLineEdit>(cw, "host")->clear();
+  QTest::mouseClick(servers->viewport(), Qt::LeftButton, {}, servers->visualItemRect(found).center());
+  QCOMPARE(child<QLineEdit>(cw, "host")->text(), QStringLiteral("127.0.0.1"));
+  child<QLineEdit>(cw, "nick")->setText(QStringLiteral("alice"));
   QTest::mouseClick(child<QPushButton>(cw, "connect"), Qt::LeftButton);
 
   gui::MainWindow& w = app.mainWindow();
@@ -182,6 +197,12 @@ void GuiWindowTest::connectChatAndScreenshot() {
   QCOMPARE(child<QPlainTextEdit>(w, "message")->toPlainText(), QString());
   // Confirmed by the echo: no longer shown as sending.
   QTRY_VERIFY_WITH_TIMEOUT(!app.model().at(app.model().current()).lines.back().pending, kStepMs);
+
+  // Ctrl+Enter sends it as an action (/me).
+  typeMessage(w, QStringLiteral("nods"));
+  QTest::keyClick(child<QPlainTextEdit>(w, "message"), Qt::Key_Return, Qt::ControlModifier);
+  QTRY_VERIFY_WITH_TIMEOUT(bob.got<protocol::ChatEvent>("nods") != nullptr, kStepMs);
+  QCOMPARE(bob.got<protocol::ChatEvent>("nods")->flags & protocol::kFlagAction, protocol::kFlagAction);
 
   // A subject from someone else shows as a subject line.
   bob.say("/subject Demo");
@@ -267,6 +288,7 @@ void GuiWindowTest::takenNickIsAnsweredInTheWindow() {
   QTRY_VERIFY_WITH_TIMEOUT(first.registered(), kStepMs);
 
   gui::GuiApp app;
+  app.connectWindow().lanServers().setTargets({INADDR_LOOPBACK});
   app.start(std::nullopt);
   gui::ConnectWindow& cw = app.connectWindow();
   fillConnectWindow(cw, server.port(), QStringLiteral("alice"));
@@ -296,6 +318,7 @@ void GuiWindowTest::nobodyAnsweringIsSaidInWords() {
   const std::uint16_t silentPort = ntohs(sin.sin_port);
   gui::GuiApp app;
   app.setConnectTimeout(500);
+  app.connectWindow().lanServers().setTargets({INADDR_LOOPBACK});
   app.start(std::nullopt);
   gui::ConnectWindow& cw = app.connectWindow();
   fillConnectWindow(cw, silentPort, QStringLiteral("alice"));

@@ -585,8 +585,13 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Send as an &amp;action (/me)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Enter: send the message
 Shift+Enter: new line in the message
+Ctrl+Enter: send the message as an action (/me)
 Tab, Shift+Tab: move between the fields
 Alt+1 ... Alt+9: show conversation 1 to 9
 Ctrl+PgDown, Ctrl+PgUp: next, previous conversation

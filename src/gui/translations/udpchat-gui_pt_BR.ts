@@ -585,8 +585,13 @@
         <translation>Atalhos de teclado</translation>
     </message>
     <message>
+        <source>Send as an &amp;action (/me)</source>
+        <translation>Enviar como &amp;ação (/me)</translation>
+    </message>
+    <message>
         <source>Enter: send the message
 Shift+Enter: new line in the message
+Ctrl+Enter: send the message as an action (/me)
 Tab, Shift+Tab: move between the fields
 Alt+1 ... Alt+9: show conversation 1 to 9
 Ctrl+PgDown, Ctrl+PgUp: next, previous conversation
@@ -603,6 +608,7 @@ Alt + the underlined letter: the field or button it names
 Commands typed in the message box (/join, /msg, /me, /nick, /away, ...) work as in the line client; /help lists them.</source>
         <translation>Enter: enviar a mensagem
 Shift+Enter: nova linha na mensagem
+Ctrl+Enter: enviar a mensagem como ação (/me)
 Tab, Shift+Tab: passar de um campo a outro
 Alt+1 ... Alt+9: exibir a conversa 1 a 9
 Ctrl+PgDown, Ctrl+PgUp: próxima conversa, conversa anterior
