@@ -209,8 +209,7 @@ void ChatModel::markFailed(protocol::ClientId clientId, const QString& why) {
   }
 }
 
-void ChatModel::setTyping(const QString& nick, const QString& target, bool isPrivate,
-                          bool active) {
+void ChatModel::setTyping(const QString& nick, const QString& target, bool isPrivate, bool active) {
   if (isPrivate) {
     const int i = find(ConversationKind::Private, nick);
     if (i < 0) return;
@@ -257,9 +256,9 @@ void ChatModel::handle(const ClientEvent& ev, const ChatStatus& st, Millis now, 
             connection_.lost = false;
             connection_.attempt = 0;
             emit connectionChanged();
-            const QString text = w.reconnected
-                                     ? tr("reconnected to %1 as %2").arg(serverName_, q(w.server.nick))
-                                     : tr("connected to %1 as %2").arg(serverName_, q(w.server.nick));
+            const QString text =
+                w.reconnected ? tr("reconnected to %1 as %2").arg(serverName_, q(w.server.nick))
+                              : tr("connected to %1 as %2").arg(serverName_, q(w.server.nick));
             event(0, text, now);
             if (!w.server.motd.empty()) event(0, q(w.server.motd), now);
             if (w.reconnected && current_ != 0) event(current_, text, now);
@@ -322,7 +321,8 @@ void ChatModel::handle(const ClientEvent& ev, const ChatStatus& st, Millis now, 
             line.id = c.id;
             line.clientId = c.clientId;
             if (line.self && settle(i, c.clientId, line)) return;
-            add(i, std::move(line), !same(q(c.from), me) && (c.flags & protocol::kFlagHistory) == 0);
+            add(i, std::move(line),
+                !same(q(c.from), me) && (c.flags & protocol::kFlagHistory) == 0);
           },
           [&](const protocol::PrivateEvent& p) {
             const bool self = same(q(p.from), me);
@@ -514,8 +514,7 @@ void ChatModel::handle(const ClientEvent& ev, const ChatStatus& st, Millis now, 
             if (connection_.registered) connection_.lost = true;
             connection_.registered = false;
             emit connectionChanged();
-            event(0, tr("connection lost: %1").arg(connection_.reason), now,
-                  ChatLine::Kind::Error);
+            event(0, tr("connection lost: %1").arg(connection_.reason), now, ChatLine::Kind::Error);
           },
           [&](const client_event::Reconnecting& r) {
             connection_.attempt = r.attempt;
@@ -690,7 +689,8 @@ std::vector<std::string> ChatModel::composeLines(const QString& recipientField,
           std::holds_alternative<command::Topic>(cmd) ||
           std::holds_alternative<command::Delete>(cmd) ||
           std::holds_alternative<command::Subject>(cmd) ||
-          (std::holds_alternative<command::Part>(cmd) && std::get<command::Part>(cmd).room.empty()) ||
+          (std::holds_alternative<command::Part>(cmd) &&
+           std::get<command::Part>(cmd).room.empty()) ||
           (std::holds_alternative<command::Who>(cmd) && std::get<command::Who>(cmd).room.empty());
       if (roomDependent) switchTo(*room);
     }

@@ -50,8 +50,8 @@ struct ChatLine {
   bool pending = false;  // ours, not confirmed by the server yet
   QString failure;       // ours, refused or not confirmed: why (empty: fine)
   bool deleted = false;
-  protocol::MessageId id = 0;        // server's id; 0 for events and pending lines
-  protocol::ClientId clientId = 0;   // ours: the id the echo will carry
+  protocol::MessageId id = 0;       // server's id; 0 for events and pending lines
+  protocol::ClientId clientId = 0;  // ours: the id the echo will carry
 };
 
 struct Member {
@@ -80,7 +80,7 @@ struct ConnectionView {
   bool lost = false;        // lost after having been registered; retrying
   QString reason;           // of the latest loss
   int attempt = 0;
-  Millis retryAtMono = 0;   // when the next attempt starts (monotonic ms); 0: now
+  Millis retryAtMono = 0;  // when the next attempt starts (monotonic ms); 0: now
   bool finished = false;
   QString finishedReason;
 };
@@ -97,7 +97,9 @@ class ChatModel : public QObject {
   void handle(const ClientEvent& event, const ChatStatus& status, Millis wallNow, Millis monoNow);
 
   int count() const { return static_cast<int>(conversations_.size()); }
-  const Conversation& at(int index) const { return conversations_.at(static_cast<std::size_t>(index)); }
+  const Conversation& at(int index) const {
+    return conversations_.at(static_cast<std::size_t>(index));
+  }
   int find(ConversationKind kind, const QString& name) const;  // -1: none
   int current() const { return current_; }
   void setCurrent(int index);  // shows it: its unread count goes to 0
@@ -145,7 +147,8 @@ class ChatModel : public QObject {
  private:
   int ensure(ConversationKind kind, const QString& name);
   void add(int index, ChatLine line, bool counts);
-  void event(int index, const QString& text, Millis ts, ChatLine::Kind kind = ChatLine::Kind::Event);
+  void event(int index, const QString& text, Millis ts,
+             ChatLine::Kind kind = ChatLine::Kind::Event);
   void eventHere(const QString& text, Millis ts, ChatLine::Kind kind = ChatLine::Kind::Event);
   void removeMember(int index, const QString& nick);
   void addMember(int index, Member member);

@@ -98,8 +98,8 @@ ConnectWindow::ConnectWindow(QWidget* parent)
   });
   connect(nick_, &QLineEdit::returnPressed, connect_, &QPushButton::click);
   connect(host_, &QLineEdit::returnPressed, connect_, &QPushButton::click);
-  resize(sizeHint().expandedTo(QSize(fontMetrics().horizontalAdvance(u'M') * 40,
-                                     fontMetrics().height() * 22)));
+  resize(sizeHint().expandedTo(
+      QSize(fontMetrics().horizontalAdvance(u'M') * 40, fontMetrics().height() * 22)));
 }
 
 void ConnectWindow::closeEvent(QCloseEvent* event) {
@@ -124,9 +124,9 @@ void ConnectWindow::serversChanged() {
   servers_->clear();
   for (const client::FoundServer& f : lan_.servers()) {
     const QString address = q(f.host()) + u':' + QString::number(f.answer.port);
-    auto* item = new QTreeWidgetItem(
-        servers_, {q(f.answer.name), address, QString::number(f.answer.users),
-                   f.answer.full ? tr("full") : QString()});
+    auto* item =
+        new QTreeWidgetItem(servers_, {q(f.answer.name), address, QString::number(f.answer.users),
+                                       f.answer.full ? tr("full") : QString()});
     item->setData(0, Qt::UserRole, q(f.host()));
     item->setData(1, Qt::UserRole, f.answer.port);
     if (f.answer.protocolVersion != kProtocolVersion) {
@@ -166,10 +166,13 @@ void ConnectWindow::setOptions(const SessionOptions& o) {
 void ConnectWindow::loadSettings() {
   QSettings s;
   SessionOptions o;
-  o.host = s.value(QStringLiteral("connect/host"), QStringLiteral("127.0.0.1")).toString().toStdString();
-  o.port = static_cast<std::uint16_t>(s.value(QStringLiteral("connect/port"), kDefaultPort).toInt());
+  o.host =
+      s.value(QStringLiteral("connect/host"), QStringLiteral("127.0.0.1")).toString().toStdString();
+  o.port =
+      static_cast<std::uint16_t>(s.value(QStringLiteral("connect/port"), kDefaultPort).toInt());
   o.nick = s.value(QStringLiteral("connect/nick")).toString().toStdString();
-  o.transport = s.value(QStringLiteral("connect/transport"), QStringLiteral("enet")).toString().toStdString();
+  o.transport =
+      s.value(QStringLiteral("connect/transport"), QStringLiteral("enet")).toString().toStdString();
   setOptions(o);
 }
 

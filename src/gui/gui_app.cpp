@@ -57,7 +57,8 @@ void GuiApp::connectClicked() {
   if (session_ && nickRefused_ && session_->state() == ConnectionState::Registering) {
     // Same connection, second Hello: the core sends it for "/nick" while registering.
     nickRefused_ = false;
-    connect_->setBusy(tr("asking for the nickname %1...").arg(QString::fromStdString(options.nick)));
+    connect_->setBusy(
+        tr("asking for the nickname %1...").arg(QString::fromStdString(options.nick)));
     session_->input("/nick " + options.nick);
     return;
   }
@@ -75,7 +76,8 @@ void GuiApp::connectTo(const SessionOptions& requested) {
   registered_ = false;
   nickRefused_ = false;
   serverFull_ = false;
-  connect_->setBusy(tr("connecting to %1:%2...").arg(QString::fromStdString(options.host)).arg(options.port));
+  connect_->setBusy(
+      tr("connecting to %1:%2...").arg(QString::fromStdString(options.host)).arg(options.port));
   try {
     session_ = new ChatSession(options, [this](const ClientEvent& e) { onEvent(e); });
   } catch (const std::exception& e) {
@@ -104,7 +106,8 @@ void GuiApp::onEvent(const ClientEvent& event) {
   } else if (const auto* e = std::get_if<protocol::ErrorReply>(&event)) {
     if (e->code == protocol::ErrorCode::ServerFull) serverFull_ = true;
     if (!registered_ && session_->state() == ConnectionState::Registering &&
-        (e->code == protocol::ErrorCode::NickInUse || e->code == protocol::ErrorCode::NickInvalid)) {
+        (e->code == protocol::ErrorCode::NickInUse ||
+         e->code == protocol::ErrorCode::NickInvalid)) {
       nickRefused_ = true;
       const QString text = e->code == protocol::ErrorCode::NickInUse
                                ? tr("that nickname is taken, choose another")

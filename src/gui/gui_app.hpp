@@ -56,8 +56,8 @@ class GuiApp : public QObject {
   std::unique_ptr<ConnectWindow> connect_;
   std::unique_ptr<MainWindow> main_;
   QPointer<ChatSession> session_;
-  bool registered_ = false;    // this session got a Welcome
-  bool nickRefused_ = false;   // registering, waiting for another nick
+  bool registered_ = false;   // this session got a Welcome
+  bool nickRefused_ = false;  // registering, waiting for another nick
   bool serverFull_ = false;
   bool quitting_ = false;
   int exitStatus_ = 0;

@@ -31,27 +31,31 @@ int main(int argc, char** argv) {
 
   QCommandLineParser parser;
   parser.setApplicationDescription(
-      QCoreApplication::translate("main", "udpchat desktop client. Without --host it opens the "
-                                          "connect window."));
+      QCoreApplication::translate("main",
+                                  "udpchat desktop client. Without --host it opens the "
+                                  "connect window."));
   parser.addHelpOption();
   parser.addVersionOption();
-  const QCommandLineOption host(QStringLiteral("host"),
-                                QCoreApplication::translate("main", "Connect to this server at once."),
-                                QStringLiteral("host"));
-  const QCommandLineOption port(QStringLiteral("port"),
-                                QCoreApplication::translate("main", "The server's port (default 7777)."),
-                                QStringLiteral("port"), QString::number(udpchat::kDefaultPort));
-  const QCommandLineOption nick(QStringLiteral("nick"),
-                                QCoreApplication::translate("main", "Nickname (default: the server picks one)."),
-                                QStringLiteral("nick"));
-  const QCommandLineOption transport(
-      QStringLiteral("transport"),
-      QCoreApplication::translate("main", "enet (default) or tcp."), QStringLiteral("name"),
-      QStringLiteral("enet"));
+  const QCommandLineOption host(
+      QStringLiteral("host"),
+      QCoreApplication::translate("main", "Connect to this server at once."),
+      QStringLiteral("host"));
+  const QCommandLineOption port(
+      QStringLiteral("port"),
+      QCoreApplication::translate("main", "The server's port (default 7777)."),
+      QStringLiteral("port"), QString::number(udpchat::kDefaultPort));
+  const QCommandLineOption nick(
+      QStringLiteral("nick"),
+      QCoreApplication::translate("main", "Nickname (default: the server picks one)."),
+      QStringLiteral("nick"));
+  const QCommandLineOption transport(QStringLiteral("transport"),
+                                     QCoreApplication::translate("main", "enet (default) or tcp."),
+                                     QStringLiteral("name"), QStringLiteral("enet"));
   const QCommandLineOption lang(
       QStringLiteral("lang"),
-      QCoreApplication::translate("main", "Language of the windows, e.g. en or pt_BR (default: the "
-                                          "system's)."),
+      QCoreApplication::translate("main",
+                                  "Language of the windows, e.g. en or pt_BR (default: the "
+                                  "system's)."),
       QStringLiteral("language"));
   parser.addOptions({host, port, nick, transport, lang});
   parser.process(app);

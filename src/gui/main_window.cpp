@@ -111,8 +111,8 @@ MainWindow::MainWindow(ChatModel& model, QWidget* parent)
   subject_->setPlaceholderText(tr("optional"));
   message_->setTabChangesFocus(true);
   message_->setPlaceholderText(tr("Enter sends, Shift+Enter starts a new line"));
-  message_->setFixedHeight(message_->fontMetrics().lineSpacing() * 4 +
-                           2 * message_->frameWidth() + 8);
+  message_->setFixedHeight(message_->fontMetrics().lineSpacing() * 4 + 2 * message_->frameWidth() +
+                           8);
   message_->installEventFilter(this);
   send_->setToolTip(tr("Send (Enter)"));
   clear_->setToolTip(tr("Empty the conversation shown (Ctrl+L)"));
@@ -264,16 +264,16 @@ void MainWindow::buildMenus() {
   QMenu* view = menuBar()->addMenu(tr("&View"));
   view->addAction(tr("&Next conversation"), QKeySequence(Qt::CTRL | Qt::Key_PageDown), this,
                   [this] { model_.setCurrent((model_.current() + 1) % model_.count()); });
-  view->addAction(tr("&Previous conversation"), QKeySequence(Qt::CTRL | Qt::Key_PageUp), this,
-                  [this] {
-                    model_.setCurrent((model_.current() + model_.count() - 1) % model_.count());
-                  });
+  view->addAction(
+      tr("&Previous conversation"), QKeySequence(Qt::CTRL | Qt::Key_PageUp), this,
+      [this] { model_.setCurrent((model_.current() + model_.count() - 1) % model_.count()); });
   view->addAction(tr("&Clear this conversation"), QKeySequence(tr("Ctrl+L")), this,
                   [this] { model_.clearLines(model_.current()); });
   view->addAction(tr("Go to the &message box"), QKeySequence(tr("F6")), this,
                   &MainWindow::focusMessage);
   for (int i = 1; i <= 9; ++i) {
-    auto* shortcut = new QShortcut(QKeySequence(Qt::ALT | static_cast<Qt::Key>(Qt::Key_0 + i)), this);
+    auto* shortcut =
+        new QShortcut(QKeySequence(Qt::ALT | static_cast<Qt::Key>(Qt::Key_0 + i)), this);
     connect(shortcut, &QShortcut::activated, this, [this, i] {
       if (i - 1 < model_.count()) model_.setCurrent(i - 1);
     });
@@ -397,8 +397,9 @@ QString MainWindow::renderLines(int index) const {
   const QString mark = dark ? QStringLiteral("#5a4a00") : QStringLiteral("#fff0a0");
   QString out;
   for (const ChatLine& l : c.lines) {
-    const QString time = l.ts == 0 ? QString()
-                                   : QDateTime::fromMSecsSinceEpoch(l.ts).toString(QStringLiteral("HH:mm"));
+    const QString time =
+        l.ts == 0 ? QString()
+                  : QDateTime::fromMSecsSinceEpoch(l.ts).toString(QStringLiteral("HH:mm"));
     QString body;
     switch (l.kind) {
       case ChatLine::Kind::Message:
@@ -431,7 +432,8 @@ QString MainWindow::renderLines(int index) const {
                  .arg(dim, body, tr("sending").toHtmlEscaped());
     }
     if (!l.failure.isEmpty()) {
-      body += QStringLiteral(" <span style=\"color:%1\">(%2)</span>").arg(error, l.failure.toHtmlEscaped());
+      body += QStringLiteral(" <span style=\"color:%1\">(%2)</span>")
+                  .arg(error, l.failure.toHtmlEscaped());
     }
     QString prefix = QStringLiteral("<span style=\"color:%1\">%2</span> ").arg(dim, time);
     if (l.history) {
@@ -491,8 +493,7 @@ void MainWindow::refreshTopic() {
   const Conversation& c = model_.at(model_.current());
   QString text;
   if (c.kind == ConversationKind::Room) {
-    text = c.topic.isEmpty() ? tr("#%1: no topic").arg(c.name)
-                             : tr("#%1: %2").arg(c.name, c.topic);
+    text = c.topic.isEmpty() ? tr("#%1: no topic").arg(c.name) : tr("#%1: %2").arg(c.name, c.topic);
   } else if (c.kind == ConversationKind::Private) {
     text = tr("Private conversation with %1").arg(c.name);
   } else {
@@ -552,10 +553,11 @@ void MainWindow::refreshConnection() {
 void MainWindow::refreshTitle() {
   QString title = QStringLiteral("udpchat");
   if (session_ && !session_->nick().empty()) {
-    title = tr("%1 on %2 - udpchat")
-                .arg(QString::fromStdString(session_->nick()),
-                     model_.serverName().isEmpty() ? QString::fromStdString(session_->options().host)
-                                                   : model_.serverName());
+    title =
+        tr("%1 on %2 - udpchat")
+            .arg(QString::fromStdString(session_->nick()),
+                 model_.serverName().isEmpty() ? QString::fromStdString(session_->options().host)
+                                               : model_.serverName());
   }
   setWindowTitle(title);
 }
@@ -603,12 +605,13 @@ void MainWindow::conversationMenu(const QPoint& pos) {
 
 void MainWindow::joinRoom() {
   bool ok = false;
-  const QString room =
-      QInputDialog::getText(this, tr("Join a room"), tr("Room:"), QLineEdit::Normal, QStringLiteral("#"), &ok);
+  const QString room = QInputDialog::getText(this, tr("Join a room"), tr("Room:"),
+                                             QLineEdit::Normal, QStringLiteral("#"), &ok);
   if (!ok || room.trimmed().isEmpty() || room.trimmed() == QStringLiteral("#")) return;
   QString name = room.trimmed();
   if (!name.startsWith(u'#')) name.prepend(u'#');
-  if (session_) run(model_.compose(QString(), QString(), QStringLiteral("/join ") + name, *session_));
+  if (session_)
+    run(model_.compose(QString(), QString(), QStringLiteral("/join ") + name, *session_));
 }
 
 void MainWindow::leaveCurrent() {
@@ -629,17 +632,17 @@ void MainWindow::privateMessage(const QString& nick) {
 
 void MainWindow::askPrivateMessage() {
   bool ok = false;
-  const QString nick = QInputDialog::getItem(this, tr("Private message"), tr("Nickname:"),
-                                             session_ ? model_.knownNicks(*session_) : QStringList(),
-                                             0, true, &ok);
+  const QString nick =
+      QInputDialog::getItem(this, tr("Private message"), tr("Nickname:"),
+                            session_ ? model_.knownNicks(*session_) : QStringList(), 0, true, &ok);
   if (ok) privateMessage(nick.trimmed());
 }
 
 void MainWindow::changeNick() {
   bool ok = false;
-  const QString nick = QInputDialog::getText(
-      this, tr("Change nickname"), tr("New nickname:"), QLineEdit::Normal,
-      session_ ? QString::fromStdString(session_->nick()) : QString(), &ok);
+  const QString nick =
+      QInputDialog::getText(this, tr("Change nickname"), tr("New nickname:"), QLineEdit::Normal,
+                            session_ ? QString::fromStdString(session_->nick()) : QString(), &ok);
   if (ok && !nick.trimmed().isEmpty()) runOne("/nick " + u(nick.trimmed()));
 }
 
@@ -647,27 +650,28 @@ void MainWindow::setTopic() {
   const Conversation& c = model_.at(model_.current());
   if (c.kind != ConversationKind::Room) return;
   bool ok = false;
-  const QString topic = QInputDialog::getText(this, tr("Set the topic"),
-                                              tr("Topic of #%1:").arg(c.name), QLineEdit::Normal,
-                                              c.topic, &ok);
+  const QString topic = QInputDialog::getText(
+      this, tr("Set the topic"), tr("Topic of #%1:").arg(c.name), QLineEdit::Normal, c.topic, &ok);
   if (ok && !topic.trimmed().isEmpty() && session_) {
-    run(model_.compose(QString(), QString(), QStringLiteral("/topic ") + topic.trimmed(), *session_));
+    run(model_.compose(QString(), QString(), QStringLiteral("/topic ") + topic.trimmed(),
+                       *session_));
   }
 }
 
 void MainWindow::becomeOperator() {
   bool ok = false;
-  const QString password = QInputDialog::getText(this, tr("Become an operator"),
-                                                 tr("Operator password:"), QLineEdit::Password,
-                                                 QString(), &ok);
+  const QString password =
+      QInputDialog::getText(this, tr("Become an operator"), tr("Operator password:"),
+                            QLineEdit::Password, QString(), &ok);
   if (ok && !password.isEmpty()) runOne("/oper " + u(password));
 }
 
 void MainWindow::kick(const QString& nick) {
   bool ok = false;
-  const QString reason = QInputDialog::getText(this, tr("Kick %1").arg(nick), tr("Reason (optional):"),
-                                               QLineEdit::Normal, QString(), &ok);
-  if (ok) runOne("/kick " + u(nick) + (reason.trimmed().isEmpty() ? "" : " " + u(reason.trimmed())));
+  const QString reason = QInputDialog::getText(
+      this, tr("Kick %1").arg(nick), tr("Reason (optional):"), QLineEdit::Normal, QString(), &ok);
+  if (ok)
+    runOne("/kick " + u(nick) + (reason.trimmed().isEmpty() ? "" : " " + u(reason.trimmed())));
 }
 
 void MainWindow::showShortcuts() {

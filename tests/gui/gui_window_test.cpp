@@ -19,8 +19,8 @@
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTextBrowser>
-#include <QTreeWidget>
 #include <QTranslator>
+#include <QTreeWidget>
 #include <QtTest>
 #include <csignal>
 #include <memory>
@@ -49,16 +49,18 @@ constexpr int kStepMs = 10000;  // per step; loopback answers in milliseconds
 class Server {
  public:
   explicit Server(std::uint16_t port = 0, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--host", "127.0.0.1", "--port", std::to_string(port),
-                                     "--server-name", "Office LAN", "--motd",
-                                     "Welcome to the office chat"};
+    std::vector<std::string> args = {
+        "--host",        "127.0.0.1",  "--port", std::to_string(port),
+        "--server-name", "Office LAN", "--motd", "Welcome to the office chat"};
     args.insert(args.end(), extra.begin(), extra.end());
     proc_ = std::make_unique<Subprocess>(UDPCHAT_SERVER_BIN, args);
-    static const std::regex kUdp(R"(^udpchat-server listening on 127\.0\.0\.1:(\d+) \(UDP, ENet\)$)");
+    static const std::regex kUdp(
+        R"(^udpchat-server listening on 127\.0\.0\.1:(\d+) \(UDP, ENet\)$)");
     const auto udp = proc_->readLine(Subprocess::Stream::Stdout, after(5s));
     const auto tcp = proc_->readLine(Subprocess::Stream::Stdout, after(5s));
     std::smatch m;
-    if (udp && tcp && std::regex_match(*udp, m, kUdp)) port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+    if (udp && tcp && std::regex_match(*udp, m, kUdp))
+      port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
   }
   std::uint16_t port() const { return port_; }
   bool stop() {
@@ -168,7 +170,8 @@ void GuiWindowTest::connectChatAndScreenshot() {
   QCOMPARE(found->text(2), QStringLiteral("1"));  // bob
   QCOMPARE(found->text(3), QString());            // not full
   child<QLineEdit>(cw, "host")->clear();
-  QTest::mouseClick(servers->viewport(), Qt::LeftButton, {}, servers->visualItemRect(found).center());
+  QTest::mouseClick(servers->viewport(), Qt::LeftButton, {},
+                    servers->visualItemRect(found).center());
   QCOMPARE(child<QLineEdit>(cw, "host")->text(), QStringLiteral("127.0.0.1"));
   child<QLineEdit>(cw, "nick")->setText(QStringLiteral("alice"));
   QTest::mouseClick(child<QPushButton>(cw, "connect"), Qt::LeftButton);
@@ -178,12 +181,13 @@ void GuiWindowTest::connectChatAndScreenshot() {
   QVERIFY(!cw.isVisible());
   auto* users = child<QListWidget>(w, "users");
   QTRY_VERIFY_WITH_TIMEOUT(anyContains(itemTexts(users), QStringLiteral("bob")), kStepMs);
-  QTRY_VERIFY_WITH_TIMEOUT(child<QLabel>(w, "topic")->text().contains(QStringLiteral("Friday planning")),
-                           kStepMs);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      child<QLabel>(w, "topic")->text().contains(QStringLiteral("Friday planning")), kStepMs);
 
   // Received in the room, with the mention of our nick marked.
   bob.say("morning alice, are you coming to lunch?");
-  QTRY_VERIFY_WITH_TIMEOUT(viewText(w).contains(QStringLiteral("are you coming to lunch?")), kStepMs);
+  QTRY_VERIFY_WITH_TIMEOUT(viewText(w).contains(QStringLiteral("are you coming to lunch?")),
+                           kStepMs);
   const gui::Conversation& lobby = app.model().at(app.model().current());
   QCOMPARE(lobby.name, QStringLiteral("lobby"));
   QVERIFY(lobby.lines.back().mention);
@@ -202,7 +206,8 @@ void GuiWindowTest::connectChatAndScreenshot() {
   typeMessage(w, QStringLiteral("nods"));
   QTest::keyClick(child<QPlainTextEdit>(w, "message"), Qt::Key_Return, Qt::ControlModifier);
   QTRY_VERIFY_WITH_TIMEOUT(bob.got<protocol::ChatEvent>("nods") != nullptr, kStepMs);
-  QCOMPARE(bob.got<protocol::ChatEvent>("nods")->flags & protocol::kFlagAction, protocol::kFlagAction);
+  QCOMPARE(bob.got<protocol::ChatEvent>("nods")->flags & protocol::kFlagAction,
+           protocol::kFlagAction);
 
   // A subject from someone else shows as a subject line.
   bob.say("/subject Demo");
@@ -225,12 +230,12 @@ void GuiWindowTest::connectChatAndScreenshot() {
   // A private message opens its conversation and raises its unread count.
   auto* conversations = child<QListWidget>(w, "conversations");
   bob.say("/msg alice [Slides] can you bring the slides?");
-  QTRY_VERIFY_WITH_TIMEOUT(app.model().find(gui::ConversationKind::Private, QStringLiteral("bob")) >= 0,
-                           kStepMs);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      app.model().find(gui::ConversationKind::Private, QStringLiteral("bob")) >= 0, kStepMs);
   const int privateIndex = app.model().find(gui::ConversationKind::Private, QStringLiteral("bob"));
   QCOMPARE(app.model().at(privateIndex).unread, 1);
-  QTRY_VERIFY_WITH_TIMEOUT(conversations->item(privateIndex)->text().endsWith(QStringLiteral("bob (1)")),
-                           kStepMs);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      conversations->item(privateIndex)->text().endsWith(QStringLiteral("bob (1)")), kStepMs);
   QVERIFY(app.model().current() != privateIndex);  // it does not take the focus
 
   // Alt+N shows it; its count goes back to 0 and the answer goes to bob privately.
@@ -245,7 +250,8 @@ void GuiWindowTest::connectChatAndScreenshot() {
   QTest::keyClicks(child<QPlainTextEdit>(w, "message"), QStringLiteral("on a stick"));
   QCOMPARE(child<QPlainTextEdit>(w, "message")->toPlainText(), QStringLiteral("sure,\non a stick"));
   QTest::mouseClick(child<QPushButton>(w, "send"), Qt::LeftButton);
-  QTRY_VERIFY_WITH_TIMEOUT(bob.got<protocol::PrivateEvent>("sure,\non a stick") != nullptr, kStepMs);
+  QTRY_VERIFY_WITH_TIMEOUT(bob.got<protocol::PrivateEvent>("sure,\non a stick") != nullptr,
+                           kStepMs);
 
   // Clear empties the conversation shown, and only that one.
   QTRY_VERIFY_WITH_TIMEOUT(viewText(w).contains(QStringLiteral("on a stick")), kStepMs);
@@ -255,7 +261,8 @@ void GuiWindowTest::connectChatAndScreenshot() {
 
   // Back to the room for the screenshot, with a line of bob's being typed.
   QTest::keyClick(&w, Qt::Key_PageUp, Qt::ControlModifier);
-  QTRY_VERIFY_WITH_TIMEOUT(app.model().at(app.model().current()).name == QStringLiteral("lobby"), kStepMs);
+  QTRY_VERIFY_WITH_TIMEOUT(app.model().at(app.model().current()).name == QStringLiteral("lobby"),
+                           kStepMs);
   bob.say("/me waves");
   QTRY_VERIFY_WITH_TIMEOUT(viewText(w).contains(QStringLiteral("* bob waves")), kStepMs);
   bob.session->typing("lobby", false);
@@ -304,6 +311,23 @@ void GuiWindowTest::takenNickIsAnsweredInTheWindow() {
   QTRY_VERIFY_WITH_TIMEOUT(app.mainWindow().isVisible(), kStepMs);
   QCOMPARE(app.session(), firstTry);  // the same connection: no reconnect
   QCOMPARE(app.session()->nick(), std::string("alice2"));
+
+  // Closing the window quits: the server is told (the others see a quit), then the app ends.
+  QSignalSpy finished(&app, &gui::GuiApp::finished);
+  app.mainWindow().close();
+  QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kStepMs);
+  QCOMPARE(finished.at(0).at(0).toInt(), udpchat::kExitOk);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      [&] {
+        for (const auto& e : first.events) {
+          if (const auto* q = std::get_if<protocol::QuitEvent>(&e);
+              q != nullptr && q->nick == "alice2") {
+            return true;
+          }
+        }
+        return false;
+      }(),
+      kStepMs);
 }
 
 void GuiWindowTest::nobodyAnsweringIsSaidInWords() {
@@ -373,7 +397,8 @@ void GuiWindowTest::reconnectKeepsTypedText() {
   QTRY_VERIFY_WITH_TIMEOUT(
       [&] {
         for (const auto& l : app.model().at(lobby).lines) {
-          if (l.text == QStringLiteral("written while the server was away")) return !l.pending && l.id != 0;
+          if (l.text == QStringLiteral("written while the server was away"))
+            return !l.pending && l.id != 0;
         }
         return false;
       }(),

@@ -161,8 +161,8 @@ TEST_F(GuiModel, ARefusedLineSaysWhy) {
   e.clientId = 56;
   feed(e);
   const auto& lines = model.at(lobby()).lines;
-  auto it = std::find_if(lines.begin(), lines.end(),
-                         [](const ChatLine& l) { return l.clientId == 56; });
+  auto it =
+      std::find_if(lines.begin(), lines.end(), [](const ChatLine& l) { return l.clientId == 56; });
   ASSERT_NE(it, lines.end());
   EXPECT_FALSE(it->pending);
   EXPECT_TRUE(it->failure.contains(QStringLiteral("not sent")));
@@ -194,13 +194,15 @@ TEST_F(GuiModel, ComposeToAnotherRoomSwitchesTheCoreFirst) {
 
 TEST_F(GuiModel, ComposeToANickIsAPrivateMessage) {
   welcome();
-  EXPECT_EQ(model.compose(QStringLiteral("bob"), QStringLiteral("Slides"), QStringLiteral("here"), status),
+  EXPECT_EQ(model.compose(QStringLiteral("bob"), QStringLiteral("Slides"), QStringLiteral("here"),
+                          status),
             (std::vector<std::string>{"/msg bob [Slides] here"}));
   // A '[' in the text stays text; a ']' in the subject goes through /subject.
   EXPECT_EQ(model.compose(QStringLiteral("bob"), {}, QStringLiteral("[x] done"), status),
             (std::vector<std::string>{"/msg bob [] [x] done"}));
-  EXPECT_EQ(model.compose(QStringLiteral("bob"), QStringLiteral("a]b"), QStringLiteral("t"), status),
-            (std::vector<std::string>{"/subject a]b", "/msg bob [] t"}));
+  EXPECT_EQ(
+      model.compose(QStringLiteral("bob"), QStringLiteral("a]b"), QStringLiteral("t"), status),
+      (std::vector<std::string>{"/subject a]b", "/msg bob [] t"}));
   // Typed commands pass through.
   EXPECT_EQ(model.compose(QStringLiteral("bob"), {}, QStringLiteral("/whois bob"), status),
             (std::vector<std::string>{"/whois bob"}));
@@ -215,7 +217,8 @@ TEST_F(GuiModel, RecipientFollowsTheConversation) {
   EXPECT_EQ(model.compose({}, {}, QStringLiteral("yo"), status),
             (std::vector<std::string>{"/msg bob [] yo"}));
   EXPECT_EQ(model.typingTarget({}), (std::pair<std::string, bool>{"bob", true}));
-  EXPECT_EQ(model.typingTarget(QStringLiteral("#Dev")), (std::pair<std::string, bool>{"dev", false}));
+  EXPECT_EQ(model.typingTarget(QStringLiteral("#Dev")),
+            (std::pair<std::string, bool>{"dev", false}));
 }
 
 TEST_F(GuiModel, TypingIsShownPerConversation) {
