@@ -153,6 +153,9 @@ void GuiWindowTest::connectChatAndScreenshot() {
   Peer bob(server.port(), "bob");
   QTRY_VERIFY_WITH_TIMEOUT(bob.registered(), kStepMs);
   bob.say("/topic Friday planning: lunch and the demo");
+  bob.say("who is in for lunch on Friday?");  // before alice joins: replayed to her as history
+  QTRY_VERIFY_WITH_TIMEOUT(bob.got<protocol::ChatEvent>("who is in for lunch on Friday?") != nullptr,
+                           kStepMs);
 
   gui::GuiApp app;
   app.connectWindow().lanServers().setTargets({INADDR_LOOPBACK});  // probes stay on loopback
@@ -183,6 +186,10 @@ void GuiWindowTest::connectChatAndScreenshot() {
   QTRY_VERIFY_WITH_TIMEOUT(anyContains(itemTexts(users), QStringLiteral("bob")), kStepMs);
   QTRY_VERIFY_WITH_TIMEOUT(
       child<QLabel>(w, "topic")->text().contains(QStringLiteral("Friday planning")), kStepMs);
+
+  // History on join is marked as such.
+  QTRY_VERIFY_WITH_TIMEOUT(viewText(w).contains(QStringLiteral("[history] bob: who is in for lunch")),
+                           kStepMs);
 
   // Received in the room, with the mention of our nick marked.
   bob.say("morning alice, are you coming to lunch?");
@@ -282,7 +289,7 @@ void GuiWindowTest::connectChatAndScreenshot() {
     who.stop();
     bob.session->typing("lobby", false);
     typeMessage(w, QStringLiteral("see you at noon"));
-    w.resize(w.fontMetrics().horizontalAdvance(u'M') * 62, w.fontMetrics().height() * 34);
+    w.resize(w.fontMetrics().horizontalAdvance(u'M') * 68, w.fontMetrics().height() * 34);
     QTRY_VERIFY_WITH_TIMEOUT(child<QLabel>(w, "typing")->text() == QStringLiteral("bob is typing"),
                              kStepMs);
     QVERIFY(w.grab().save(QString::fromLocal8Bit(shot)));
