@@ -143,6 +143,7 @@ class GuiWindowTest : public QObject {
   void connectChatAndScreenshot();
   void takenNickIsAnsweredInTheWindow();
   void nobodyAnsweringIsSaidInWords();
+  void aFullServerIsSaidInWords();
   void reconnectKeepsTypedText();
   void portugueseStrings();
 };
@@ -154,8 +155,8 @@ void GuiWindowTest::connectChatAndScreenshot() {
   QTRY_VERIFY_WITH_TIMEOUT(bob.registered(), kStepMs);
   bob.say("/topic Friday planning: lunch and the demo");
   bob.say("who is in for lunch on Friday?");  // before alice joins: replayed to her as history
-  QTRY_VERIFY_WITH_TIMEOUT(bob.got<protocol::ChatEvent>("who is in for lunch on Friday?") != nullptr,
-                           kStepMs);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      bob.got<protocol::ChatEvent>("who is in for lunch on Friday?") != nullptr, kStepMs);
 
   gui::GuiApp app;
   app.connectWindow().lanServers().setTargets({INADDR_LOOPBACK});  // probes stay on loopback
@@ -188,8 +189,8 @@ void GuiWindowTest::connectChatAndScreenshot() {
       child<QLabel>(w, "topic")->text().contains(QStringLiteral("Friday planning")), kStepMs);
 
   // History on join is marked as such.
-  QTRY_VERIFY_WITH_TIMEOUT(viewText(w).contains(QStringLiteral("[history] bob: who is in for lunch")),
-                           kStepMs);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      viewText(w).contains(QStringLiteral("[history] bob: who is in for lunch")), kStepMs);
 
   // Received in the room, with the mention of our nick marked.
   bob.say("morning alice, are you coming to lunch?");
@@ -199,9 +200,11 @@ void GuiWindowTest::connectChatAndScreenshot() {
   QCOMPARE(lobby.name, QStringLiteral("lobby"));
   QVERIFY(lobby.lines.back().mention);
 
-  // Sent from the compose area with Enter; the subject goes with it.
+  // Sent from the compose area with Enter; the subject goes with it. Typing is announced.
   child<QLineEdit>(w, "subject")->setText(QStringLiteral("Lunch"));
   typeMessage(w, QStringLiteral("yes, at noon"));
+  QTRY_VERIFY_WITH_TIMEOUT(
+      bob.session->core().typingIn("lobby", false) == std::vector<std::string>{"alice"}, kStepMs);
   QTest::keyClick(child<QPlainTextEdit>(w, "message"), Qt::Key_Return);
   QTRY_VERIFY_WITH_TIMEOUT(bob.got<protocol::ChatEvent>("yes, at noon") != nullptr, kStepMs);
   QCOMPARE(bob.got<protocol::ChatEvent>("yes, at noon")->subject, std::string("Lunch"));
@@ -357,6 +360,27 @@ void GuiWindowTest::nobodyAnsweringIsSaidInWords() {
   QTRY_COMPARE_WITH_TIMEOUT(child<QLabel>(cw, "status")->text(),
                             QStringLiteral("nobody answered at 127.0.0.1:%1").arg(silentPort),
                             kStepMs);
+  QVERIFY(child<QPushButton>(cw, "connect")->isEnabled());
+  QVERIFY(!app.mainWindow().isVisible());
+}
+
+void GuiWindowTest::aFullServerIsSaidInWords() {
+  Server server(0, {"--max-clients", "1"});
+  Peer first(server.port(), "bob");
+  QTRY_VERIFY_WITH_TIMEOUT(first.registered(), kStepMs);
+  gui::GuiApp app;
+  app.connectWindow().lanServers().setTargets({INADDR_LOOPBACK});
+  app.start(std::nullopt);
+  gui::ConnectWindow& cw = app.connectWindow();
+  fillConnectWindow(cw, server.port(), QStringLiteral("alice"));
+  // The list says so before anyone tries.
+  auto* servers = child<QTreeWidget>(cw, "servers");
+  QTRY_VERIFY_WITH_TIMEOUT(servers->topLevelItemCount() == 1 &&
+                               servers->topLevelItem(0)->text(3) == QStringLiteral("full"),
+                           kStepMs);
+  QTest::mouseClick(child<QPushButton>(cw, "connect"), Qt::LeftButton);
+  QTRY_COMPARE_WITH_TIMEOUT(child<QLabel>(cw, "status")->text(),
+                            QStringLiteral("the server is full"), kStepMs);
   QVERIFY(child<QPushButton>(cw, "connect")->isEnabled());
   QVERIFY(!app.mainWindow().isVisible());
 }
