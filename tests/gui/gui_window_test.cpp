@@ -9,15 +9,19 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <QAbstractTextDocumentLayout>
 #include <QApplication>
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSpinBox>
 #include <QTemporaryDir>
+#include <QTextBlock>
 #include <QTextBrowser>
 #include <QTranslator>
 #include <QTreeWidget>
@@ -211,6 +215,63 @@ void GuiWindowTest::connectChatAndScreenshot() {
   QCOMPARE(child<QPlainTextEdit>(w, "message")->toPlainText(), QString());
   // Confirmed by the echo: no longer shown as sending.
   QTRY_VERIFY_WITH_TIMEOUT(!app.model().at(app.model().current()).lines.back().pending, kStepMs);
+
+  // A line of ours is deleted from its context menu: found under the mouse, deleted for all.
+  {
+    typeMessage(w, QStringLiteral("typo in this one"));
+    QTest::keyClick(child<QPlainTextEdit>(w, "message"), Qt::Key_Return);
+    const int room = app.model().current();
+    auto confirmed = [&] {
+      const auto& lines = app.model().at(room).lines;
+      for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (lines[i].text == QStringLiteral("typo in this one") && lines[i].id != 0) {
+          return static_cast<int>(i);
+        }
+      }
+      return -1;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(confirmed() >= 0, kStepMs);
+    const int line = confirmed();
+    const protocol::MessageId id = app.model().at(room).lines[static_cast<std::size_t>(line)].id;
+    auto* view = child<QTextBrowser>(w, "view");
+    const QTextBlock block = view->document()->findBlockByNumber(line);
+    QVERIFY(block.isValid());
+    const QRectF r = view->document()->documentLayout()->blockBoundingRect(block);
+    const QPoint at = r.center().toPoint() - QPoint(view->horizontalScrollBar()->value(),
+                                                    view->verticalScrollBar()->value());
+    QCOMPARE(w.lineAt(at), line);
+    bool triggered = false;
+    QTimer::singleShot(0, [&] {
+      auto* menu = qobject_cast<QMenu*>(QApplication::activePopupWidget());
+      if (menu == nullptr) return;
+      for (QAction* a : menu->actions()) {
+        if (a->text() == QStringLiteral("&Delete this message")) {
+          triggered = true;
+          a->trigger();
+        }
+      }
+      menu->close();
+    });
+    emit view->customContextMenuRequested(at);
+    QVERIFY(triggered);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+          for (const auto& e : bob.events) {
+            if (const auto* d = std::get_if<protocol::DeletedEvent>(&e);
+                d != nullptr && d->id == id) {
+              return true;
+            }
+          }
+          return false;
+        }(),
+        kStepMs);
+    QTRY_VERIFY_WITH_TIMEOUT(viewText(w).contains(QStringLiteral("(message deleted by alice)")),
+                             kStepMs);
+    // The menu is gone; the window is active again, for the window shortcuts below.
+    QTRY_VERIFY_WITH_TIMEOUT(QApplication::activePopupWidget() == nullptr, kStepMs);
+    w.activateWindow();
+    QTRY_VERIFY_WITH_TIMEOUT(w.isActiveWindow(), kStepMs);
+  }
 
   // Ctrl+Enter sends it as an action (/me).
   typeMessage(w, QStringLiteral("nods"));
