@@ -12,6 +12,7 @@
 #include <QAbstractTextDocumentLayout>
 #include <QApplication>
 #include <QComboBox>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -148,6 +149,7 @@ class GuiWindowTest : public QObject {
   void takenNickIsAnsweredInTheWindow();
   void nobodyAnsweringIsSaidInWords();
   void aFullServerIsSaidInWords();
+  void operatorKicksFromTheUserList();
   void reconnectKeepsTypedText();
   void portugueseStrings();
 };
@@ -444,6 +446,59 @@ void GuiWindowTest::aFullServerIsSaidInWords() {
                             QStringLiteral("the server is full"), kStepMs);
   QVERIFY(child<QPushButton>(cw, "connect")->isEnabled());
   QVERIFY(!app.mainWindow().isVisible());
+}
+
+// Operators: "/oper" typed in the message box works as in the line client, and the user list's
+// context menu then offers Kick, which asks for a reason.
+void GuiWindowTest::operatorKicksFromTheUserList() {
+  Server server(0, {"--oper-password", "s3cret"});
+  Peer bob(server.port(), "bob");
+  QTRY_VERIFY_WITH_TIMEOUT(bob.registered(), kStepMs);
+  gui::GuiApp app;
+  gui::SessionOptions o;
+  o.host = "127.0.0.1";
+  o.port = server.port();
+  o.nick = "alice";
+  app.start(o);
+  gui::MainWindow& w = app.mainWindow();
+  auto* users = child<QListWidget>(w, "users");
+  QTRY_VERIFY_WITH_TIMEOUT(anyContains(itemTexts(users), QStringLiteral("bob")), kStepMs);
+
+  typeMessage(w, QStringLiteral("/oper s3cret"));
+  QTest::keyClick(child<QPlainTextEdit>(w, "message"), Qt::Key_Return);
+  QTRY_VERIFY_WITH_TIMEOUT(app.model().isOperator(), kStepMs);
+
+  QListWidgetItem* target = nullptr;
+  for (int i = 0; i < users->count(); ++i) {
+    if (users->item(i)->data(Qt::UserRole).toString() == QStringLiteral("bob"))
+      target = users->item(i);
+  }
+  QVERIFY(target != nullptr);
+  const QPoint at = users->visualItemRect(target).center();
+  bool kicked = false;
+  QTimer::singleShot(0, [&] {
+    auto* menu = qobject_cast<QMenu*>(QApplication::activePopupWidget());
+    if (menu == nullptr) return;
+    for (QAction* a : menu->actions()) {
+      if (a->text() != QStringLiteral("&Kick...")) continue;
+      // The reason dialog opens inside the action; answer it once it is up.
+      QTimer::singleShot(0, [&] {
+        auto* dialog = qobject_cast<QInputDialog*>(QApplication::activeModalWidget());
+        if (dialog == nullptr) return;
+        dialog->setTextValue(QStringLiteral("flooding"));
+        dialog->accept();
+        kicked = true;
+      });
+      a->trigger();
+    }
+    menu->close();
+  });
+  emit users->customContextMenuRequested(at);
+  QTRY_VERIFY_WITH_TIMEOUT(kicked, kStepMs);
+  QTRY_VERIFY_WITH_TIMEOUT(bob.session->finished(), kStepMs);
+  QCOMPARE(bob.session->core().exitStatus(), udpchat::kExitKicked);
+  QTRY_VERIFY_WITH_TIMEOUT(!anyContains(itemTexts(users), QStringLiteral("bob")), kStepMs);
+  QVERIFY(viewText(w).contains(QStringLiteral("bob was kicked by alice (flooding)")));
 }
 
 void GuiWindowTest::reconnectKeepsTypedText() {
