@@ -34,6 +34,9 @@ class GuiApp : public QObject {
   // Shows the connect window, or, with `direct`, connects at once and shows the chat window.
   void start(const std::optional<SessionOptions>& direct);
 
+  // Leaves: quits through the server (what was typed is delivered first), then emits finished().
+  void requestQuit() { quit(); }
+
   // How long a connect may go unanswered before the connect window says so, ms.
   void setConnectTimeout(Millis ms) { connectTimeout_ = ms; }
 

@@ -2,10 +2,12 @@
 // connects at once (README, "Desktop client").
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QTimer>
 #include <cstdio>
 
 #include "gui_app.hpp"
 #include "udpchat/limits.hpp"
+#include "udpchat/stop_signal.hpp"
 
 namespace {
 
@@ -21,6 +23,8 @@ QString languageArgument(const QStringList& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // SIGINT and SIGTERM leave as the Quit menu does, telling the server, instead of vanishing.
+  const std::atomic<bool>& stop = udpchat::installStopSignals();
   QApplication app(argc, argv);
   QApplication::setOrganizationName(QStringLiteral("udpchat"));
   QApplication::setApplicationName(QStringLiteral("udpchat-gui"));
@@ -84,5 +88,13 @@ int main(int argc, char** argv) {
   QObject::connect(&gui, &udpchat::gui::GuiApp::finished, &app,
                    [](int status) { QCoreApplication::exit(status); });
   gui.start(direct);
+  QTimer stopWatch;
+  QObject::connect(&stopWatch, &QTimer::timeout, &gui, [&] {
+    if (stop.load()) {
+      stopWatch.stop();
+      gui.requestQuit();
+    }
+  });
+  stopWatch.start(100);
   return QApplication::exec();
 }

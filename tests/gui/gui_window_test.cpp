@@ -150,6 +150,7 @@ class GuiWindowTest : public QObject {
   void nobodyAnsweringIsSaidInWords();
   void aFullServerIsSaidInWords();
   void operatorKicksFromTheUserList();
+  void theProgramConnectsFromItsFlagsAndQuitsOnSigterm();
   void reconnectKeepsTypedText();
   void portugueseStrings();
 };
@@ -499,6 +500,28 @@ void GuiWindowTest::operatorKicksFromTheUserList() {
   QCOMPARE(bob.session->core().exitStatus(), udpchat::kExitKicked);
   QTRY_VERIFY_WITH_TIMEOUT(!anyContains(itemTexts(users), QStringLiteral("bob")), kStepMs);
   QVERIFY(viewText(w).contains(QStringLiteral("bob was kicked by alice (flooding)")));
+}
+
+// udpchat-gui itself: --host --port --nick --transport connect without the connect window, and
+// SIGTERM leaves as the Quit menu does (the others see a quit; exit status 0).
+void GuiWindowTest::theProgramConnectsFromItsFlagsAndQuitsOnSigterm() {
+  Server server;
+  Peer bob(server.port(), "bob");
+  QTRY_VERIFY_WITH_TIMEOUT(bob.registered(), kStepMs);
+  auto sawFrom = [&](const std::string& nick, auto tag) {
+    using T = decltype(tag);
+    for (const auto& e : bob.events) {
+      if (const auto* m = std::get_if<T>(&e); m != nullptr && m->nick == nick) return true;
+    }
+    return false;
+  };
+  // The environment (offscreen, the scratch configuration directory) is inherited.
+  Subprocess gui(UDPCHAT_GUI_BIN, {"--host", "127.0.0.1", "--port", std::to_string(server.port()),
+                                   "--nick", "zoe", "--transport", "tcp"});
+  QTRY_VERIFY_WITH_TIMEOUT(sawFrom("zoe", protocol::JoinEvent{}), kStepMs);
+  gui.kill(SIGTERM);
+  QCOMPARE(gui.wait(after(10s)), std::optional<int>(0));
+  QTRY_VERIFY_WITH_TIMEOUT(sawFrom("zoe", protocol::QuitEvent{}), kStepMs);
 }
 
 void GuiWindowTest::reconnectKeepsTypedText() {
