@@ -386,6 +386,15 @@ void GuiWindowTest::takenNickIsAnsweredInTheWindow() {
   QCOMPARE(app.session(), firstTry);  // the same connection: no reconnect
   QCOMPARE(app.session()->nick(), std::string("alice2"));
 
+  // Remembered for next time: the address and the nick that worked.
+  {
+    gui::ConnectWindow next;
+    next.loadSettings();
+    QCOMPARE(child<QLineEdit>(next, "nick")->text(), QStringLiteral("alice2"));
+    QCOMPARE(child<QLineEdit>(next, "host")->text(), QStringLiteral("127.0.0.1"));
+    QCOMPARE(child<QSpinBox>(next, "port")->value(), static_cast<int>(server.port()));
+  }
+
   // Closing the window quits: the server is told (the others see a quit), then the app ends.
   QSignalSpy finished(&app, &gui::GuiApp::finished);
   app.mainWindow().close();
