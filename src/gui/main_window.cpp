@@ -18,6 +18,7 @@
 #include <QStatusBar>
 #include <QTextBlock>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "udpchat/client_core.hpp"
 #include "udpchat/time.hpp"
@@ -190,7 +191,11 @@ MainWindow::MainWindow(ChatModel& model, QWidget* parent)
     const QString text = message_->toPlainText();
     if (!session_ || text.isEmpty() || text.startsWith(u'/')) return;
     auto [target, isPrivate] = model_.typingTarget(recipient_->currentText());
-    if (!target.empty()) session_->typing(target, isPrivate);
+    if (target.empty()) return;
+    // Only where we are: a room being typed into the recipient field is not joined yet.
+    const auto& rooms = session_->rooms();
+    if (!isPrivate && std::find(rooms.begin(), rooms.end(), target) == rooms.end()) return;
+    session_->typing(target, isPrivate);
   });
 
   connect(&model_, &ChatModel::conversationsChanged, this, [this] {
