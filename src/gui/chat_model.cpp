@@ -142,8 +142,12 @@ void ChatModel::add(int index, ChatLine line, bool counts) {
   Conversation& c = conversations_[static_cast<std::size_t>(index)];
   const bool mention = line.mention;
   c.lines.push_back(std::move(line));
-  if (c.lines.size() > kMaxLinesPerConversation) c.lines.erase(c.lines.begin());
-  emit linesChanged(index);
+  if (c.lines.size() > kMaxLinesPerConversation) {
+    c.lines.erase(c.lines.begin());
+    emit linesChanged(index);
+  } else {
+    emit lineAppended(index);
+  }
   if (counts && index != current_) {
     ++c.unread;
     if (mention || c.kind == ConversationKind::Private) c.mentioned = true;

@@ -136,8 +136,9 @@ class ChatModel : public QObject {
   bool canDelete(int index, int line) const;
 
  signals:
-  void conversationsChanged();  // added, removed, renamed, unread counts
-  void linesChanged(int index);
+  void conversationsChanged();   // added, removed, renamed, unread counts
+  void linesChanged(int index);  // any change: redraw all of them
+  void lineAppended(int index);  // one line added at the end, nothing else changed
   void membersChanged(int index);
   void topicChanged(int index);
   void typingChanged(int index);

@@ -206,6 +206,9 @@ MainWindow::MainWindow(ChatModel& model, QWidget* parent)
   connect(&model_, &ChatModel::linesChanged, this, [this](int i) {
     if (i == model_.current()) refreshView();
   });
+  connect(&model_, &ChatModel::lineAppended, this, [this](int i) {
+    if (i == model_.current()) appendLine();
+  });
   connect(&model_, &ChatModel::membersChanged, this, [this](int i) {
     if (i == model_.current()) refreshUsers();
     refreshRecipients();
@@ -389,68 +392,83 @@ void MainWindow::refreshConversations() {
   updatingList_ = false;
 }
 
-QString MainWindow::renderLines(int index) const {
-  const Conversation& c = model_.at(index);
-  const bool dark = palette().color(QPalette::Base).lightness() < 128;
+MainWindow::Colours MainWindow::colours() const {
+  Colours c;
+  c.dark = palette().color(QPalette::Base).lightness() < 128;
   // Halfway between the text and the background: legible, and clearly secondary in any theme.
   const QColor text = palette().color(QPalette::Text);
   const QColor base = palette().color(QPalette::Base);
-  const QString dim = QColor((text.red() + base.red()) / 2, (text.green() + base.green()) / 2,
-                             (text.blue() + base.blue()) / 2)
-                          .name();
-  const QString error = dark ? QStringLiteral("#ff7070") : QStringLiteral("#b00000");
-  const QString mark = dark ? QStringLiteral("#5a4a00") : QStringLiteral("#fff0a0");
-  QString out;
-  for (const ChatLine& l : c.lines) {
-    const QString time =
-        l.ts == 0 ? QString()
-                  : QDateTime::fromMSecsSinceEpoch(l.ts).toString(QStringLiteral("HH:mm"));
-    QString body;
-    switch (l.kind) {
-      case ChatLine::Kind::Message:
-      case ChatLine::Kind::Action: {
-        const QString nick = QStringLiteral("<span style=\"color:%1;font-weight:bold\">%2</span>")
-                                 .arg(nickColour(l.nick, dark), l.nick.toHtmlEscaped());
-        // A subject reads like an e-mail's: a header line of its own, the text below.
-        if (!l.subject.isEmpty() && !l.deleted) {
-          body += QStringLiteral("%1 <span style=\"color:%2\">&mdash;</span> <b>%3 %4</b><br>")
-                      .arg(nick, dim, tr("Subject:").toHtmlEscaped(), l.subject.toHtmlEscaped());
-          body += html(l.text);
-        } else if (l.deleted) {
-          body += QStringLiteral("%1 <i>%2</i>").arg(nick, html(l.text));
-        } else if (l.kind == ChatLine::Kind::Action) {
-          body += QStringLiteral("<i>* %1 %2</i>").arg(nick, html(l.text));
-        } else {
-          body += QStringLiteral("%1: %2").arg(nick, html(l.text));
-        }
-        break;
+  c.dim = QColor((text.red() + base.red()) / 2, (text.green() + base.green()) / 2,
+                 (text.blue() + base.blue()) / 2)
+              .name();
+  c.error = c.dark ? QStringLiteral("#ff7070") : QStringLiteral("#b00000");
+  c.mark = c.dark ? QStringLiteral("#5a4a00") : QStringLiteral("#fff0a0");
+  return c;
+}
+
+// One line's contents, without its paragraph: the paragraph (margins, the mention's background)
+// is the text block's format.
+QString MainWindow::lineHtml(const ChatLine& l, const Colours& k) const {
+  const QString time = l.ts == 0
+                           ? QString()
+                           : QDateTime::fromMSecsSinceEpoch(l.ts).toString(QStringLiteral("HH:mm"));
+  QString body;
+  switch (l.kind) {
+    case ChatLine::Kind::Message:
+    case ChatLine::Kind::Action: {
+      const QString nick = QStringLiteral("<span style=\"color:%1;font-weight:bold\">%2</span>")
+                               .arg(nickColour(l.nick, k.dark), l.nick.toHtmlEscaped());
+      // A subject reads like an e-mail's: a header line of its own, the text below.
+      if (!l.subject.isEmpty() && !l.deleted) {
+        body += QStringLiteral("%1 <span style=\"color:%2\">&mdash;</span> <b>%3 %4</b><br>")
+                    .arg(nick, k.dim, tr("Subject:").toHtmlEscaped(), l.subject.toHtmlEscaped());
+        body += html(l.text);
+      } else if (l.deleted) {
+        body += QStringLiteral("%1 <i>%2</i>").arg(nick, html(l.text));
+      } else if (l.kind == ChatLine::Kind::Action) {
+        body += QStringLiteral("<i>* %1 %2</i>").arg(nick, html(l.text));
+      } else {
+        body += QStringLiteral("%1: %2").arg(nick, html(l.text));
       }
-      case ChatLine::Kind::Event:
-        body = QStringLiteral("<span style=\"color:%1\">-- %2</span>").arg(dim, html(l.text));
-        break;
-      case ChatLine::Kind::Error:
-        body = QStringLiteral("<span style=\"color:%1\">! %2</span>").arg(error, html(l.text));
-        break;
+      break;
     }
-    if (l.pending) {
-      body = QStringLiteral("<span style=\"color:%1\">%2 <i>(%3)</i></span>")
-                 .arg(dim, body, tr("sending").toHtmlEscaped());
-    }
-    if (!l.failure.isEmpty()) {
-      body += QStringLiteral(" <span style=\"color:%1\">(%2)</span>")
-                  .arg(error, l.failure.toHtmlEscaped());
-    }
-    QString prefix = QStringLiteral("<span style=\"color:%1\">%2</span> ").arg(dim, time);
-    if (l.history) {
-      prefix += QStringLiteral("<span style=\"color:%1\">[%2]</span> ")
-                    .arg(dim, tr("history").toHtmlEscaped());
-      body = QStringLiteral("<span style=\"color:%1\">%2</span>").arg(dim, body);
-    }
+    case ChatLine::Kind::Event:
+      body = QStringLiteral("<span style=\"color:%1\">-- %2</span>").arg(k.dim, html(l.text));
+      break;
+    case ChatLine::Kind::Error:
+      body = QStringLiteral("<span style=\"color:%1\">! %2</span>").arg(k.error, html(l.text));
+      break;
+  }
+  if (l.pending) {
+    body = QStringLiteral("<span style=\"color:%1\">%2 <i>(%3)</i></span>")
+               .arg(k.dim, body, tr("sending").toHtmlEscaped());
+  }
+  if (!l.failure.isEmpty()) {
+    body += QStringLiteral(" <span style=\"color:%1\">(%2)</span>")
+                .arg(k.error, l.failure.toHtmlEscaped());
+  }
+  QString prefix = QStringLiteral("<span style=\"color:%1\">%2</span> ").arg(k.dim, time);
+  if (l.history) {
+    prefix += QStringLiteral("<span style=\"color:%1\">[%2]</span> ")
+                  .arg(k.dim, tr("history").toHtmlEscaped());
+    body = QStringLiteral("<span style=\"color:%1\">%2</span>").arg(k.dim, body);
+  }
+  return prefix + body;
+}
+
+QString MainWindow::renderLines(int index) const {
+  const Colours k = colours();
+  QString out;
+  for (const ChatLine& l : model_.at(index).lines) {
     QString style = QStringLiteral("margin-top:0;margin-bottom:3px");
-    if (l.mention) style += QStringLiteral(";background-color:") + mark;
-    out += QStringLiteral("<p style=\"%1\">%2%3</p>").arg(style, prefix, body);
+    if (l.mention) style += QStringLiteral(";background-color:") + k.mark;
+    out += QStringLiteral("<p style=\"%1\">%2</p>").arg(style, lineHtml(l, k));
   }
   return out;
+}
+
+QString MainWindow::viewText() const {
+  return view_->toPlainText();
 }
 
 void MainWindow::refreshView() {
@@ -458,7 +476,32 @@ void MainWindow::refreshView() {
   const bool atBottom = bar->value() >= bar->maximum() - 4;
   const int keep = bar->value();
   view_->setHtml(renderLines(model_.current()));
+  renderedLines_ = model_.at(model_.current()).lines.size();
   bar->setValue(atBottom ? bar->maximum() : keep);
+}
+
+// A new line at the end is one more block, not a new document: a busy room costs the same per
+// line however long its scrollback is.
+void MainWindow::appendLine() {
+  const auto& lines = model_.at(model_.current()).lines;
+  if (renderedLines_ == 0 || renderedLines_ + 1 != lines.size()) {
+    refreshView();
+    return;
+  }
+  QScrollBar* bar = view_->verticalScrollBar();
+  const bool atBottom = bar->value() >= bar->maximum() - 4;
+  const Colours k = colours();
+  const ChatLine& l = lines.back();
+  QTextBlockFormat block;
+  block.setTopMargin(0);
+  block.setBottomMargin(3);
+  if (l.mention) block.setBackground(QColor(k.mark));
+  QTextCursor cursor(view_->document());
+  cursor.movePosition(QTextCursor::End);
+  cursor.insertBlock(block, QTextCharFormat());
+  cursor.insertHtml(lineHtml(l, k));
+  ++renderedLines_;
+  if (atBottom) bar->setValue(bar->maximum());
 }
 
 int MainWindow::lineAt(const QPoint& pos) const {

@@ -39,6 +39,8 @@ class MainWindow : public QMainWindow {
 
   // The view's HTML for conversation `index` (what the message view shows).
   QString renderLines(int index) const;
+  // What the message view shows now, as plain text.
+  QString viewText() const;
 
  signals:
   void quitRequested();
@@ -55,6 +57,13 @@ class MainWindow : public QMainWindow {
   void runOne(const std::string& line) { run({line}); }
   void refreshConversations();
   void refreshView();
+  void appendLine();
+  struct Colours {
+    bool dark = false;
+    QString dim, error, mark;
+  };
+  Colours colours() const;
+  QString lineHtml(const ChatLine& line, const Colours& colours) const;
   void refreshUsers();
   void refreshTopic();
   void refreshTyping();
@@ -94,6 +103,7 @@ class MainWindow : public QMainWindow {
   QTimer whoTimer_;
   bool updatingList_ = false;
   bool wasRegistered_ = false;
+  std::size_t renderedLines_ = 0;  // lines of the current conversation in the view
 };
 
 }  // namespace udpchat::gui

@@ -339,6 +339,14 @@ void GuiWindowTest::connectChatAndScreenshot() {
                            kStepMs);
   bob.say("/me waves");
   QTRY_VERIFY_WITH_TIMEOUT(viewText(w).contains(QStringLiteral("* bob waves")), kStepMs);
+  // Lines appended one by one show exactly what a full redraw shows, one text block each.
+  {
+    QTextDocument fresh;
+    fresh.setHtml(w.renderLines(app.model().current()));
+    QCOMPARE(w.viewText(), fresh.toPlainText());
+    QCOMPARE(static_cast<std::size_t>(child<QTextBrowser>(w, "view")->document()->blockCount()),
+             app.model().at(app.model().current()).lines.size());
+  }
   bob.session->typing("lobby", false);
   const QByteArray shot = qgetenv("UDPCHAT_SCREENSHOT");
   if (!shot.isEmpty()) {
