@@ -38,7 +38,12 @@ ConnectWindow::ConnectWindow(QWidget* parent)
 
   servers_->setHeaderLabels({tr("Server"), tr("Address"), tr("Users"), tr("Full")});
   servers_->setRootIsDecorated(false);
+  // The name takes the room left; the other columns are as wide as their contents.
+  servers_->header()->setStretchLastSection(false);
   servers_->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+  for (int column = 1; column < 4; ++column) {
+    servers_->header()->setSectionResizeMode(column, QHeaderView::ResizeToContents);
+  }
   servers_->setAccessibleName(tr("Servers on the local network"));
   port_->setRange(1, 65535);
   port_->setValue(kDefaultPort);
