@@ -1,6 +1,7 @@
 #include "gui_app.hpp"
 
 #include <QApplication>
+#include <QLibraryInfo>
 #include <QLocale>
 #include <QTranslator>
 #include <stdexcept>
@@ -13,15 +14,27 @@ QString installTranslations(QApplication& app, const QString& language) {
   auto* translator = new QTranslator(&app);
   const QLocale locale = language.isEmpty() ? QLocale::system() : QLocale(language);
   // load(locale, ...) tries pt_BR, then pt, in the locale's UI languages order.
-  if (translator->load(locale, QStringLiteral("udpchat-gui"), QStringLiteral("_"),
-                       QStringLiteral(":/i18n"))) {
-    QApplication::installTranslator(translator);
-    const QString file = translator->filePath();
-    const qsizetype from = file.indexOf(u'_') + 1;
-    return file.mid(from, file.lastIndexOf(u'.') - from);
+  if (!translator->load(locale, QStringLiteral("udpchat-gui"), QStringLiteral("_"),
+                        QStringLiteral(":/i18n"))) {
+    delete translator;
+    return QStringLiteral("en");
   }
-  delete translator;
-  return QStringLiteral("en");
+  QApplication::installTranslator(translator);
+  const QString file = translator->filePath();
+  const qsizetype from = file.indexOf(u'_') + 1;
+  const QString picked = file.mid(from, file.lastIndexOf(u'.') - from);
+  // Qt's own strings (the standard dialog buttons: OK, Cancel) from Qt's translations, when the
+  // system has them (qt6-translations-l10n).
+  if (picked != QStringLiteral("en")) {
+    auto* qt = new QTranslator(&app);
+    if (qt->load(locale, QStringLiteral("qtbase"), QStringLiteral("_"),
+                 QLibraryInfo::path(QLibraryInfo::TranslationsPath))) {
+      QApplication::installTranslator(qt);
+    } else {
+      delete qt;
+    }
+  }
+  return picked;
 }
 
 GuiApp::GuiApp()

@@ -12,6 +12,7 @@
 #include <QAbstractTextDocumentLayout>
 #include <QApplication>
 #include <QComboBox>
+#include <QDialogButtonBox>
 #include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
@@ -602,6 +603,9 @@ void GuiWindowTest::portugueseStrings() {
     gui::ChatModel model;
     gui::MainWindow w(model);
     QCOMPARE(child<QPushButton>(w, "send")->text(), QStringLiteral("&Enviar"));
+    // Qt's own buttons too (the kick and topic dialogs use them).
+    QDialogButtonBox buttons(QDialogButtonBox::Cancel);
+    QCOMPARE(buttons.button(QDialogButtonBox::Cancel)->text(), QStringLiteral("Cancelar"));
   }
   for (QTranslator* t : qApp->findChildren<QTranslator*>()) {
     QCoreApplication::removeTranslator(t);
