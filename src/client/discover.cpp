@@ -26,11 +26,6 @@
 namespace udpchat::client {
 namespace {
 
-struct Found {
-  discovery::Answer answer;
-  std::uint32_t address = 0;  // host order, where the answer came from
-};
-
 std::string ipText(std::uint32_t hostOrder) {
   in_addr a{htonl(hostOrder)};
   char text[INET_ADDRSTRLEN] = {};
@@ -62,7 +57,7 @@ std::vector<std::uint32_t> probeTargets() {
   return out;
 }
 
-std::string humanLine(const Found& f) {
+std::string humanLine(const FoundServer& f) {
   const discovery::Answer& a = f.answer;
   std::string line = text::sanitizeForTerminal(a.name, false) + "  " + ipText(f.address) + ":" +
                      std::to_string(a.port) + "  " + std::to_string(a.users) +
@@ -75,7 +70,7 @@ std::string humanLine(const Found& f) {
   return line;
 }
 
-std::string jsonLine(const Found& f) {
+std::string jsonLine(const FoundServer& f) {
   const discovery::Answer& a = f.answer;
   nlohmann::ordered_json j;
   j["type"] = "server";
@@ -98,69 +93,97 @@ void say(std::FILE* stream, const std::string& line) {
 
 }  // namespace
 
-int runDiscovery(const DiscoverOptions& options, std::FILE* out, std::FILE* err) {
-  UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+std::string FoundServer::host() const {
+  return ipText(address);
+}
+
+DiscoveryProbe::DiscoveryProbe()
+    : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) {
   const int on = 1;
-  if (fd.get() < 0 || ::setsockopt(fd.get(), SOL_SOCKET, SO_BROADCAST, &on, sizeof on) != 0) {
-    printError(err, options.json, "discover", std::string("cannot open a UDP socket: ") +
-                                            std::strerror(errno));
-    return kExitCannotConnect;
+  if (!fd_ || ::setsockopt(fd_.get(), SOL_SOCKET, SO_BROADCAST, &on, sizeof on) != 0) {
+    error_ = std::string("cannot open a UDP socket: ") + std::strerror(errno);
+    fd_.reset();
   }
+}
+
+bool DiscoveryProbe::send(std::uint16_t port) {
+  if (!fd_) return false;
   std::random_device device;
-  const std::uint32_t nonce = device();
-  const discovery::Bytes probe = discovery::encodeProbe(nonce);
+  nonce_ = device();
+  found_.clear();
+  const discovery::Bytes probe = discovery::encodeProbe(nonce_);
   int sent = 0;
-  for (std::uint32_t target : probeTargets()) {
+  for (std::uint32_t target : targets_.empty() ? probeTargets() : targets_) {
     sockaddr_in to{};
     to.sin_family = AF_INET;
-    to.sin_port = htons(options.port);
+    to.sin_port = htons(port);
     to.sin_addr.s_addr = htonl(target);
     // A target without a route (the limited broadcast, often) fails alone.
-    if (::sendto(fd.get(), probe.data(), probe.size(), 0, reinterpret_cast<sockaddr*>(&to),
+    if (::sendto(fd_.get(), probe.data(), probe.size(), 0, reinterpret_cast<sockaddr*>(&to),
                  sizeof to) == static_cast<ssize_t>(probe.size())) {
       ++sent;
     }
   }
   if (sent == 0) {
-    printError(err, options.json, "discover",
-               "could not send a discovery probe on any interface");
-    return kExitCannotConnect;
+    error_ = "could not send a discovery probe on any interface";
+    return false;
   }
+  return true;
+}
 
-  std::vector<Found> found;
-  const Millis deadline = readClocks().mono + options.wait;
-  for (Millis now = readClocks().mono; now < deadline; now = readClocks().mono) {
-    pollfd p{fd.get(), POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(deadline - now)) <= 0) continue;
+bool DiscoveryProbe::readAnswers() {
+  bool changed = false;
+  while (fd_) {
     std::byte buffer[1500];
     sockaddr_in from{};
     socklen_t fromLength = sizeof from;
-    const ssize_t n = ::recvfrom(fd.get(), buffer, sizeof buffer, 0,
+    const ssize_t n = ::recvfrom(fd_.get(), buffer, sizeof buffer, 0,
                                  reinterpret_cast<sockaddr*>(&from), &fromLength);
-    if (n <= 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;  // EAGAIN: nothing more waiting
     auto answer = discovery::decodeAnswer(discovery::ByteView(buffer, static_cast<std::size_t>(n)));
-    if (!answer || answer->nonce != nonce) continue;
+    if (!answer || answer->nonce != nonce_) continue;
     const std::uint32_t address = ntohl(from.sin_addr.s_addr);
     // One server heard on two addresses (loopback and the LAN) is listed once, by its LAN one.
-    auto same = std::find_if(found.begin(), found.end(), [&](const Found& f) {
+    auto same = std::find_if(found_.begin(), found_.end(), [&](const FoundServer& f) {
       return f.answer.serverId == answer->serverId && f.answer.port == answer->port;
     });
-    if (same == found.end()) {
-      found.push_back({std::move(*answer), address});
+    if (same == found_.end()) {
+      found_.push_back({std::move(*answer), address});
+      changed = true;
     } else if (loopback(same->address) && !loopback(address)) {
       same->address = address;
+      changed = true;
+    } else if (!(same->answer == *answer)) {
+      same->answer = std::move(*answer);
+      changed = true;
     }
   }
-  if (found.empty()) {
+  std::sort(found_.begin(), found_.end(), [](const FoundServer& a, const FoundServer& b) {
+    return a.answer.name != b.answer.name ? a.answer.name < b.answer.name : a.address < b.address;
+  });
+  return changed;
+}
+
+int runDiscovery(const DiscoverOptions& options, std::FILE* out, std::FILE* err) {
+  DiscoveryProbe probe;
+  if (probe.fd() < 0 || !probe.send(options.port)) {
+    printError(err, options.json, "discover", probe.error());
+    return kExitCannotConnect;
+  }
+  const Millis deadline = readClocks().mono + options.wait;
+  for (Millis now = readClocks().mono; now < deadline; now = readClocks().mono) {
+    pollfd p{probe.fd(), POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(deadline - now)) <= 0) continue;
+    probe.readAnswers();
+  }
+  if (probe.found().empty()) {
     printError(err, options.json, "no_servers",
          "no udpchat server answered on UDP port " + std::to_string(options.port) + " within " +
              std::to_string(options.wait) + " ms");
     return kExitCannotConnect;
   }
-  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
-    return a.answer.name != b.answer.name ? a.answer.name < b.answer.name : a.address < b.address;
-  });
-  for (const Found& f : found) say(out, options.json ? jsonLine(f) : humanLine(f));
+  for (const FoundServer& f : probe.found()) say(out, options.json ? jsonLine(f) : humanLine(f));
   return 0;
 }
 
