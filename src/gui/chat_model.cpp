@@ -494,6 +494,33 @@ void ChatModel::handle(const ClientEvent& ev, const ChatStatus& st, Millis now, 
             }
             eventHere(tr("notice: %1").arg(q(n.text)), now);
           },
+          [&](const protocol::HistoryEnd& h) {
+            const int i = find(ConversationKind::Room, q(h.room));
+            const QString n = QString::number(h.count);
+            QString text;
+            if (h.search) {
+              text = h.count == 0 ? tr("no kept message matches")
+                                  : tr("%1 messages match, newest first").arg(n);
+            } else if (h.count == 0) {
+              text = tr("no earlier messages");
+            } else if (h.more) {
+              text = tr("%1 earlier messages; /history before %2 for the ones before")
+                         .arg(n, QString::number(h.oldestId));
+            } else {
+              text = tr("%1 earlier messages; that is the beginning").arg(n);
+            }
+            event(i >= 0 ? i : current_, text, now);
+          },
+          [&](const protocol::BanListReply& b) {
+            QStringList bans;
+            for (const auto& ban : b.bans) {
+              bans << (ban.reason.empty()
+                           ? tr("%1 (by %2)").arg(q(ban.target), q(ban.by))
+                           : tr("%1 (by %2: %3)").arg(q(ban.target), q(ban.by), q(ban.reason)));
+            }
+            eventHere(bans.isEmpty() ? tr("no bans") : tr("bans: %1").arg(bans.join(QStringLiteral(", "))),
+                      now);
+          },
           [&](const client_event::WhoList& list) {
             const int i = ensure(ConversationKind::Room, q(list.room));
             auto& members = conversations_[static_cast<std::size_t>(i)].members;

@@ -57,7 +57,8 @@ class Server {
   explicit Server(std::uint16_t port = 0, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {
         "--host",        "127.0.0.1",  "--port", std::to_string(port),
-        "--server-name", "Office LAN", "--motd", "Welcome to the office chat"};
+        "--server-name", "Office LAN", "--motd", "Welcome to the office chat",
+        "--no-store"};  // tests run side by side: none shares a store
     args.insert(args.end(), extra.begin(), extra.end());
     proc_ = std::make_unique<Subprocess>(UDPCHAT_SERVER_BIN, args);
     static const std::regex kUdp(

@@ -161,6 +161,42 @@
         <source>/me works in rooms only</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>no kept message matches</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 messages match, newest first</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no earlier messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 earlier messages; /history before %2 for the ones before</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 earlier messages; that is the beginning</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (by %2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (by %2: %3)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no bans</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>bans: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>udpchat::gui::ConnectWindow</name>

@@ -161,6 +161,42 @@
         <source>/me works in rooms only</source>
         <translation>/me funciona apenas em salas</translation>
     </message>
+    <message>
+        <source>no kept message matches</source>
+        <translation>nenhuma mensagem guardada corresponde</translation>
+    </message>
+    <message>
+        <source>%1 messages match, newest first</source>
+        <translation>%1 mensagens correspondem, as mais recentes primeiro</translation>
+    </message>
+    <message>
+        <source>no earlier messages</source>
+        <translation>nenhuma mensagem anterior</translation>
+    </message>
+    <message>
+        <source>%1 earlier messages; /history before %2 for the ones before</source>
+        <translation>%1 mensagens anteriores; /history before %2 para as de antes</translation>
+    </message>
+    <message>
+        <source>%1 earlier messages; that is the beginning</source>
+        <translation>%1 mensagens anteriores; este é o começo</translation>
+    </message>
+    <message>
+        <source>%1 (by %2)</source>
+        <translation>%1 (por %2)</translation>
+    </message>
+    <message>
+        <source>%1 (by %2: %3)</source>
+        <translation>%1 (por %2: %3)</translation>
+    </message>
+    <message>
+        <source>no bans</source>
+        <translation>nenhum banimento</translation>
+    </message>
+    <message>
+        <source>bans: %1</source>
+        <translation>banimentos: %1</translation>
+    </message>
 </context>
 <context>
     <name>udpchat::gui::ConnectWindow</name>

@@ -84,6 +84,19 @@ TEST_F(GuiModel, WhoListsCarryPresenceAndRoundTrip) {
   EXPECT_EQ(model.at(lobby()).members[1].state, protocol::PresenceState::Lagging);
 }
 
+TEST_F(GuiModel, TheEndOfAHistoryPageAndABanListAreSaidInTheirConversation) {
+  welcome();
+  feed(protocol::HistoryEnd{"lobby", false, 20, 41, true});
+  EXPECT_EQ(model.at(lobby()).lines.back().kind, ChatLine::Kind::Event);
+  EXPECT_EQ(model.at(lobby()).lines.back().text,
+            QStringLiteral("20 earlier messages; /history before 41 for the ones before"));
+  feed(protocol::HistoryEnd{"lobby", true, 0, 0, false});
+  EXPECT_EQ(model.at(lobby()).lines.back().text, QStringLiteral("no kept message matches"));
+  feed(protocol::BanListReply{{{"mallory", "spam", "oper", 1}}, false});
+  EXPECT_EQ(model.at(model.current()).lines.back().text,
+            QStringLiteral("bans: mallory (by oper: spam)"));
+}
+
 TEST_F(GuiModel, PrivateMessageOpensAConversationWithAnUnreadCount) {
   welcome();
   protocol::PrivateEvent p;
