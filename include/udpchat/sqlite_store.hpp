@@ -35,9 +35,9 @@ struct SqliteStoreOptions {
   std::size_t keepMessages = 10000;        // per room, and per private recipient; 0: no limit
   std::int64_t keepDays = 0;               // 0: no limit by age
   std::uint64_t maxBytes = 0;              // the file never grows past this; 0: no limit
-  // FULL: a commit survives a power cut (fsync per commit). NORMAL: it survives the process
-  // being killed, and a power cut may take the last commits back.
-  bool synchronousFull = true;
+  // NORMAL (the server's default): a commit survives the process being killed, and a power cut
+  // may take the last commits back. FULL: it survives a power cut too (fsync per commit).
+  bool synchronousFull = false;
   std::int64_t pruneIntervalMs = 60'000;
 };
 
