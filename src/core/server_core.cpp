@@ -258,6 +258,8 @@ struct ServerCore::State {
   bool loaded = false;  // what the store knew has been read back (first call with a time)
   std::vector<PendingWrite> pending;
   std::vector<HeldOutput> held;
+  // Sessions the transport reported gone while frames were held: nothing held goes to them.
+  std::vector<SessionId> goneWhileHeld;
   std::size_t currentItem = 0;  // the pending write the frames being sent confirm
   Millis storeDownUntil = 0;    // mono
   Millis lastWall = 0;          // the latest wall time passed in
@@ -317,8 +319,11 @@ struct ServerCore::State {
     const bool ok = store->commit(now.wall);
     std::vector<PendingWrite> writes = std::move(pending);
     std::vector<HeldOutput> outputs = std::move(held);
+    std::vector<SessionId> gone = std::move(goneWhileHeld);
     pending.clear();
     held.clear();
+    goneWhileHeld.clear();
+    std::sort(gone.begin(), gone.end());
     std::vector<bool> lost(writes.size() + 1, false);
     if (ok) {
       ++stats.commits;
@@ -342,8 +347,14 @@ struct ServerCore::State {
       }
     }
     // In the order produced; what confirms a lost message is dropped.
-    for (const HeldOutput& out : outputs) {
+    for (HeldOutput& out : outputs) {
       if (lost[out.item]) continue;
+      if (!gone.empty()) {
+        std::erase_if(out.to, [&](SessionId id) {
+          return std::binary_search(gone.begin(), gone.end(), id);
+        });
+        if (out.to.empty()) continue;
+      }
       if (out.frame) {
         outbox.send(out.to, out.channel, out.frame);
       } else {
@@ -1330,6 +1341,7 @@ void ServerCore::connected(SessionId id, Now now, std::uint32_t peerIpv4) {
 
 void ServerCore::disconnected(SessionId id, Now now) {
   state_->lastWall = now.wall;
+  if (state_->holding()) state_->goneWhileHeld.push_back(id);
   state_->removeSession(id, std::string("connection lost"), now.mono + kResumeWindow);
 }
 

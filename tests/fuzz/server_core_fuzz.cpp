@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "../unit/memory_store.hpp"
 #include "fuzz_support.hpp"
 #include "udpchat/limits.hpp"
 #include "udpchat/outbox.hpp"
@@ -63,7 +64,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::uint64_t token = 0;
   config.tokenSource = [&token] { return ++token; };  // deterministic runs
   CheckingOutbox outbox;
-  ServerCore core(config, outbox);
+  // Inputs of odd length run with a store, whose commits the input can make fail: frames are
+  // then held until the end of a turn, and a failed commit refuses what the turn accepted.
+  udpchat::testing::MemoryStore store;
+  ServerCore core(config, outbox, size % 2 == 1 ? &store : nullptr);
   Now now{1'000'000, 1'700'000'000'000};
   std::vector<SessionId> sessions;
   SessionId next = 1;
@@ -71,6 +75,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Input in(data, size);
   while (in.more()) {
     const std::uint8_t op = in.byte();
+    if (op >= 0xF0) {  // the loop turn ends; the high bits say whether its commit fails
+      store.failCommits = (op & 0x01) != 0;
+      core.endTurn(now);
+      continue;
+    }
     switch (op % 4) {
       case 0: {  // connect from one of four addresses
         const SessionId s = next++;
@@ -102,6 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         now.mono += step;
         now.wall += step;
         core.tick(now);
+        core.endTurn(now);
         break;
       }
     }
@@ -109,5 +119,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     UDPCHAT_FUZZ_CHECK(stats.registered <= stats.sessions);
     UDPCHAT_FUZZ_CHECK(stats.sessions <= outbox.open.size());
   }
+  core.endTurn(now);
   return 0;
 }

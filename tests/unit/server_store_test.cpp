@@ -50,6 +50,20 @@ TEST(ServerStore, NothingConfirmingAMessageLeavesBeforeTheTurnIsCommitted) {
   EXPECT_EQ(h.core.stats().commits, commitsBefore + 1) << "one commit for the whole turn";
 }
 
+TEST(ServerStore, NothingHeldGoesToASessionTheTransportReportedGone) {
+  MemoryStore store;
+  ServerHarness h({}, &store);
+  const SessionId a = h.registerUser("alice");
+  const SessionId b = h.registerUser("bob");
+  h.clearAll();
+  h.endEachTurn = false;
+  h.send(a, protocol::SendChat{"lobby", "", "held", 0, 5});
+  h.disconnect(b);
+  h.core.endTurn(h.now);
+  EXPECT_TRUE(h.drain(b).empty()) << "a frame went to a session already gone";
+  EXPECT_EQ(h.take<protocol::ChatEvent>(a).size(), 1u);
+}
+
 TEST(ServerStore, WithoutAStoreNothingIsHeld) {
   ServerHarness h;
   const SessionId a = h.registerUser("alice");
