@@ -1,13 +1,13 @@
 # Sourced by run.sh and test.sh: makes sure the Debian packages the build needs are installed.
 # As root, missing ones are installed with apt-get; otherwise the command to run is printed.
 
-# The server's store: SQLite (libsqlite3-dev). The desktop client (src/gui): Qt 6 Widgets and Test (qt6-base-dev; its CMake files want the GL
+# The server's store: SQLite (libsqlite3-dev); account passwords: libsodium's Argon2id. The desktop client (src/gui): Qt 6 Widgets and Test (qt6-base-dev; its CMake files want the GL
 # headers of libgl-dev), LinguistTools with lrelease and lupdate (qt6-tools-dev,
 # qt6-tools-dev-tools, qt6-l10n-tools), Qt's own translations for its standard buttons and dialogs
 # (qt6-translations-l10n), and a font for the offscreen tests and the screenshot.
 udpchat_packages=(g++ cmake make pkg-config libenet-dev libcli11-dev nlohmann-json3-dev
                   libgtest-dev libpcap-dev
-                  libncurses-dev tmux iproute2 libsqlite3-dev
+                  libncurses-dev tmux iproute2 libsqlite3-dev libsodium-dev
                   qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libgl-dev
                   qt6-translations-l10n
                   fonts-dejavu-core)

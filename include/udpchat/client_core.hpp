@@ -17,6 +17,9 @@ namespace udpchat {
 
 struct ClientConfig {
   std::string nick;                 // empty: the server picks one (user1, user2, ...)
+  // The password of a registered `nick`: the client registers under a name the server picks
+  // and then proves `nick` with it (IdentifyRequest). Empty: `nick` is used as it is.
+  std::string password;
   std::vector<std::string> rooms;   // rooms to start in; empty: lobby
   std::string clientName = "udpchat-client";
   Millis pingInterval = 1000;       // presence pings; the server's Welcome may override

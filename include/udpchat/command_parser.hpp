@@ -32,12 +32,16 @@ struct Kick { std::string nick, reason; };               // /kick nick [reason]
 struct Ban { std::string target, reason; };              // /ban nick|address [reason]
 struct Unban { std::string target; };                    // /unban nick|address
 struct Bans { std::string prefix; };                     // /bans [prefix]
+struct Register { std::string password; };               // /register password
+struct Identify { std::string nick, password; };         // /identify [nick] password
+struct Unregister { std::string password; };             // /unregister password
+struct Passwd { std::string oldPassword, newPassword; }; // /passwd old new
 struct Quit { std::string reason; };                     // /quit [reason], /close
 struct Help { std::string topic; };                      // /help [command]
 
 using Command = std::variant<Say, Me, Msg, Subject, Join, Part, Topic, Nick, Who, Whois, Away,
-                             Back, Delete, History, Search, Oper, Kick, Ban, Unban, Bans, Quit,
-                             Help>;
+                             Back, Delete, History, Search, Oper, Kick, Ban, Unban, Bans,
+                             Register, Identify, Unregister, Passwd, Quit, Help>;
 
 struct ParseError {
   std::string message;  // for people, naming the command and its syntax

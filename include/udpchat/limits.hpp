@@ -39,6 +39,10 @@ inline constexpr std::size_t kMaxSearchBytes = 200;
 // Entries per BanListReply page, and bans in force at once.
 inline constexpr std::size_t kMaxBansPerFrame = 16;
 inline constexpr std::size_t kMaxBans = 10000;
+// Account passwords: the shortest accepted (the longest is kMaxPasswordBytes), and how many
+// private messages are kept for one account while it is offline.
+inline constexpr std::size_t kMinPasswordBytes = 8;
+inline constexpr std::size_t kMaxKeptPerAccount = 100;
 inline constexpr std::size_t kDefaultNickMin = 3;
 inline constexpr std::size_t kDefaultNickMax = 16;
 inline constexpr std::size_t kDefaultMaxMessageBytes = 2000;

@@ -50,6 +50,10 @@ enum class MessageType : std::uint8_t {
   BanRequest = 0x11,
   UnbanRequest = 0x12,
   BansRequest = 0x13,
+  RegisterRequest = 0x14,
+  IdentifyRequest = 0x15,
+  UnregisterRequest = 0x16,
+  PasswordChange = 0x17,
   // client -> server, channel 1
   PresencePing = 0x20,
   TypingNotice = 0x21,
@@ -107,10 +111,13 @@ enum class ErrorCode : std::uint16_t {
   StorageUnavailable = 26,  // the server could not store it, so did not deliver it
   Banned = 27,              // context: the nick or address; message: the reason; closes
   NotBanned = 28,           // context: what /unban named
+  NickRegistered = 29,      // the nick belongs to an account: identify first; context: the nick
+  AccountUnknown = 30,      // no account has that nick; context: the nick
+  PasswordInvalid = 31,     // a new password breaks the rules; message: which
 };
 
 inline constexpr std::uint16_t kLastErrorCode =
-    static_cast<std::uint16_t>(ErrorCode::NotBanned);
+    static_cast<std::uint16_t>(ErrorCode::PasswordInvalid);
 
 // Stable lowercase name used in JSON output and logs, e.g. "nick_in_use".
 std::string_view toString(ErrorCode code);
@@ -125,7 +132,9 @@ inline constexpr std::uint8_t enumCount(NoticeKind) { return 2; }
 // Bits of the `flags` byte of chat and private messages.
 inline constexpr std::uint8_t kFlagAction = 0x01;   // /me
 inline constexpr std::uint8_t kFlagHistory = 0x02;  // replayed from history (server -> client)
-inline constexpr std::uint8_t kKnownMessageFlags = kFlagAction | kFlagHistory;
+// A private message kept while its registered recipient was offline, delivered on identifying.
+inline constexpr std::uint8_t kFlagOffline = 0x04;
+inline constexpr std::uint8_t kKnownMessageFlags = kFlagAction | kFlagHistory | kFlagOffline;
 // Bits of WhoEntry::flags and WhoisReply::flags.
 inline constexpr std::uint8_t kUserOperator = 0x01;
 inline constexpr std::uint8_t kUserTyping = 0x02;
@@ -345,6 +354,53 @@ struct BansRequest {
     v.str(m.prefix, kMaxNameBytes);
   }
   bool operator==(const BansRequest&) const = default;
+};
+
+// Accounts. RegisterRequest claims the session's current nick with a password; IdentifyRequest
+// proves a registered nick and gives it to the session (and delivers what was kept for it);
+// UnregisterRequest gives the current nick's account up; PasswordChange replaces its password.
+struct RegisterRequest {
+  static constexpr MessageType kType = MessageType::RegisterRequest;
+  std::string password;
+  template <class M, class V>
+  static void fields(M& m, V& v) {
+    v.str(m.password, kMaxPasswordBytes);
+  }
+  bool operator==(const RegisterRequest&) const = default;
+};
+
+struct IdentifyRequest {
+  static constexpr MessageType kType = MessageType::IdentifyRequest;
+  std::string nick;
+  std::string password;
+  template <class M, class V>
+  static void fields(M& m, V& v) {
+    v.str(m.nick, kMaxNickBytes);
+    v.str(m.password, kMaxPasswordBytes);
+  }
+  bool operator==(const IdentifyRequest&) const = default;
+};
+
+struct UnregisterRequest {
+  static constexpr MessageType kType = MessageType::UnregisterRequest;
+  std::string password;
+  template <class M, class V>
+  static void fields(M& m, V& v) {
+    v.str(m.password, kMaxPasswordBytes);
+  }
+  bool operator==(const UnregisterRequest&) const = default;
+};
+
+struct PasswordChange {
+  static constexpr MessageType kType = MessageType::PasswordChange;
+  std::string oldPassword;
+  std::string newPassword;
+  template <class M, class V>
+  static void fields(M& m, V& v) {
+    v.str(m.oldPassword, kMaxPasswordBytes);
+    v.str(m.newPassword, kMaxPasswordBytes);
+  }
+  bool operator==(const PasswordChange&) const = default;
 };
 
 struct OperRequest {
@@ -795,8 +851,9 @@ struct TypingEvent {
 using Message = std::variant<Hello, SendChat, SendPrivate, JoinRoom, PartRoom, SetTopic,
                              ChangeNick, WhoRequest, WhoisRequest, SetAway, DeleteMessage,
                              OperRequest, KickRequest, QuitRequest, HistoryRequest,
-                             SearchRequest, BanRequest, UnbanRequest, BansRequest, PresencePing,
-                             TypingNotice,
+                             SearchRequest, BanRequest, UnbanRequest, BansRequest,
+                             RegisterRequest, IdentifyRequest, UnregisterRequest, PasswordChange,
+                             PresencePing, TypingNotice,
                              Welcome, ErrorReply, ChatEvent, PrivateEvent, JoinEvent, PartEvent,
                              QuitEvent, NickEvent, TopicEvent, DeletedEvent, KickEvent, WhoReply,
                              WhoisReply, PresenceEvent, AwayReply, NoticeEvent, HistoryEnd,

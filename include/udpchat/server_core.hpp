@@ -47,6 +47,13 @@ struct ServerConfig {
   // with the wait) and do not count. The per-address record is forgotten after an hour quiet.
   std::uint32_t operFreeFailuresPerAddress = 3;
   std::uint32_t operFreeFailuresGlobal = 20;
+  // Account passwords (/register, /identify): wrong ones are free up to this many per account
+  // and per address, then locked out like operator passwords (operLockoutStart..Max).
+  std::uint32_t proofFreeFailures = 3;
+  // Argon2id cost of a password hash (libsodium crypto_pwhash_str): passes and memory. Each
+  // /register and /identify costs one hash on the core's thread. Tests lower them.
+  std::uint64_t passwordOps = 2;
+  std::size_t passwordMemoryBytes = 16u << 20;
   Millis operLockoutStart = 1000;
   Millis operLockoutMax = 5 * 60 * 1000;
   // Where the core reports what an operator should know (operator password attempts); empty:

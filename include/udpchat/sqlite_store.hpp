@@ -44,7 +44,7 @@ struct SqliteStoreOptions {
 class SqliteStore final : public Store {
  public:
   // The schema version this build writes; open() migrates any older file to it.
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   // The SQL that brings a file from version - 1 to `version` (1..kSchemaVersion).
   static std::string_view schemaStep(int version);
 
@@ -65,6 +65,12 @@ class SqliteStore final : public Store {
   std::vector<protocol::BanEntry> bans() override;
   void addBan(std::string_view key, const protocol::BanEntry& ban) override;
   void removeBan(std::string_view key) override;
+  std::vector<StoredAccount> accounts() override;
+  std::vector<protocol::PrivateEvent> offlineFor(std::string_view key) override;
+  void putAccount(std::string_view key, const StoredAccount& account) override;
+  void removeAccount(std::string_view key) override;
+  void addOffline(std::string_view key, const protocol::PrivateEvent& message) override;
+  void clearOffline(std::string_view key) override;
   void addMessage(const StoredChat& message) override;
   void addPrivate(const StoredPrivate& message) override;
   void markDeleted(std::string_view room, protocol::MessageId id, std::string_view by) override;

@@ -44,6 +44,13 @@ struct StoredAccepted {
   std::string target;  // room, or the recipient's nick
 };
 
+// A registered nick: its password as an Argon2id hash string (libsodium's crypto_pwhash_str).
+struct StoredAccount {
+  std::string nick;  // as registered
+  std::string hash;
+  std::uint64_t createdTs = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -73,11 +80,22 @@ class Store {
 
   // Every ban in force.
   virtual std::vector<protocol::BanEntry> bans() = 0;
+  // Every account.
+  virtual std::vector<StoredAccount> accounts() = 0;
+  // The private messages kept for the account `key` (its folded nick), oldest first.
+  virtual std::vector<protocol::PrivateEvent> offlineFor(std::string_view key) = 0;
 
   // ---- writes, into the current batch ----------------------------------------------------
   // `key`: the ban's identity (the folded nick, or the address).
   virtual void addBan(std::string_view key, const protocol::BanEntry& ban) = 0;
   virtual void removeBan(std::string_view key) = 0;
+  // Adds or replaces the account `key` (the folded nick).
+  virtual void putAccount(std::string_view key, const StoredAccount& account) = 0;
+  // Removes the account and what was kept for it.
+  virtual void removeAccount(std::string_view key) = 0;
+  virtual void addOffline(std::string_view key, const protocol::PrivateEvent& message) = 0;
+  // Forgets what was kept for the account (it has been delivered).
+  virtual void clearOffline(std::string_view key) = 0;
   virtual void addMessage(const StoredChat& message) = 0;
   virtual void addPrivate(const StoredPrivate& message) = 0;
   virtual void markDeleted(std::string_view room, protocol::MessageId id, std::string_view by) = 0;

@@ -53,6 +53,10 @@ int main(int argc, char** argv) {
   app.add_option("--port", options.port, "server UDP port")->capture_default_str();
   auto* nickOption =
       app.add_option("--nick", options.core.nick, "nickname; empty lets the server choose");
+  app.add_option("--password", options.core.password,
+                 "the password of a registered --nick (also from UDPCHAT_PASSWORD): the client "
+                 "proves the nick with it after connecting")
+      ->envname("UDPCHAT_PASSWORD");
   app.add_option("--room", rooms, "room to join (repeat, or comma-separated)")
       ->delimiter(',')
       ->capture_default_str();

@@ -104,7 +104,12 @@ struct ClientCore::State {
   bool everRegistered = false;
   std::vector<std::string> firstRooms;  // canonical rooms for the first Hello
   std::vector<std::string> helloRooms;  // rooms asked for in the latest Hello
-  bool helloRejected = false;           // the latest Hello got NickInUse/NickInvalid
+  bool helloRejected = false;           // the latest Hello got NickInUse/NickInvalid/NickRegistered
+  // A registered nick to prove after each Welcome, and its password (from --password or
+  // /identify); the Hello then asks for a name the server picks.
+  std::string identifyNick;
+  std::string identifyPassword;
+  bool identifying = false;  // the IdentifyRequest of this connection is not answered yet
   std::vector<std::string> rooms;       // canonical, oldest join first; a re-join moves to end
   std::string currentRoom;
   std::vector<std::string> pendingJoins;  // JoinRoom sent, our JoinEvent not yet seen
@@ -285,7 +290,9 @@ struct ClientCore::State {
     if (helloRooms.empty()) helloRooms.emplace_back(kDefaultRoom);
     if (helloRooms.size() > kMaxRoomsPerUser) helloRooms.resize(kMaxRoomsPerUser);
     helloRejected = false;
-    send(protocol::Hello{nick, resumeToken, helloRooms, config.clientName});
+    const bool proving = !identifyPassword.empty() && !identifyNick.empty();
+    send(protocol::Hello{proving ? std::string() : nick, resumeToken, helloRooms,
+                         config.clientName});
   }
 
   void scheduleRetry(Now now) {
@@ -586,6 +593,36 @@ struct ClientCore::State {
               }
               return protocol::KickRequest{c.nick, c.reason};
             },
+            [&](const command::Register& c) -> R {
+              if (!checkField(c.password, kMaxPasswordBytes, false, "password")) return std::nullopt;
+              return protocol::RegisterRequest{c.password};
+            },
+            [&](const command::Identify& c) -> R {
+              const std::string target = c.nick.empty() ? nick : c.nick;
+              if (!checkNickArgument(target) ||
+                  !checkField(c.password, kMaxPasswordBytes, false, "password")) {
+                return std::nullopt;
+              }
+              // Proven, it is proven again after a reconnect.
+              identifyNick = target;
+              identifyPassword = c.password;
+              identifying = true;
+              return protocol::IdentifyRequest{target, c.password};
+            },
+            [&](const command::Unregister& c) -> R {
+              if (!checkField(c.password, kMaxPasswordBytes, false, "password")) return std::nullopt;
+              identifyNick.clear();
+              identifyPassword.clear();
+              return protocol::UnregisterRequest{c.password};
+            },
+            [&](const command::Passwd& c) -> R {
+              if (!checkField(c.oldPassword, kMaxPasswordBytes, false, "password") ||
+                  !checkField(c.newPassword, kMaxPasswordBytes, false, "password")) {
+                return std::nullopt;
+              }
+              if (!identifyPassword.empty()) identifyPassword = c.newPassword;
+              return protocol::PasswordChange{c.oldPassword, c.newPassword};
+            },
             [&](const command::Ban& c) -> R {
               if (!checkField(c.target, kMaxNameBytes, false, "ban target") ||
                   !checkField(c.reason, kMaxReasonBytes, false, "reason")) {
@@ -716,6 +753,10 @@ struct ClientCore::State {
     everRegistered = true;
     attempt = 0;
     state = ConnectionState::Registered;
+    if (!identifyPassword.empty() && !identifyNick.empty()) {
+      identifying = true;
+      send(protocol::IdentifyRequest{identifyNick, identifyPassword});
+    }
     holdUntil = 0;  // a new session starts with a full bucket
     typingSent.clear();
     emit(client_event::Welcome{w, currentRoom, reconnected});
@@ -755,8 +796,22 @@ struct ClientCore::State {
                       (e.message.empty() ? std::string(protocol::toString(e.code)) : e.message);
       return;
     }
+    if (identifying && sameName(e.context, identifyNick) &&
+        (e.code == ErrorCode::AccountUnknown || e.code == ErrorCode::BadPassword ||
+         e.code == ErrorCode::RateLimited)) {
+      identifying = false;
+      const std::string wanted = identifyNick;
+      identifyPassword.clear();  // never sent again on its own after a refusal
+      if (e.code == ErrorCode::AccountUnknown) {
+        // Not registered: the nick is anyone's, so take it as it is.
+        identifyNick.clear();
+        send(protocol::ChangeNick{wanted});
+      }
+      return;
+    }
     if (state == ConnectionState::Registering &&
-        (e.code == ErrorCode::NickInUse || e.code == ErrorCode::NickInvalid)) {
+        (e.code == ErrorCode::NickInUse || e.code == ErrorCode::NickInvalid ||
+         e.code == ErrorCode::NickRegistered)) {
       helloRejected = true;
       if (quitQueued) {
         // The person already asked to leave, so nobody will type "/nick other": the lines
@@ -889,7 +944,10 @@ struct ClientCore::State {
               emit(m);
             },
             [&](const protocol::AwayReply& m) { emit(m); },
-            [&](const protocol::NoticeEvent& m) { emit(m); },
+            [&](const protocol::NoticeEvent& m) {
+              if (identifying && isSelf(identifyNick)) identifying = false;  // proven
+              emit(m);
+            },
             [&](const protocol::BanListReply& m) { emit(m); },
             [&](const protocol::HistoryEnd& m) {
               if (pagesAsked > 0) --pagesAsked;
@@ -915,6 +973,8 @@ void ClientCore::start(Now) {
   State& st = *state_;
   if (st.state != ConnectionState::Idle) return;
   st.nick = st.config.nick;
+  st.identifyNick = st.config.password.empty() ? std::string() : st.config.nick;
+  st.identifyPassword = st.config.password;
   if (st.nick.size() > kMaxNickBytes) {
     st.localError("nick_invalid", "a nick is at most " + std::to_string(kMaxNickBytes) +
                                       " bytes; the server will pick one");
@@ -1009,6 +1069,13 @@ void ClientCore::input(std::string_view line, Now now) {
   // Help depends on nothing, so it answers at once even while connecting.
   if (auto* h = std::get_if<command::Help>(&cmd)) {
     st.help(h->topic);
+    return;
+  }
+  if (auto* id = std::get_if<command::Identify>(&cmd);
+      id != nullptr && st.state == ConnectionState::Registering && st.helloRejected) {
+    st.identifyNick = id->nick.empty() ? st.nick : id->nick;
+    st.identifyPassword = id->password;
+    st.sendHello();
     return;
   }
   if (auto* n = std::get_if<command::Nick>(&cmd)) {

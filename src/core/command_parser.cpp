@@ -42,6 +42,12 @@ constexpr std::array kCommands{
                 "Refuse a nick or an IPv4 address from now on, across restarts (operators only)"},
     CommandInfo{"unban", "/unban nick|address", "Lift a ban (operators only)"},
     CommandInfo{"bans", "/bans [prefix]", "List the bans in force (operators only)"},
+    CommandInfo{"register", "/register password",
+                "Claim your nick: from now on it needs the password (blanks allowed)"},
+    CommandInfo{"identify", "/identify [nick] password",
+                "Prove a registered nick is yours and take it (and what was kept for you)"},
+    CommandInfo{"unregister", "/unregister password", "Give up your nick's registration"},
+    CommandInfo{"passwd", "/passwd old new", "Change your nick's password"},
     CommandInfo{"quit", "/quit [reason]", "Leave the chat"},
     CommandInfo{"close", "/close [reason]", "Same as /quit"},
     CommandInfo{"help", "/help [command]", "Show this list, or one command"},
@@ -225,6 +231,26 @@ Result<Command, ParseError> parse(std::string_view line) {
     auto prefix = oneWord(name, args, true);
     if (!prefix) return fail(prefix.error());
     return Command{Bans{std::move(*prefix)}};
+  }
+  if (name == "register" || name == "unregister") {
+    // The rest of the line: a password may hold blanks.
+    if (args.empty()) return usage(name);
+    if (name == "register") return Command{Register{std::string(args)}};
+    return Command{Unregister{std::string(args)}};
+  }
+  if (name == "identify") {
+    const std::string_view first = firstWord(args, rest);
+    if (first.empty()) return usage(name);
+    if (rest.empty()) return Command{Identify{"", std::string(first)}};
+    const std::string_view second = firstWord(rest, rest);
+    if (!rest.empty()) return usage(name);
+    return Command{Identify{std::string(first), std::string(second)}};
+  }
+  if (name == "passwd") {
+    const std::string_view oldPassword = firstWord(args, rest);
+    const std::string_view newPassword = firstWord(rest, rest);
+    if (oldPassword.empty() || newPassword.empty() || !rest.empty()) return usage(name);
+    return Command{Passwd{std::string(oldPassword), std::string(newPassword)}};
   }
   if (name == "quit" || name == "close") return Command{Quit{std::string(args)}};
   if (name == "help") {

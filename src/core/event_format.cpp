@@ -269,6 +269,7 @@ std::string humanLine(const ClientEvent& event, Millis wallNow) {
             std::string head = "*" + safe(p.from) + " -> " + safe(p.to) + "* ";
             if (p.flags & protocol::kFlagAction) head += "* " + safe(p.from) + " ";
             if (p.flags & protocol::kFlagHistory) head = "[history] " + head;
+            if (p.flags & protocol::kFlagOffline) head = "[kept while you were away] " + head;
             head += subjectPrefix(p.subject);
             return line(eventTime(p.ts, now), head, safeText(p.text)) + idSuffix(p.id);
           },
@@ -413,6 +414,7 @@ std::string jsonLine(const ClientEvent& event, Millis wallNow) {
                             o["text"] = p.text;
                             o["subject"] = optional(p.subject);
                             o["action"] = (p.flags & protocol::kFlagAction) != 0;
+                            o["offline"] = (p.flags & protocol::kFlagOffline) != 0;
                             o["client_id"] = optionalNumber(p.clientId);
                             return o;
                           },

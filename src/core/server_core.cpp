@@ -1,6 +1,10 @@
 #include "udpchat/server_core.hpp"
 
+#include <sodium.h>
+
 #include <algorithm>
+#include <cstring>
+#include <stdexcept>
 #include <deque>
 #include <map>
 #include <unordered_map>
@@ -76,7 +80,7 @@ struct HeldOutput {
 
 // A write of this turn that a frame depends on.
 struct PendingWrite {
-  enum class Kind { Chat, Private, Topic, Delete, Ban } kind = Kind::Chat;
+  enum class Kind { Chat, Private, Topic, Delete, Setting } kind = Kind::Chat;
   SessionId author = 0;
   std::uint64_t token = 0;
   protocol::ClientId clientId = 0;
@@ -150,6 +154,7 @@ struct Session {
   std::string awayMessage;
   bool oper = false;
   std::vector<std::string> rooms;  // canonical names, in join order
+  std::string account;  // the folded nick of the account this session proved; empty: none
   RateLimiter requests;
   RateLimiter unreliable;
   // Presence statistics, from pings.
@@ -263,11 +268,16 @@ struct ServerCore::State {
   std::size_t currentItem = 0;  // the pending write the frames being sent confirm
   Millis storeDownUntil = 0;    // mono
   Millis lastWall = 0;          // the latest wall time passed in
+  // Accounts by folded nick, and wrong passwords per account and per address.
+  std::map<std::string, StoredAccount, std::less<>> accounts;
+  std::unordered_map<std::string, GuessRecord> proofGuessesByAccount;
+  std::unordered_map<std::uint32_t, GuessRecord> proofGuessesByAddress;
   // Bans in force: folded nick, or dotted address -> the ban.
   std::map<std::string, protocol::BanEntry, std::less<>> bans;
 
   State(ServerConfig c, Outbox& o, Store* s) : config(std::move(c)), outbox(o), store(s) {
     if (!config.tokenSource) config.tokenSource = secureRandom64;
+    if (sodium_init() < 0) throw std::runtime_error("libsodium cannot be initialised");
   }
 
   // ---- the store -------------------------------------------------------------------------
@@ -279,6 +289,10 @@ struct ServerCore::State {
     loaded = true;
     if (store == nullptr) return;
     nextMessageId = std::max(nextMessageId, store->nextMessageId());
+    for (auto& account : store->accounts()) {
+      const std::string key = text::foldCase(account.nick);
+      accounts[key] = std::move(account);
+    }
     for (auto& ban : store->bans()) {
       const std::string key = parseIpv4(ban.target) ? ban.target : text::foldCase(ban.target);
       bans[key] = std::move(ban);
@@ -523,9 +537,16 @@ struct ServerCore::State {
       error(s.id, ErrorCode::NickInvalid, nick, "nick '" + nick + "' refused: " + *problem);
       return false;
     }
-    auto it = byNick.find(text::foldCase(nick));
+    const std::string folded = text::foldCase(nick);
+    auto it = byNick.find(folded);
     if (it != byNick.end() && it->second != s.id) {
       error(s.id, ErrorCode::NickInUse, nick, "nick '" + nick + "' is already in use");
+      return false;
+    }
+    if (accounts.contains(folded) && s.account != folded) {
+      error(s.id, ErrorCode::NickRegistered, nick,
+            "nick '" + nick + "' is registered; prove it is yours with /identify " + nick +
+                " PASSWORD (udpchat-client --password), or choose another");
       return false;
     }
     return true;
@@ -534,7 +555,7 @@ struct ServerCore::State {
   std::string autoNick() {
     for (;;) {
       std::string nick = "user" + std::to_string(nextAutoNick++);
-      if (!byNick.contains(nick)) return nick;
+      if (!byNick.contains(nick) && !accounts.contains(nick)) return nick;
     }
   }
 
@@ -820,6 +841,11 @@ struct ServerCore::State {
       return;
     }
     if (!checkMessageText(s.id, m.text) || !checkLine(s.id, m.subject, false, "subject")) return;
+    const std::string toKey = text::foldCase(m.to);
+    if (!byNick.contains(toKey) && accounts.contains(toKey)) {
+      keepForLater(s, m, toKey, now);
+      return;
+    }
     Session* target = findNick(s, m.to);
     if (target == nullptr || storeDown(s, now.mono)) return;
     protocol::PrivateEvent event{nextMessageId++, static_cast<std::uint64_t>(now.wall), s.nick,
@@ -836,6 +862,37 @@ struct ServerCore::State {
     const SessionId both[] = {target->id, s.id};
     sendTo(std::span<const SessionId>(both, target->id == s.id ? 1 : 2), event);
     if (target->away) sendTo(s.id, protocol::AwayReply{target->nick, target->awayMessage});
+    endWrite();
+  }
+
+  // A private message to a registered nick that is not online: kept (with the store) and
+  // delivered when its owner next identifies; the sender's echo says it is stored.
+  void keepForLater(Session& s, const protocol::SendPrivate& m, const std::string& toKey, Now now) {
+    const StoredAccount& account = accounts.at(toKey);
+    if (store == nullptr) {
+      error(s.id, ErrorCode::NoSuchNick, m.to,
+            account.nick + " is not online, and this server keeps nothing on disk to keep the "
+                           "message for later");
+      return;
+    }
+    if (storeDown(s, now.mono)) return;
+    if (store->offlineFor(toKey).size() >= kMaxKeptPerAccount) {
+      error(s.id, ErrorCode::StorageUnavailable, m.to,
+            account.nick + " has " + std::to_string(kMaxKeptPerAccount) +
+                " messages waiting already; nothing more is kept until they read them");
+      return;
+    }
+    protocol::PrivateEvent event{nextMessageId++, static_cast<std::uint64_t>(now.wall), s.nick,
+                                 account.nick, m.subject, m.text,
+                                 static_cast<std::uint8_t>(m.flags & protocol::kFlagAction),
+                                 m.clientId};
+    remember(s, m.clientId, event.id, event.ts, account.nick);
+    ++stats.messagesRelayed;
+    store->addOffline(toKey, event);
+    beginWrite({PendingWrite::Kind::Private, s.id, s.token, m.clientId, event.id, {}});
+    sendTo(s.id, event);
+    notice(s.id, account.nick + " is not online; the message is kept and delivered when they "
+                                "next identify");
     endWrite();
   }
 
@@ -943,6 +1000,199 @@ struct ServerCore::State {
       beginWrite({PendingWrite::Kind::Delete, s.id, s.token, 0, m.id, room.name});
     }
     sendTo(room.members, protocol::DeletedEvent{room.name, m.id, s.nick});
+    endWrite();
+  }
+
+  // ---- accounts ----------------------------------------------------------------------------
+
+  bool passwordAcceptable(const Session& s, const std::string& password) {
+    if (password.size() < kMinPasswordBytes) {
+      error(s.id, ErrorCode::PasswordInvalid, "",
+            "a password needs at least " + std::to_string(kMinPasswordBytes) + " bytes");
+      return false;
+    }
+    if (text::checkText(password, false) != text::TextProblem::None) {
+      error(s.id, ErrorCode::PasswordInvalid, "",
+            "a password must be UTF-8 without control characters");
+      return false;
+    }
+    return true;
+  }
+
+  std::optional<std::string> hashPassword(std::string_view password) {
+    std::string out(crypto_pwhash_STRBYTES, '\0');
+    if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(), config.passwordOps,
+                              config.passwordMemoryBytes, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+      return std::nullopt;  // out of memory
+    }
+    out.resize(std::strlen(out.c_str()));
+    return out;
+  }
+
+  static bool passwordMatches(const StoredAccount& account, std::string_view password) {
+    return crypto_pwhash_str_verify(account.hash.c_str(), password.data(), password.size()) == 0;
+  }
+
+  // True (after refusing, unchecked) while the account or the address is locked out.
+  bool proofLocked(const Session& s, const std::string& key, const std::string& nick,
+                   Millis nowMono) {
+    Millis until = 0;
+    if (auto it = proofGuessesByAccount.find(key); it != proofGuessesByAccount.end()) {
+      until = std::max(until, it->second.lockedUntil);
+    }
+    if (auto it = proofGuessesByAddress.find(s.address); it != proofGuessesByAddress.end()) {
+      until = std::max(until, it->second.lockedUntil);
+    }
+    if (until <= nowMono) return false;
+    error(s.id, ErrorCode::RateLimited, nick,
+          "too many wrong passwords for " + nick + " or from your address; retry in " +
+              std::to_string((until - nowMono + 999) / 1000) + " s (this attempt was not checked)",
+          until - nowMono);
+    return true;
+  }
+
+  void proofFailed(const Session& s, const std::string& key, const std::string& nick,
+                   Millis nowMono) {
+    const Millis a = countFailure(proofGuessesByAccount[key], config.proofFreeFailures, nowMono);
+    const Millis b = countFailure(proofGuessesByAddress[s.address], config.proofFreeFailures, nowMono);
+    const Millis lock = std::max(a, b);
+    logLine("wrong password for " + nick + " from " +
+            (s.address != 0 ? ipv4Text(s.address) : std::string("this machine")));
+    error(s.id, ErrorCode::BadPassword, nick,
+          "wrong password for " + nick +
+              (lock > 0 ? "; the next try is possible in " + std::to_string((lock + 999) / 1000) + " s"
+                        : std::string()),
+          lock);
+  }
+
+  // Verifies `password` for the account `key`, counting failures; false after the error.
+  bool proveAccount(const Session& s, const std::string& key, const std::string& nick,
+                    const std::string& password, Millis nowMono) {
+    auto it = accounts.find(key);
+    if (it == accounts.end()) {
+      error(s.id, ErrorCode::AccountUnknown, nick, "nick " + nick + " is not registered");
+      return false;
+    }
+    if (proofLocked(s, key, nick, nowMono)) return false;
+    if (!passwordMatches(it->second, password)) {
+      proofFailed(s, key, nick, nowMono);
+      return false;
+    }
+    proofGuessesByAccount.erase(key);
+    return true;
+  }
+
+  void notice(SessionId to, std::string text) {
+    sendTo(to, protocol::NoticeEvent{protocol::NoticeKind::Info, std::move(text)});
+  }
+
+  std::string keptNote() const {
+    return store != nullptr ? std::string()
+                            : " (this server keeps nothing on disk: until it restarts)";
+  }
+
+  void onRegister(Session& s, const protocol::RegisterRequest& m, Now now) {
+    if (accounts.contains(s.folded)) {
+      error(s.id, ErrorCode::NickRegistered, s.nick,
+            "nick " + s.nick + " is registered already; /passwd changes its password");
+      return;
+    }
+    if (!passwordAcceptable(s, m.password)) return;
+    auto hash = hashPassword(m.password);
+    if (!hash) {
+      error(s.id, ErrorCode::StorageUnavailable, "", "the server cannot hash a password right now");
+      return;
+    }
+    StoredAccount account{s.nick, std::move(*hash), static_cast<std::uint64_t>(now.wall)};
+    if (store != nullptr) {
+      store->putAccount(s.folded, account);
+      beginWrite({PendingWrite::Kind::Setting, s.id, s.token, 0, 0, s.nick});
+    }
+    accounts[s.folded] = std::move(account);
+    s.account = s.folded;
+    logLine(s.nick + " registered their nick");
+    notice(s.id, "nick " + s.nick + " is registered to you" + keptNote() +
+                     "; from now on it needs the password: udpchat-client --password, or "
+                     "/identify " + s.nick + " PASSWORD");
+    endWrite();
+  }
+
+  void onIdentify(Session& s, const protocol::IdentifyRequest& m, Now now) {
+    const std::string key = text::foldCase(m.nick);
+    if (!proveAccount(s, key, m.nick, m.password, now.mono)) return;
+    const StoredAccount& account = accounts.at(key);
+    // Whoever holds the nick now is the same person on another connection: it goes.
+    if (auto holder = byNick.find(key); holder != byNick.end() && holder->second != s.id) {
+      kickSession(sessions.at(holder->second), account.nick, "identified from another connection");
+    }
+    s.account = key;
+    if (s.folded != key) {
+      const std::string old = s.nick;
+      byNick.erase(s.folded);
+      s.nick = account.nick;
+      s.folded = key;
+      byNick[key] = s.id;
+      sendTo(audienceOf(s), protocol::NickEvent{old, s.nick});
+    }
+    std::vector<protocol::PrivateEvent> kept;
+    if (store != nullptr) kept = store->offlineFor(key);
+    if (!kept.empty()) {
+      store->clearOffline(key);
+      beginWrite({PendingWrite::Kind::Setting, s.id, s.token, 0, 0, s.nick});
+    }
+    for (auto& e : kept) {
+      e.flags |= protocol::kFlagOffline;
+      e.to = s.nick;
+      sendTo(s.id, e);
+    }
+    notice(s.id, "you are identified as " + s.nick +
+                     (kept.empty() ? std::string()
+                                   : "; " + std::to_string(kept.size()) +
+                                         (kept.size() == 1 ? " message was" : " messages were") +
+                                         " kept for you"));
+    endWrite();
+  }
+
+  void onUnregister(Session& s, const protocol::UnregisterRequest& m, Now now) {
+    if (s.account != s.folded || !accounts.contains(s.folded)) {
+      error(s.id, ErrorCode::AccountUnknown, s.nick,
+            "nick " + s.nick + " is not registered to you; /identify first");
+      return;
+    }
+    if (!proveAccount(s, s.folded, s.nick, m.password, now.mono)) return;
+    accounts.erase(s.folded);
+    if (store != nullptr) {
+      store->removeAccount(s.folded);
+      beginWrite({PendingWrite::Kind::Setting, s.id, s.token, 0, 0, s.nick});
+    }
+    s.account.clear();
+    logLine(s.nick + " gave up their registration");
+    notice(s.id, "nick " + s.nick + " is no longer registered; anyone may use it when you leave");
+    endWrite();
+  }
+
+  void onPasswordChange(Session& s, const protocol::PasswordChange& m, Now now) {
+    if (s.account.empty() || !accounts.contains(s.account)) {
+      error(s.id, ErrorCode::AccountUnknown, s.nick, "you have not identified; /identify first");
+      return;
+    }
+    const std::string nick = accounts.at(s.account).nick;
+    if (!proveAccount(s, s.account, nick, m.oldPassword, now.mono) ||
+        !passwordAcceptable(s, m.newPassword)) {
+      return;
+    }
+    auto hash = hashPassword(m.newPassword);
+    if (!hash) {
+      error(s.id, ErrorCode::StorageUnavailable, "", "the server cannot hash a password right now");
+      return;
+    }
+    StoredAccount& account = accounts.at(s.account);
+    account.hash = std::move(*hash);
+    if (store != nullptr) {
+      store->putAccount(s.account, account);
+      beginWrite({PendingWrite::Kind::Setting, s.id, s.token, 0, 0, nick});
+    }
+    notice(s.id, "the password of " + nick + " is changed");
     endWrite();
   }
 
@@ -1143,7 +1393,7 @@ struct ServerCore::State {
     bans[*key] = ban;
     if (store != nullptr) {
       store->addBan(*key, ban);
-      beginWrite({PendingWrite::Kind::Ban, s.id, s.token, 0, 0, m.target});
+      beginWrite({PendingWrite::Kind::Setting, s.id, s.token, 0, 0, m.target});
     }
     logLine(s.nick + " banned " + m.target + (m.reason.empty() ? "" : " (" + m.reason + ")"));
     sendTo(s.id, protocol::NoticeEvent{protocol::NoticeKind::Info,
@@ -1173,7 +1423,7 @@ struct ServerCore::State {
     bans.erase(it);
     if (store != nullptr) {
       store->removeBan(*key);
-      beginWrite({PendingWrite::Kind::Ban, s.id, s.token, 0, 0, m.target});
+      beginWrite({PendingWrite::Kind::Setting, s.id, s.token, 0, 0, m.target});
     }
     logLine(s.nick + " lifted the ban on " + m.target);
     sendTo(s.id, protocol::NoticeEvent{protocol::NoticeKind::Info, m.target + " is no longer banned"});
@@ -1260,6 +1510,10 @@ struct ServerCore::State {
                    [&](protocol::BanRequest& m) { onBan(s, m, now); },
                    [&](protocol::UnbanRequest& m) { onUnban(s, m); },
                    [&](protocol::BansRequest& m) { onBans(s, m); },
+                   [&](protocol::RegisterRequest& m) { onRegister(s, m, now); },
+                   [&](protocol::IdentifyRequest& m) { onIdentify(s, m, now); },
+                   [&](protocol::UnregisterRequest& m) { onUnregister(s, m, now); },
+                   [&](protocol::PasswordChange& m) { onPasswordChange(s, m, now); },
                    [&](protocol::PresencePing& m) { onPing(s, m, now); },
                    [&](protocol::TypingNotice& m) { onTyping(s, m, now); },
                    [&](auto&) {},  // QuitRequest is handled before dispatch; others are refused
@@ -1482,6 +1736,8 @@ void ServerCore::tick(Now now) {
     return true;
   });
   std::erase_if(st.operGuesses, [&](const auto& g) { return g.second.stale(now.mono); });
+  std::erase_if(st.proofGuessesByAccount, [&](const auto& g) { return g.second.stale(now.mono); });
+  std::erase_if(st.proofGuessesByAddress, [&](const auto& g) { return g.second.stale(now.mono); });
   if (st.operGuessesGlobal.stale(now.mono)) st.operGuessesGlobal = GuessRecord{};
   for (SessionId id : expired) {
     st.error(id, ErrorCode::RegistrationTimeout, "",

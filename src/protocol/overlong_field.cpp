@@ -89,6 +89,18 @@ std::string_view nameOf(const UnbanRequest& m, const void* f) {
 std::string_view nameOf(const BansRequest& m, const void* f) {
   return pick(f, {{&m.prefix, "prefix"}});
 }
+std::string_view nameOf(const RegisterRequest& m, const void* f) {
+  return pick(f, {{&m.password, "password"}});
+}
+std::string_view nameOf(const IdentifyRequest& m, const void* f) {
+  return pick(f, {{&m.nick, "nick"}, {&m.password, "password"}});
+}
+std::string_view nameOf(const UnregisterRequest& m, const void* f) {
+  return pick(f, {{&m.password, "password"}});
+}
+std::string_view nameOf(const PasswordChange& m, const void* f) {
+  return pick(f, {{&m.oldPassword, "old password"}, {&m.newPassword, "new password"}});
+}
 std::string_view nameOf(const OperRequest& m, const void* f) {
   return pick(f, {{&m.password, "password"}});
 }

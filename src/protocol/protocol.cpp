@@ -109,6 +109,10 @@ template Bytes encode<SearchRequest>(const SearchRequest&);
 template Bytes encode<BanRequest>(const BanRequest&);
 template Bytes encode<UnbanRequest>(const UnbanRequest&);
 template Bytes encode<BansRequest>(const BansRequest&);
+template Bytes encode<RegisterRequest>(const RegisterRequest&);
+template Bytes encode<IdentifyRequest>(const IdentifyRequest&);
+template Bytes encode<UnregisterRequest>(const UnregisterRequest&);
+template Bytes encode<PasswordChange>(const PasswordChange&);
 template Bytes encode<PresencePing>(const PresencePing&);
 template Bytes encode<TypingNotice>(const TypingNotice&);
 template Bytes encode<Welcome>(const Welcome&);
@@ -177,6 +181,9 @@ std::string_view toString(ErrorCode code) {
     case ErrorCode::StorageUnavailable: return "storage_unavailable";
     case ErrorCode::Banned: return "banned";
     case ErrorCode::NotBanned: return "not_banned";
+    case ErrorCode::NickRegistered: return "nick_registered";
+    case ErrorCode::AccountUnknown: return "account_unknown";
+    case ErrorCode::PasswordInvalid: return "password_invalid";
   }
   return "unknown";
 }

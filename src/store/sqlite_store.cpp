@@ -75,6 +75,25 @@ CREATE TABLE bans(
   set_by TEXT NOT NULL,
   ts INTEGER NOT NULL) WITHOUT ROWID;
 )sql",
+    // 4: accounts (Argon2id hash strings) and the private messages kept for them.
+    R"sql(
+CREATE TABLE accounts(
+  key TEXT PRIMARY KEY,
+  nick TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  created INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE offline_messages(
+  id INTEGER PRIMARY KEY,
+  to_key TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  from_nick TEXT NOT NULL,
+  to_nick TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  text TEXT NOT NULL,
+  flags INTEGER NOT NULL,
+  client_id INTEGER NOT NULL);
+CREATE INDEX offline_by_recipient ON offline_messages(to_key, id);
+)sql",
 };
 
 // Tokens are unsigned 64-bit; SQLite integers are signed. Stored as the same bits.
@@ -149,6 +168,8 @@ struct SqliteStore::State {
   Statement selectRecent, selectTopic, selectTokens, selectAccepted, countRoom, searchRoom;
   Statement listRooms, trimRoom, listRecipients, trimRecipient, unindexTrimmed;
   Statement selectBans, upsertBan, deleteBan;
+  Statement selectAccounts, upsertAccount, deleteAccount, selectOffline, insertOffline,
+      deleteOffline;
 
   ~State() {
     // Statements first: sqlite3_close refuses while any is alive.
@@ -156,7 +177,9 @@ struct SqliteStore::State {
                          &unindexMessage, &deleteMessage, &upsertTopic, &upsertToken,
                          &selectRecent, &selectTopic, &selectTokens, &selectAccepted, &countRoom,
                          &searchRoom, &listRooms, &trimRoom, &listRecipients, &trimRecipient,
-                         &unindexTrimmed, &selectBans, &upsertBan, &deleteBan}) {
+                         &unindexTrimmed, &selectBans, &upsertBan, &deleteBan, &selectAccounts,
+                         &upsertAccount, &deleteAccount, &selectOffline, &insertOffline,
+                         &deleteOffline}) {
       *q = Statement();
     }
     if (db) sqlite3_close(db);
@@ -372,6 +395,18 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteStoreOptions& options
       "ON CONFLICT(key) DO UPDATE SET target = excluded.target, reason = excluded.reason, "
       "set_by = excluded.set_by, ts = excluded.ts");
   st->deleteBan = Statement(db, "DELETE FROM bans WHERE key = ?1");
+  st->selectAccounts = Statement(db, "SELECT nick, hash, created FROM accounts");
+  st->upsertAccount = Statement(db,
+      "INSERT INTO accounts(key, nick, hash, created) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT(key) DO UPDATE SET nick = excluded.nick, hash = excluded.hash");
+  st->deleteAccount = Statement(db, "DELETE FROM accounts WHERE key = ?1");
+  st->selectOffline = Statement(db,
+      "SELECT id, ts, from_nick, to_nick, subject, text, flags, client_id FROM "
+      "offline_messages WHERE to_key = ?1 ORDER BY id");
+  st->insertOffline = Statement(db,
+      "INSERT INTO offline_messages(id, to_key, ts, from_nick, to_nick, subject, text, flags, "
+      "client_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  st->deleteOffline = Statement(db, "DELETE FROM offline_messages WHERE to_key = ?1");
   st->unindexTrimmed = Statement(db,
       "DELETE FROM messages_fts WHERE rowid IN (SELECT id FROM messages WHERE room = ?1 AND id < "
       "(SELECT id FROM messages WHERE room = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2) AND "
@@ -388,7 +423,8 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteStoreOptions& options
     Statement next(db,
         "SELECT max((SELECT value FROM meta WHERE key = 'next_message_id'), "
         "coalesce((SELECT max(id) FROM messages), 0) + 1, "
-        "coalesce((SELECT max(id) FROM private_messages), 0) + 1)");
+        "coalesce((SELECT max(id) FROM private_messages), 0) + 1, "
+        "coalesce((SELECT max(id) FROM offline_messages), 0) + 1)");
     if (next.step() != SQLITE_ROW) throw refuse(sqlite3_errmsg(db));
     st->nextId = static_cast<protocol::MessageId>(next.integer(0));
   }
@@ -539,6 +575,73 @@ void SqliteStore::removeBan(std::string_view key) {
   State& st = *state_;
   st.deleteBan.bind(1, key);
   st.write(st.deleteBan);
+}
+
+std::vector<StoredAccount> SqliteStore::accounts() {
+  Statement& q = state_->selectAccounts;
+  std::vector<StoredAccount> out;
+  while (q.step() == SQLITE_ROW) {
+    out.push_back({q.text(0), q.text(1), static_cast<std::uint64_t>(q.integer(2))});
+  }
+  q.reset();
+  return out;
+}
+
+std::vector<protocol::PrivateEvent> SqliteStore::offlineFor(std::string_view key) {
+  Statement& q = state_->selectOffline;
+  q.bind(1, key);
+  std::vector<protocol::PrivateEvent> out;
+  while (q.step() == SQLITE_ROW) {
+    protocol::PrivateEvent e;
+    e.id = static_cast<protocol::MessageId>(q.integer(0));
+    e.ts = static_cast<std::uint64_t>(q.integer(1));
+    e.from = q.text(2);
+    e.to = q.text(3);
+    e.subject = q.text(4);
+    e.text = q.text(5);
+    e.flags = static_cast<std::uint8_t>(q.integer(6));
+    e.clientId = fromSql(q.integer(7));
+    out.push_back(std::move(e));
+  }
+  q.reset();
+  return out;
+}
+
+void SqliteStore::putAccount(std::string_view key, const StoredAccount& account) {
+  State& st = *state_;
+  st.upsertAccount.bind(1, key)
+      .bind(2, account.nick)
+      .bind(3, account.hash)
+      .bind(4, static_cast<std::int64_t>(account.createdTs));
+  st.write(st.upsertAccount);
+}
+
+void SqliteStore::removeAccount(std::string_view key) {
+  State& st = *state_;
+  st.deleteAccount.bind(1, key);
+  st.write(st.deleteAccount);
+  clearOffline(key);
+}
+
+void SqliteStore::addOffline(std::string_view key, const protocol::PrivateEvent& e) {
+  State& st = *state_;
+  st.insertOffline.bind(1, static_cast<std::int64_t>(e.id))
+      .bind(2, key)
+      .bind(3, static_cast<std::int64_t>(e.ts))
+      .bind(4, e.from)
+      .bind(5, e.to)
+      .bind(6, e.subject)
+      .bind(7, e.text)
+      .bind(8, static_cast<std::int64_t>(e.flags))
+      .bind(9, asSql(e.clientId));
+  st.write(st.insertOffline);
+  st.nextId = std::max(st.nextId, e.id + 1);
+}
+
+void SqliteStore::clearOffline(std::string_view key) {
+  State& st = *state_;
+  st.deleteOffline.bind(1, key);
+  st.write(st.deleteOffline);
 }
 
 void SqliteStore::addMessage(const StoredChat& m) {

@@ -42,6 +42,10 @@ std::vector<protocol::Message> clientMessages() {
           BanRequest{"192.0.2.7", "flood"},
           UnbanRequest{"mallory"},
           BansRequest{""},
+          RegisterRequest{"correct horse"},
+          IdentifyRequest{"alice", "correct horse"},
+          UnregisterRequest{"correct horse"},
+          PasswordChange{"correct horse", "battery staple"},
           PresencePing{1, 12345, PresenceState::Active, 0, 0},
           TypingNotice{"lobby", false, true}};
 }

@@ -148,6 +148,46 @@ TEST(StoreBinaries, ABanHoldsAcrossARestartAndTheBannedClientIsToldWhy) {
   EXPECT_EQ(bob->wait(after(kStep)), 0);
 }
 
+TEST(StoreBinaries, AMessageKeptForARegisteredNickReachesItsOwnerAfterARestart) {
+  TempDir dir;
+  auto server = std::make_unique<ServerProcess>(storeArgs(dir));
+  const std::uint16_t port = server->port();
+  auto alice = startClient(port, "alice");
+  waitUntilInLobby(*alice, "alice");
+  ASSERT_TRUE(alice->write("/register correct-horse-battery\n"));
+  ASSERT_TRUE(waitForEvent(*alice, {{"type", "notice"}}));
+  alice->closeStdin();
+  EXPECT_EQ(alice->wait(after(kStep)), 0);
+
+  auto bob = startClient(port, "bob");
+  waitUntilInLobby(*bob, "bob");
+  ASSERT_TRUE(bob->write("/msg alice [Slides] bring them tomorrow\n"));
+  ASSERT_TRUE(waitForEvent(*bob, {{"type", "private"}, {"to", "alice"}})) << "no confirmation";
+  ASSERT_TRUE(waitForEvent(*bob, {{"type", "notice"}}));
+  // Someone else cannot take the nick meanwhile.
+  auto impostor = startClient(port, "alice");
+  ASSERT_TRUE(waitForEvent(*impostor, {{"type", "error"}, {"code", "nick_registered"}}));
+  impostor->closeStdin();
+  bob->closeStdin();
+  EXPECT_EQ(bob->wait(after(kStep)), 0);
+  stop(server);
+
+  server = std::make_unique<ServerProcess>(storeArgs(dir), port);
+  auto owner = startClient(port, "alice", {"--json", "--password", "correct-horse-battery"});
+  const auto kept = waitForEvent(*owner, {{"type", "private"}, {"from", "bob"}});
+  ASSERT_TRUE(kept) << ::testing::PrintToString(owner->seen(Stream::Stdout));
+  EXPECT_EQ((*kept)["text"], "bring them tomorrow");
+  EXPECT_EQ((*kept)["subject"], "Slides");
+  EXPECT_EQ((*kept)["offline"], true);
+  ASSERT_TRUE(waitForEvent(*owner, {{"type", "notice"}}));
+  owner->closeStdin();
+  EXPECT_EQ(owner->wait(after(kStep)), 0);
+  // A wrong password gets the nick refused, with the reason.
+  auto wrong = startClient(port, "alice", {"--json", "--password", "not the password"});
+  ASSERT_TRUE(waitForEvent(*wrong, {{"type", "error"}, {"code", "bad_password"}}));
+  wrong->closeStdin();
+}
+
 TEST(StoreBinaries, AStoreItCannotUseStopsTheStartNamingTheFileAndTheReason) {
   TempDir dir;
   std::filesystem::create_directories(dir.path() / "data");

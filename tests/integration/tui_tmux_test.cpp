@@ -354,7 +354,7 @@ TEST_F(TuiTmuxTest, HelpJoinAndAltNumberSwitchWindows) {
   // The end of the list is on screen: the commands with their syntax, then the keys.
   const ScreenLines help = tmux_->waitForText("/window N|next|prev|close");
   EXPECT_TRUE(anyContains(help, "/quit [reason]")) << joined(help);
-  EXPECT_TRUE(anyContains(help, "/kick nick [reason]")) << joined(help);
+  EXPECT_TRUE(anyContains(help, "/passwd old new")) << joined(help);
 
   tmux_->text("/join #dev");
   tmux_->keys({"Enter"});

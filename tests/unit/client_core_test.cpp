@@ -134,6 +134,51 @@ class ClientCoreTest : public ::testing::Test {
   Millis t = 10'000;
 };
 
+// ---- accounts ----------------------------------------------------------------------------
+
+TEST_F(ClientCoreTest, WithAPasswordTheClientRegistersUnderAPickedNameAndProvesItsNick) {
+  config.nick = "alice";
+  config.password = "correct horse";
+  make();
+  core->start(now());
+  core->connected(now());
+  ASSERT_EQ(host.sent<protocol::Hello>().size(), 1u);
+  EXPECT_EQ(host.sent<protocol::Hello>()[0].nick, "") << "the registered nick is not asked for";
+  host.clear();
+  feed(welcome("user7"));
+  EXPECT_EQ(host.sent<protocol::IdentifyRequest>(),
+            (std::vector<protocol::IdentifyRequest>{{"alice", "correct horse"}}));
+}
+
+TEST_F(ClientCoreTest, AnUnregisteredNickGivenWithAPasswordIsTakenAsItIs) {
+  config.nick = "alice";
+  config.password = "correct horse";
+  make();
+  core->start(now());
+  core->connected(now());
+  feed(welcome("user7"));
+  host.clear();
+  feed(protocol::ErrorReply{ErrorCode::AccountUnknown, 0, "alice", "nick alice is not registered", 0});
+  EXPECT_EQ(host.sent<protocol::ChangeNick>(), (std::vector<protocol::ChangeNick>{{"alice"}}));
+}
+
+TEST_F(ClientCoreTest, IdentifyAfterARefusedRegisteredNickRegistersAgainAndProvesIt) {
+  config.nick = "alice";
+  make();
+  core->start(now());
+  core->connected(now());
+  feed(protocol::ErrorReply{ErrorCode::NickRegistered, 0, "alice", "nick 'alice' is registered", 0});
+  host.clear();
+  core->input("/identify hunter2hunter2", now());  // the nick refused is the one proven
+  const auto hellos = host.sent<protocol::Hello>();
+  ASSERT_EQ(hellos.size(), 1u);
+  EXPECT_EQ(hellos.back().nick, "");
+  host.clear();
+  feed(welcome("user3"));
+  EXPECT_EQ(host.sent<protocol::IdentifyRequest>().back(),
+            (protocol::IdentifyRequest{"alice", "hunter2hunter2"}));
+}
+
 // ---- history and search ----------------------------------------------------------------
 
 TEST_F(ClientCoreTest, HistoryAndSearchAskForTheCurrentRoomUnlessOneIsNamed) {

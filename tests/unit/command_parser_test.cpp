@@ -55,6 +55,21 @@ TEST(CommandParser, BanUnbanAndBans) {
   EXPECT_NE(errorOf("/unban a b").find("usage: /unban"), std::string::npos);
 }
 
+TEST(CommandParser, AccountCommands) {
+  EXPECT_EQ(parsed<Register>("/register s3cret pass").password, "s3cret pass");
+  EXPECT_EQ(parsed<Identify>("/identify s3cret-pass").nick, "");
+  const Identify both = parsed<Identify>("/identify alice s3cret-pass");
+  EXPECT_EQ(both.nick, "alice");
+  EXPECT_EQ(both.password, "s3cret-pass");
+  EXPECT_EQ(parsed<Unregister>("/unregister s3cret-pass").password, "s3cret-pass");
+  const Passwd change = parsed<Passwd>("/passwd old-one new-one");
+  EXPECT_EQ(change.oldPassword, "old-one");
+  EXPECT_EQ(change.newPassword, "new-one");
+  EXPECT_NE(errorOf("/register").find("usage: /register"), std::string::npos);
+  EXPECT_NE(errorOf("/identify a b c").find("usage: /identify"), std::string::npos);
+  EXPECT_NE(errorOf("/passwd only-one").find("usage: /passwd"), std::string::npos);
+}
+
 TEST(CommandParser, SearchTakesTheRestOfTheLine) {
   EXPECT_EQ(parsed<Search>("/search build  failed").words, "build  failed");
   EXPECT_NE(errorOf("/search").find("usage: /search"), std::string::npos);

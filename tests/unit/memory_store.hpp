@@ -107,6 +107,35 @@ class MemoryStore final : public Store {
   void removeBan(std::string_view key) override {
     batch_.push_back([this, k = std::string(key)] { banned.erase(k); });
   }
+  std::map<std::string, StoredAccount, std::less<>> accountsByKey;
+  std::map<std::string, std::vector<protocol::PrivateEvent>, std::less<>> kept;
+  std::vector<StoredAccount> accounts() override {
+    std::vector<StoredAccount> out;
+    for (auto& [key, a] : accountsByKey) out.push_back(a);
+    return out;
+  }
+  std::vector<protocol::PrivateEvent> offlineFor(std::string_view key) override {
+    auto it = kept.find(key);
+    return it == kept.end() ? std::vector<protocol::PrivateEvent>{} : it->second;
+  }
+  void putAccount(std::string_view key, const StoredAccount& a) override {
+    batch_.push_back([this, k = std::string(key), a] { accountsByKey[k] = a; });
+  }
+  void removeAccount(std::string_view key) override {
+    batch_.push_back([this, k = std::string(key)] {
+      accountsByKey.erase(k);
+      kept.erase(k);
+    });
+  }
+  void addOffline(std::string_view key, const protocol::PrivateEvent& m) override {
+    batch_.push_back([this, k = std::string(key), m] {
+      kept[k].push_back(m);
+      next = std::max(next, m.id + 1);
+    });
+  }
+  void clearOffline(std::string_view key) override {
+    batch_.push_back([this, k = std::string(key)] { kept.erase(k); });
+  }
   bool pending() const override { return !batch_.empty(); }
   bool commit(std::int64_t) override {
     auto batch = std::move(batch_);

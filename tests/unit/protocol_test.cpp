@@ -144,6 +144,10 @@ UDPCHAT_SAMPLE(SearchRequest, {"dev", "build \u00e9chou\u00e9"});
 UDPCHAT_SAMPLE(BanRequest, {"192.0.2.7", "flooding \U0001F30A"});
 UDPCHAT_SAMPLE(UnbanRequest, {"mallory"});
 UDPCHAT_SAMPLE(BansRequest, {"192.0."});
+UDPCHAT_SAMPLE(RegisterRequest, {"correct horse \u00e9"});
+UDPCHAT_SAMPLE(IdentifyRequest, {"alice", "battery staple"});
+UDPCHAT_SAMPLE(UnregisterRequest, {"correct horse"});
+UDPCHAT_SAMPLE(PasswordChange, {"old one", "new one \U0001F511"});
 UDPCHAT_SAMPLE(PresencePing, {0xDEADBEEF, 0x0011223344556677ULL, PresenceState::Away,
                               0x8899AABBCCDDEEFFULL, 0x01020304});
 UDPCHAT_SAMPLE(TypingNotice, {"lobby", true, false});
@@ -456,7 +460,9 @@ constexpr TypeRow kTypeTable[] = {
     {MessageType::KickRequest, 0x0D, 0, true},   {MessageType::QuitRequest, 0x0E, 0, true},
     {MessageType::HistoryRequest, 0x0F, 0, true}, {MessageType::SearchRequest, 0x10, 0, true},
     {MessageType::BanRequest, 0x11, 0, true},     {MessageType::UnbanRequest, 0x12, 0, true},
-    {MessageType::BansRequest, 0x13, 0, true},
+    {MessageType::BansRequest, 0x13, 0, true},    {MessageType::RegisterRequest, 0x14, 0, true},
+    {MessageType::IdentifyRequest, 0x15, 0, true}, {MessageType::UnregisterRequest, 0x16, 0, true},
+    {MessageType::PasswordChange, 0x17, 0, true},
     {MessageType::PresencePing, 0x20, 1, true},  {MessageType::TypingNotice, 0x21, 1, true},
     {MessageType::Welcome, 0x40, 0, false},      {MessageType::ErrorReply, 0x41, 0, false},
     {MessageType::ChatEvent, 0x42, 0, false},    {MessageType::PrivateEvent, 0x43, 0, false},
@@ -563,6 +569,7 @@ TEST(ErrorCodes, NamesArePinnedUniqueAndNonEmpty) {
       "not_your_message",   "server_full",         "registration_timeout", "cannot_kick_self",
       "too_many_connections",
       "storage_unavailable",  "banned",              "not_banned",
+      "nick_registered",      "account_unknown",     "password_invalid",
   };
   ASSERT_EQ(expected.size(), kLastErrorCode);
   std::set<std::string_view> seen;
@@ -585,7 +592,8 @@ TEST(ErrorCodes, NumbersArePinned) {
   EXPECT_EQ(static_cast<int>(ErrorCode::StorageUnavailable), 26);
   EXPECT_EQ(static_cast<int>(ErrorCode::Banned), 27);
   EXPECT_EQ(static_cast<int>(ErrorCode::NotBanned), 28);
-  EXPECT_EQ(kLastErrorCode, 28);
+  EXPECT_EQ(static_cast<int>(ErrorCode::PasswordInvalid), 31);
+  EXPECT_EQ(kLastErrorCode, 31);
 }
 
 TEST(ErrorCodes, OutOfRangeCodeHasAFallbackName) {
@@ -618,7 +626,8 @@ TEST(PresenceStates, Names) {
 TEST(Flags, BitsArePinned) {
   EXPECT_EQ(kFlagAction, 0x01);
   EXPECT_EQ(kFlagHistory, 0x02);
-  EXPECT_EQ(kKnownMessageFlags, 0x03);
+  EXPECT_EQ(kFlagOffline, 0x04);
+  EXPECT_EQ(kKnownMessageFlags, 0x07);
   EXPECT_EQ(kUserOperator, 0x01);
   EXPECT_EQ(kUserTyping, 0x02);
   EXPECT_EQ(kKnownUserFlags, 0x03);

@@ -421,3 +421,154 @@ TEST(ServerBans, OnlyOperatorsBanAndNobodyBansThemselvesOrNonsense) {
 
 }  // namespace
 }  // namespace udpchat
+
+namespace udpchat {
+namespace {
+
+using protocol::ErrorCode;
+using testing::MemoryStore;
+using testing::ServerHarness;
+
+// Argon2id at libsodium's minimum cost: the same code, fast enough for unit tests.
+ServerConfig cheapHashes() {
+  ServerConfig c;
+  c.passwordOps = 1;
+  c.passwordMemoryBytes = 8192;
+  c.rateBurst = 100;
+  return c;
+}
+
+std::string noticeText(ServerHarness& h, SessionId s) {
+  const auto notices = h.take<protocol::NoticeEvent>(s);
+  return notices.empty() ? std::string() : notices.back().text;
+}
+
+TEST(ServerAccounts, ARegisteredNickNeedsItsPasswordEvenAfterARestart) {
+  MemoryStore store;
+  {
+    ServerHarness h(cheapHashes(), &store);
+    const SessionId a = h.registerUser("alice");
+    h.clearAll();
+    h.send(a, protocol::RegisterRequest{"short"});
+    EXPECT_EQ(h.only<protocol::ErrorReply>(a).code, ErrorCode::PasswordInvalid);
+    h.send(a, protocol::RegisterRequest{"correct horse"});
+    EXPECT_NE(noticeText(h, a).find("registered to you"), std::string::npos);
+    ASSERT_EQ(store.accountsByKey.size(), 1u);
+    const std::string hash = store.accountsByKey.begin()->second.hash;
+    EXPECT_EQ(hash.find("correct horse"), std::string::npos) << "stored in clear";
+    EXPECT_EQ(hash.rfind("$argon2id$", 0), 0u) << hash;
+  }
+  ServerHarness h(cheapHashes(), &store);
+  const SessionId impostor = h.connect();
+  h.send(impostor, protocol::Hello{"Alice", 0, {}, ""});
+  const auto refused = h.only<protocol::ErrorReply>(impostor);
+  EXPECT_EQ(refused.code, ErrorCode::NickRegistered);
+  EXPECT_NE(refused.message.find("/identify"), std::string::npos);
+  // Under another nick, a wrong password is refused and a rename to it too.
+  h.send(impostor, protocol::Hello{"mallory", 0, {}, ""});
+  h.clearAll();
+  h.send(impostor, protocol::IdentifyRequest{"alice", "wrong password"});
+  EXPECT_EQ(h.only<protocol::ErrorReply>(impostor).code, ErrorCode::BadPassword);
+  h.send(impostor, protocol::ChangeNick{"alice"});
+  EXPECT_EQ(h.only<protocol::ErrorReply>(impostor).code, ErrorCode::NickRegistered);
+  // The owner proves it and gets the nick.
+  const SessionId owner = h.registerUser("guest");
+  h.clearAll();
+  h.send(owner, protocol::IdentifyRequest{"ALICE", "correct horse"});
+  const auto renamed = h.take<protocol::NickEvent>(owner);
+  ASSERT_EQ(renamed.size(), 1u);
+  EXPECT_EQ(renamed[0].newNick, "alice");
+  h.send(owner, protocol::WhoisRequest{"alice"});
+  EXPECT_EQ(h.only<protocol::WhoisReply>(owner).nick, "alice");
+}
+
+TEST(ServerAccounts, WrongPasswordsAreLockedOutPerAccountWithTheWaitSaid) {
+  MemoryStore store;
+  ServerHarness h(cheapHashes(), &store);
+  const SessionId a = h.registerUser("alice");
+  h.send(a, protocol::RegisterRequest{"correct horse"});
+  h.send(a, protocol::QuitRequest{""});
+  const SessionId guesser = h.registerUser("guesser");
+  h.clearAll();
+  for (int i = 0; i < 3; ++i) {
+    h.send(guesser, protocol::IdentifyRequest{"alice", "guess " + std::to_string(i)});
+    EXPECT_EQ(h.only<protocol::ErrorReply>(guesser).code, ErrorCode::BadPassword);
+  }
+  h.send(guesser, protocol::IdentifyRequest{"alice", "guess 3"});
+  const auto locked = h.only<protocol::ErrorReply>(guesser);
+  EXPECT_EQ(locked.code, ErrorCode::BadPassword);
+  EXPECT_GT(locked.retryAfterMs, 0u) << "the fourth wrong one starts a lockout";
+  // During it even the right password is refused unread, with the wait.
+  const SessionId owner = h.connectFrom(0xC6120009);
+  h.send(owner, protocol::Hello{"guest", 0, {}, ""});
+  h.clearAll();
+  h.send(owner, protocol::IdentifyRequest{"alice", "correct horse"});
+  const auto wait = h.only<protocol::ErrorReply>(owner);
+  EXPECT_EQ(wait.code, ErrorCode::RateLimited);
+  EXPECT_NE(wait.message.find("retry in"), std::string::npos) << wait.message;
+  h.advance(wait.retryAfterMs);
+  h.send(owner, protocol::IdentifyRequest{"alice", "correct horse"});
+  EXPECT_NE(noticeText(h, owner).find("identified as alice"), std::string::npos);
+}
+
+TEST(ServerAccounts, APrivateMessageToAnOfflineAccountIsKeptAndDeliveredOnIdentify) {
+  MemoryStore store;
+  {
+    ServerHarness h(cheapHashes(), &store);
+    const SessionId a = h.registerUser("alice");
+    h.send(a, protocol::RegisterRequest{"correct horse"});
+    h.send(a, protocol::QuitRequest{""});
+    const SessionId b = h.registerUser("bob");
+    h.clearAll();
+    h.send(b, protocol::SendPrivate{"Alice", "Lunch", "at noon?", 0, 31});
+    const auto echo = h.only<protocol::PrivateEvent>(b);
+    EXPECT_EQ(echo.clientId, 31u) << "the sender's confirmation";
+    h.send(b, protocol::SendPrivate{"alice", "", "second", 0, 32});
+    EXPECT_NE(noticeText(h, b).find("kept"), std::string::npos);
+    // To an unregistered nick that is offline it is refused as before.
+    h.send(b, protocol::SendPrivate{"nobody", "", "hello?", 0, 33});
+    EXPECT_EQ(h.only<protocol::ErrorReply>(b).code, ErrorCode::NoSuchNick);
+  }
+  ServerHarness h(cheapHashes(), &store);
+  h.advance(60'000);
+  const SessionId a = h.registerUser("guest");
+  h.clearAll();
+  h.send(a, protocol::IdentifyRequest{"alice", "correct horse"});
+  const auto all = h.drain(a);
+  std::vector<protocol::PrivateEvent> kept;
+  for (const auto& d : all) {
+    if (const auto* p = std::get_if<protocol::PrivateEvent>(&d.message)) kept.push_back(*p);
+  }
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].text, "at noon?");
+  EXPECT_EQ(kept[0].subject, "Lunch");
+  EXPECT_EQ(kept[0].from, "bob");
+  EXPECT_TRUE(kept[0].flags & protocol::kFlagOffline);
+  EXPECT_EQ(kept[0].ts, 1'700'000'000'000u) << "with the time it was sent";
+  EXPECT_TRUE(store.kept.empty()) << "delivered, so no longer kept";
+  // Identifying again delivers nothing twice.
+  h.send(a, protocol::IdentifyRequest{"alice", "correct horse"});
+  EXPECT_TRUE(h.take<protocol::PrivateEvent>(a).empty());
+}
+
+TEST(ServerAccounts, UnregisterAndPasswordChangeNeedThePassword) {
+  ServerHarness h(cheapHashes());
+  const SessionId a = h.registerUser("alice");
+  h.send(a, protocol::RegisterRequest{"correct horse"});
+  h.clearAll();
+  h.send(a, protocol::PasswordChange{"wrong one!", "new password"});
+  EXPECT_EQ(h.only<protocol::ErrorReply>(a).code, ErrorCode::BadPassword);
+  h.send(a, protocol::PasswordChange{"correct horse", "new password"});
+  EXPECT_NE(noticeText(h, a).find("changed"), std::string::npos);
+  h.send(a, protocol::UnregisterRequest{"correct horse"});
+  EXPECT_EQ(h.only<protocol::ErrorReply>(a).code, ErrorCode::BadPassword);
+  h.send(a, protocol::UnregisterRequest{"new password"});
+  EXPECT_NE(noticeText(h, a).find("no longer registered"), std::string::npos);
+  h.send(a, protocol::QuitRequest{""});
+  const SessionId b = h.connect();
+  h.send(b, protocol::Hello{"alice", 0, {}, ""});
+  EXPECT_EQ(h.only<protocol::Welcome>(b).nick, "alice") << "free again";
+}
+
+}  // namespace
+}  // namespace udpchat

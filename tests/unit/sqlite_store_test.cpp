@@ -349,6 +349,34 @@ TEST(SqliteStore, BansAreKeptUntilLifted) {
   EXPECT_EQ(bans[0].target, "192.0.2.7");
 }
 
+TEST(SqliteStore, AccountsAndWhatIsKeptForThemSurviveAReopen) {
+  TempDir dir;
+  {
+    auto store = SqliteStore::open(optionsFor(dir));
+    store->putAccount("alice", {"Alice", "$argon2id$fake", 5});
+    store->addOffline("alice", protocol::PrivateEvent{90, 6, "bob", "Alice", "s", "kept", 0, 7});
+    ASSERT_TRUE(store->commit(7));
+  }
+  {
+    auto store = SqliteStore::open(optionsFor(dir));
+    EXPECT_EQ(store->nextMessageId(), 91u) << "kept messages' ids count too";
+    const auto accounts = store->accounts();
+    ASSERT_EQ(accounts.size(), 1u);
+    EXPECT_EQ(accounts[0].nick, "Alice");
+    EXPECT_EQ(accounts[0].hash, "$argon2id$fake");
+    const auto kept = store->offlineFor("alice");
+    ASSERT_EQ(kept.size(), 1u);
+    EXPECT_EQ(kept[0].text, "kept");
+    EXPECT_EQ(kept[0].clientId, 7u);
+    store->clearOffline("alice");
+    ASSERT_TRUE(store->commit(8));
+    EXPECT_TRUE(store->offlineFor("alice").empty());
+    store->removeAccount("alice");
+    ASSERT_TRUE(store->commit(9));
+  }
+  EXPECT_TRUE(SqliteStore::open(optionsFor(dir))->accounts().empty());
+}
+
 TEST(SqliteStore, RetentionByAge) {
   TempDir dir;
   auto options = optionsFor(dir);
