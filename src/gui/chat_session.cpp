@@ -11,6 +11,7 @@ ChatSession::ChatSession(const SessionOptions& options, EventSink sink, QObject*
   if (!transport) throw std::invalid_argument("unknown transport: " + options_.transport);
   ClientConfig config;
   config.nick = options_.nick;
+  config.password = options_.password;
   config.clientName = options_.clientName;
   runner_ = std::make_unique<client::ClientRunner>(options_.host, options_.port, std::move(config),
                                                    std::move(transport), std::move(sink));

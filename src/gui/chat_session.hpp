@@ -23,6 +23,7 @@ struct SessionOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   std::string nick;
+  std::string password;  // of a registered nick; empty: none (never saved)
   std::string transport = "enet";  // "enet" or "tcp"
   Millis connectTimeout = 5000;    // milliseconds
   std::string clientName = "udpchat-gui";

@@ -24,6 +24,7 @@ ConnectWindow::ConnectWindow(QWidget* parent)
       host_(new QLineEdit(this)),
       port_(new QSpinBox(this)),
       nick_(new QLineEdit(this)),
+      password_(new QLineEdit(this)),
       transport_(new QComboBox(this)),
       connect_(new QPushButton(tr("&Connect"), this)),
       status_(new QLabel(this)) {
@@ -32,6 +33,10 @@ ConnectWindow::ConnectWindow(QWidget* parent)
   host_->setObjectName(QStringLiteral("host"));
   port_->setObjectName(QStringLiteral("port"));
   nick_->setObjectName(QStringLiteral("nick"));
+  password_->setObjectName(QStringLiteral("password"));
+  password_->setEchoMode(QLineEdit::Password);
+  password_->setMaxLength(static_cast<int>(kMaxPasswordBytes));
+  password_->setPlaceholderText(tr("only for a registered nickname"));
   transport_->setObjectName(QStringLiteral("transport"));
   connect_->setObjectName(QStringLiteral("connect"));
   status_->setObjectName(QStringLiteral("status"));
@@ -60,6 +65,7 @@ ConnectWindow::ConnectWindow(QWidget* parent)
   form->addRow(tr("&Host:"), host_);
   form->addRow(tr("&Port:"), port_);
   form->addRow(tr("&Nickname:"), nick_);
+  form->addRow(tr("Pass&word:"), password_);
   form->addRow(tr("&Transport:"), transport_);
 
   auto* buttons = new QHBoxLayout;
@@ -75,7 +81,8 @@ ConnectWindow::ConnectWindow(QWidget* parent)
   setTabOrder(servers_, host_);
   setTabOrder(host_, port_);
   setTabOrder(port_, nick_);
-  setTabOrder(nick_, transport_);
+  setTabOrder(nick_, password_);
+  setTabOrder(password_, transport_);
   setTabOrder(transport_, connect_);
 
   connect(&lan_, &LanServers::changed, this, &ConnectWindow::serversChanged);
@@ -102,6 +109,7 @@ ConnectWindow::ConnectWindow(QWidget* parent)
     emit connectRequested();
   });
   connect(nick_, &QLineEdit::returnPressed, connect_, &QPushButton::click);
+  connect(password_, &QLineEdit::returnPressed, connect_, &QPushButton::click);
   connect(host_, &QLineEdit::returnPressed, connect_, &QPushButton::click);
   resize(sizeHint().expandedTo(
       QSize(fontMetrics().horizontalAdvance(u'M') * 40, fontMetrics().height() * 22)));
@@ -156,6 +164,7 @@ SessionOptions ConnectWindow::options() const {
   o.host = host_->text().trimmed().toStdString();
   o.port = static_cast<std::uint16_t>(port_->value());
   o.nick = nick_->text().trimmed().toStdString();
+  o.password = password_->text().toStdString();
   o.transport = transport_->currentData().toString().toStdString();
   return o;
 }

@@ -53,6 +53,7 @@ class ConnectWindow : public QWidget {
   QLineEdit* host_;
   QSpinBox* port_;
   QLineEdit* nick_;
+  QLineEdit* password_;  // a registered nick's; never saved
   QComboBox* transport_;
   QPushButton* connect_;
   QLabel* status_;

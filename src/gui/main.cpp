@@ -52,6 +52,12 @@ int main(int argc, char** argv) {
       QStringLiteral("nick"),
       QCoreApplication::translate("main", "Nickname (default: the server picks one)."),
       QStringLiteral("nick"));
+  const QCommandLineOption password(
+      QStringLiteral("password"),
+      QCoreApplication::translate("main",
+                                  "The password of a registered --nick (also from "
+                                  "UDPCHAT_PASSWORD)."),
+      QStringLiteral("password"));
   const QCommandLineOption transport(QStringLiteral("transport"),
                                      QCoreApplication::translate("main", "enet (default) or tcp."),
                                      QStringLiteral("name"), QStringLiteral("enet"));
@@ -61,7 +67,7 @@ int main(int argc, char** argv) {
                                   "Language of the windows, e.g. en or pt_BR (default: the "
                                   "system's)."),
       QStringLiteral("language"));
-  parser.addOptions({host, port, nick, transport, lang});
+  parser.addOptions({host, port, nick, password, transport, lang});
   parser.process(app);
 
   std::optional<udpchat::gui::SessionOptions> direct;
@@ -76,6 +82,8 @@ int main(int argc, char** argv) {
     }
     o.port = static_cast<std::uint16_t>(p);
     o.nick = parser.value(nick).toStdString();
+    o.password = parser.isSet(password) ? parser.value(password).toStdString()
+                                        : qEnvironmentVariable("UDPCHAT_PASSWORD").toStdString();
     o.transport = parser.value(transport).toStdString();
     if (o.transport != "enet" && o.transport != "tcp") {
       std::fprintf(stderr, "udpchat-gui: --transport must be enet or tcp\n");

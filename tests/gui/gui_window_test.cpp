@@ -149,6 +149,7 @@ class GuiWindowTest : public QObject {
  private slots:
   void connectChatAndScreenshot();
   void takenNickIsAnsweredInTheWindow();
+  void aRegisteredNickIsProvedWithThePasswordField();
   void nobodyAnsweringIsSaidInWords();
   void aFullServerIsSaidInWords();
   void operatorKicksFromTheUserList();
@@ -421,6 +422,40 @@ void GuiWindowTest::takenNickIsAnsweredInTheWindow() {
         return false;
       }(),
       kStepMs);
+}
+
+void GuiWindowTest::aRegisteredNickIsProvedWithThePasswordField() {
+  Server server;
+  {
+    gui::GuiApp app;
+    app.connectWindow().lanServers().setTargets({INADDR_LOOPBACK});
+    app.start(std::nullopt);
+    fillConnectWindow(app.connectWindow(), server.port(), QStringLiteral("carol"));
+    QTest::mouseClick(child<QPushButton>(app.connectWindow(), "connect"), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(app.mainWindow().isVisible(), kStepMs);
+    gui::MainWindow& w = app.mainWindow();
+    typeMessage(w, QStringLiteral("/register correct-horse-x"));
+    QTest::keyClick(child<QPlainTextEdit>(w, "message"), Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(viewText(w).contains(QStringLiteral("is registered to you")), kStepMs);
+    QSignalSpy finished(&app, &gui::GuiApp::finished);
+    w.close();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kStepMs);
+  }
+  gui::GuiApp app;
+  app.connectWindow().lanServers().setTargets({INADDR_LOOPBACK});
+  app.start(std::nullopt);
+  gui::ConnectWindow& cw = app.connectWindow();
+  fillConnectWindow(cw, server.port(), QStringLiteral("carol"));
+  QCOMPARE(child<QLineEdit>(cw, "password")->echoMode(), QLineEdit::Password);
+  child<QLineEdit>(cw, "password")->setText(QStringLiteral("correct-horse-x"));
+  QTest::mouseClick(child<QPushButton>(cw, "connect"), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(app.mainWindow().isVisible(), kStepMs);
+  QTRY_COMPARE_WITH_TIMEOUT(app.session()->nick(), std::string("carol"), kStepMs);
+  // The password is not remembered, the nick is.
+  gui::ConnectWindow next;
+  next.loadSettings();
+  QCOMPARE(child<QLineEdit>(next, "nick")->text(), QStringLiteral("carol"));
+  QCOMPARE(child<QLineEdit>(next, "password")->text(), QString());
 }
 
 void GuiWindowTest::nobodyAnsweringIsSaidInWords() {

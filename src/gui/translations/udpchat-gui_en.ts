@@ -27,6 +27,10 @@
         <source>Language of the windows, e.g. en or pt_BR (default: the system&apos;s).</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>The password of a registered --nick (also from UDPCHAT_PASSWORD).</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>udpchat::gui::ChatModel</name>
@@ -266,6 +270,14 @@
     </message>
     <message>
         <source>speaks protocol %1; this client speaks %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>only for a registered nickname</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Pass&amp;word:</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

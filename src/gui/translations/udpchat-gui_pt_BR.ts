@@ -27,6 +27,10 @@
         <source>Language of the windows, e.g. en or pt_BR (default: the system&apos;s).</source>
         <translation>Idioma das janelas, por exemplo en ou pt_BR (padrão: o do sistema).</translation>
     </message>
+    <message>
+        <source>The password of a registered --nick (also from UDPCHAT_PASSWORD).</source>
+        <translation>A senha de um --nick registrado (também de UDPCHAT_PASSWORD).</translation>
+    </message>
 </context>
 <context>
     <name>udpchat::gui::ChatModel</name>
@@ -267,6 +271,14 @@
     <message>
         <source>speaks protocol %1; this client speaks %2</source>
         <translation>fala o protocolo %1; este cliente fala o %2</translation>
+    </message>
+    <message>
+        <source>only for a registered nickname</source>
+        <translation>só para um apelido registrado</translation>
+    </message>
+    <message>
+        <source>Pass&amp;word:</source>
+        <translation>Se&amp;nha:</translation>
     </message>
 </context>
 <context>
