@@ -5,10 +5,13 @@
 // 4 gave up reconnecting; 5 refused by the server (full, bad version); 64 bad command line.
 #include <unistd.h>
 
+#include <termios.h>
+
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +33,22 @@ std::string readLineFromFd(int fd) {
   while (::read(fd, &c, 1) == 1 && c != '\n') line.push_back(c);
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
+}
+
+// Reads a password from the terminal without echoing it; nullopt when stdin is no terminal.
+std::optional<std::string> readPasswordFromTerminal(const std::string& prompt) {
+  if (::isatty(STDIN_FILENO) != 1) return std::nullopt;
+  termios saved{};
+  if (::tcgetattr(STDIN_FILENO, &saved) != 0) return std::nullopt;
+  termios quiet = saved;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  quiet.c_lflag |= ECHONL;  // the Enter still moves to the next line
+  std::fputs(prompt.c_str(), stderr);
+  std::fflush(stderr);
+  ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  std::string password = readLineFromFd(STDIN_FILENO);
+  ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+  return password;
 }
 
 bool wantsJson(int argc, char** argv) {
@@ -57,6 +76,9 @@ int main(int argc, char** argv) {
                  "the password of a registered --nick (also from UDPCHAT_PASSWORD): the client "
                  "proves the nick with it after connecting")
       ->envname("UDPCHAT_PASSWORD");
+  bool askPassword = false;
+  app.add_flag("--ask-password", askPassword,
+               "ask for the password of the registered --nick on the terminal (not echoed)");
   app.add_option("--room", rooms, "room to join (repeat, or comma-separated)")
       ->delimiter(',')
       ->capture_default_str();
@@ -97,6 +119,20 @@ int main(int argc, char** argv) {
     std::fputs("nickname (empty: let the server choose): ", stderr);
     std::fflush(stderr);
     options.core.nick = readLineFromFd(STDIN_FILENO);
+  }
+
+  if (askPassword) {
+    auto password = readPasswordFromTerminal("password for " +
+                                             (options.core.nick.empty() ? std::string("your nick")
+                                                                        : options.core.nick) +
+                                             ": ");
+    if (!password) {
+      std::fprintf(stderr,
+                   "udpchat-client: --ask-password needs a terminal; give --password or "
+                   "UDPCHAT_PASSWORD instead\n");
+      return kExitUsage;
+    }
+    options.core.password = std::move(*password);
   }
 
   const std::atomic<bool>& stopRequested = installStopSignals();

@@ -232,6 +232,7 @@ TEST(BinaryFlags, BadFlagsExit64) {
   }
   for (const auto& args : std::vector<std::vector<std::string>>{{"--no-such-flag"},
                                                                 {"--connect-timeout", "0"},
+                                                                {"--ask-password", "--nick", "x"},
                                                                 {"--json", "--plain"},
                                                                 {"--transport", "quic"},
                                                                 {"--transport", ""},

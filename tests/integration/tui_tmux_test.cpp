@@ -348,6 +348,23 @@ TEST_F(TuiTmuxTest, ResizingRedrawsEveryPartAtTheNewSize) {
   }
 }
 
+TEST_F(TuiTmuxTest, AskPasswordReadsItUnechoedAndProvesTheNick) {
+  bobSays("/register bobs-secret-9");
+  ASSERT_TRUE(waitForEvent(*bob_, {{"type", "notice"}}));
+  const std::string command = "env TERM=screen-256color LANG=C.UTF-8 " + std::string(kClientBin) +
+                              " --plain --host 127.0.0.1 --port " +
+                              std::to_string(server_.port()) + " --nick bob --ask-password";
+  Tmux other(command, kWidth, kHeight);
+  ASSERT_TRUE(other.ok());
+  other.waitForText("password for bob:");
+  other.text("bobs-secret-9");
+  other.keys({"Enter"});
+  const ScreenLines screen = other.waitForText("you are identified as bob");
+  EXPECT_FALSE(anyContains(screen, "bobs-secret-9")) << "the password was echoed: " << joined(screen);
+  // The JSON bob was the same person on an older connection.
+  EXPECT_TRUE(waitForEvent(*bob_, {{"type", "kick"}, {"nick", "bob"}}));
+}
+
 TEST_F(TuiTmuxTest, HelpJoinAndAltNumberSwitchWindows) {
   tmux_->text("/help");
   tmux_->keys({"Enter"});
