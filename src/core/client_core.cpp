@@ -249,6 +249,14 @@ struct ClientCore::State {
     return false;
   }
 
+  // The room a command names, or the current one when it names none (after the error if
+  // neither will do).
+  std::optional<std::string> roomOrCurrent(std::string_view typed) {
+    if (!typed.empty()) return room(typed);
+    if (!needCurrentRoom()) return std::nullopt;
+    return currentRoom;
+  }
+
   // ---- rooms -----------------------------------------------------------------------------
 
   void removeRoom(const std::string& name) {
@@ -504,13 +512,7 @@ struct ClientCore::State {
               return protocol::JoinRoom{*name};
             },
             [&](const command::Part& c) -> R {
-              std::optional<std::string> name;
-              if (c.room.empty()) {
-                if (!needCurrentRoom()) return std::nullopt;
-                name = currentRoom;
-              } else {
-                name = room(c.room);
-              }
+              const std::optional<std::string> name = roomOrCurrent(c.room);
               if (!name || !checkField(c.reason, kMaxReasonBytes, false, "reason")) {
                 return std::nullopt;
               }
@@ -533,13 +535,7 @@ struct ClientCore::State {
               return protocol::ChangeNick{c.nick};
             },
             [&](const command::Who& c) -> R {
-              std::optional<std::string> name;
-              if (c.room.empty()) {
-                if (!needCurrentRoom()) return std::nullopt;
-                name = currentRoom;
-              } else {
-                name = room(c.room);
-              }
+              const std::optional<std::string> name = roomOrCurrent(c.room);
               if (!name) return std::nullopt;
               return protocol::WhoRequest{*name};
             },
@@ -561,13 +557,7 @@ struct ClientCore::State {
               return protocol::DeleteMessage{currentRoom, c.id};
             },
             [&](const command::History& c) -> R {
-              std::optional<std::string> name;
-              if (c.room.empty()) {
-                if (!needCurrentRoom()) return std::nullopt;
-                name = currentRoom;
-              } else {
-                name = room(c.room);
-              }
+              const std::optional<std::string> name = roomOrCurrent(c.room);
               if (!name) return std::nullopt;
               ++pagesAsked;
               return protocol::HistoryRequest{*name, c.beforeId, c.count};

@@ -80,12 +80,16 @@ struct HeldOutput {
 
 // A write of this turn that a frame depends on.
 struct PendingWrite {
-  enum class Kind { Chat, Private, Topic, Delete, Setting } kind = Kind::Chat;
+  // A chat or private message is refused when its commit fails; a setting (topic, deletion,
+  // ban, account) still holds in memory and its author is told it will not survive a restart.
+  enum class Kind { Chat, Private, Setting } kind = Kind::Chat;
   SessionId author = 0;
   std::uint64_t token = 0;
   protocol::ClientId clientId = 0;
   protocol::MessageId id = 0;
-  std::string room;
+  std::string room;  // the room (Chat), or what the setting names
+
+  bool isMessage() const { return kind != Kind::Setting; }
 };
 
 struct Room {
@@ -349,7 +353,7 @@ struct ServerCore::State {
               std::to_string(kStoreRetryMs / 1000) + " s");
       for (std::size_t i = 0; i < writes.size(); ++i) {
         const PendingWrite& w = writes[i];
-        lost[i + 1] = w.kind == PendingWrite::Kind::Chat || w.kind == PendingWrite::Kind::Private;
+        lost[i + 1] = w.isMessage();
         if (!lost[i + 1]) continue;
         forgetAccepted(w.token, w.clientId);
         if (w.kind == PendingWrite::Kind::Chat) {
@@ -378,8 +382,7 @@ struct ServerCore::State {
     if (ok) return;
     for (const PendingWrite& w : writes) {
       if (!sessions.contains(w.author)) continue;
-      const bool message =
-          w.kind == PendingWrite::Kind::Chat || w.kind == PendingWrite::Kind::Private;
+      const bool message = w.isMessage();
       answering = w.clientId;
       error(w.author, ErrorCode::StorageUnavailable, message ? "" : w.room,
             message ? "the server could not store your message, so it was not sent; try again "
@@ -924,7 +927,7 @@ struct ServerCore::State {
     if (m.topic.empty()) event.setBy = s.nick;  // say who cleared it
     if (store != nullptr) {
       store->setTopic(room.name, {room.topic, room.topicBy, room.topicTs});
-      beginWrite({PendingWrite::Kind::Topic, s.id, s.token, 0, 0, room.name});
+      beginWrite({PendingWrite::Kind::Setting, s.id, s.token, 0, 0, room.name});
     }
     sendTo(room.members, event);
     endWrite();
@@ -997,7 +1000,7 @@ struct ServerCore::State {
     room.recent.erase(it);
     if (store != nullptr) {
       store->markDeleted(room.name, m.id, s.nick);
-      beginWrite({PendingWrite::Kind::Delete, s.id, s.token, 0, m.id, room.name});
+      beginWrite({PendingWrite::Kind::Setting, s.id, s.token, 0, 0, room.name});
     }
     sendTo(room.members, protocol::DeletedEvent{room.name, m.id, s.nick});
     endWrite();

@@ -145,7 +145,20 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-std::string describe(const std::filesystem::path& file) { return file.string(); }
+// A room message from a row of selectRecent or searchRoom (the same columns, in the same order).
+StoredChat chatFromRow(const Statement& q, std::string_view room) {
+  StoredChat m;
+  m.event.id = static_cast<protocol::MessageId>(q.integer(0));
+  m.event.ts = static_cast<std::uint64_t>(q.integer(1));
+  m.event.room = std::string(room);
+  m.event.from = q.text(2);
+  m.event.subject = q.text(3);
+  m.event.text = q.text(4);
+  m.event.flags = static_cast<std::uint8_t>(q.integer(5));
+  m.authorToken = fromSql(q.integer(6));
+  m.event.clientId = fromSql(q.integer(7));
+  return m;
+}
 
 }  // namespace
 
@@ -241,7 +254,7 @@ SqliteStore::~SqliteStore() {
 std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteStoreOptions& options) {
   auto st = std::make_unique<State>();
   st->options = options;
-  const std::string name = describe(options.file);
+  const std::string name = options.file.string();
   auto refuse = [&](const std::string& why) {
     return StoreOpenError("cannot use the store " + name + ": " + why);
   };
@@ -453,17 +466,7 @@ std::vector<StoredChat> SqliteStore::messagesBefore(std::string_view room,
       .bind(2, static_cast<std::int64_t>(count))
       .bind(3, beforeId == 0 ? INT64_MAX : static_cast<std::int64_t>(beforeId));
   while (q.step() == SQLITE_ROW) {
-    StoredChat m;
-    m.event.id = static_cast<protocol::MessageId>(q.integer(0));
-    m.event.ts = static_cast<std::uint64_t>(q.integer(1));
-    m.event.room = std::string(room);
-    m.event.from = q.text(2);
-    m.event.subject = q.text(3);
-    m.event.text = q.text(4);
-    m.event.flags = static_cast<std::uint8_t>(q.integer(5));
-    m.authorToken = fromSql(q.integer(6));
-    m.event.clientId = fromSql(q.integer(7));
-    out.push_back(std::move(m));
+    out.push_back(chatFromRow(q, room));
   }
   q.reset();
   std::reverse(out.begin(), out.end());
@@ -535,17 +538,7 @@ std::vector<StoredChat> SqliteStore::search(std::string_view room, std::string_v
   Statement& q = st.searchRoom;
   q.bind(1, room).bind(2, query).bind(3, static_cast<std::int64_t>(limit));
   while (q.step() == SQLITE_ROW) {
-    StoredChat m;
-    m.event.id = static_cast<protocol::MessageId>(q.integer(0));
-    m.event.ts = static_cast<std::uint64_t>(q.integer(1));
-    m.event.room = std::string(room);
-    m.event.from = q.text(2);
-    m.event.subject = q.text(3);
-    m.event.text = q.text(4);
-    m.event.flags = static_cast<std::uint8_t>(q.integer(5));
-    m.authorToken = fromSql(q.integer(6));
-    m.event.clientId = fromSql(q.integer(7));
-    out.push_back(std::move(m));
+    out.push_back(chatFromRow(q, room));
   }
   q.reset();
   return out;

@@ -15,14 +15,9 @@ using protocol::ErrorCode;
 using protocol::PresenceState;
 using testing::ServerHarness;
 
-constexpr std::uint32_t kHostA = 0xC6120002;  // 198.18.0.2
-constexpr std::uint32_t kHostB = 0xC6120003;  // 198.18.0.3
-
-ServerConfig withOper() {
-  ServerConfig c;
-  c.operPassword = "sesame";
-  return c;
-}
+using testing::kHostA;
+using testing::kHostB;
+using testing::withOper;
 
 ErrorCode errorOf(ServerHarness& h, SessionId s) {
   auto errors = h.take<protocol::ErrorReply>(s);

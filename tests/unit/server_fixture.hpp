@@ -32,6 +32,17 @@ class RecordingOutbox final : public Outbox {
   std::size_t sendCalls = 0;
 };
 
+// Two LAN addresses for the per-address rules (host byte order).
+inline constexpr std::uint32_t kHostA = 0xC6120002;  // 198.18.0.2
+inline constexpr std::uint32_t kHostB = 0xC6120003;  // 198.18.0.3
+
+// A configuration whose operator password is "sesame".
+inline ServerConfig withOper() {
+  ServerConfig c;
+  c.operPassword = "sesame";
+  return c;
+}
+
 class ServerHarness {
  public:
   explicit ServerHarness(ServerConfig config = {}, Store* store = nullptr);

@@ -293,22 +293,6 @@ TEST(ServerHistory, SearchAnswersNewestFirstAndNeedsTheStore) {
   EXPECT_NE(refusal.message.find("--no-store"), std::string::npos) << refusal.message;
 }
 
-}  // namespace
-}  // namespace udpchat
-
-namespace udpchat {
-namespace {
-
-using protocol::ErrorCode;
-using testing::MemoryStore;
-using testing::ServerHarness;
-
-ServerConfig operConfig() {
-  ServerConfig c;
-  c.operPassword = "sesame";
-  return c;
-}
-
 SessionId registerOperator(ServerHarness& h, const std::string& nick) {
   const SessionId op = h.registerUser(nick);
   h.send(op, protocol::OperRequest{"sesame"});
@@ -316,13 +300,10 @@ SessionId registerOperator(ServerHarness& h, const std::string& nick) {
   return op;
 }
 
-constexpr std::uint32_t kAddressA = 0xC6120002;  // 198.18.0.2
-constexpr std::uint32_t kAddressB = 0xC6120003;  // 198.18.0.3
-
 TEST(ServerBans, ANickBanDisconnectsItsHolderAndRefusesItAtRegistrationAcrossARestart) {
   MemoryStore store;
   {
-    ServerHarness h(operConfig(), &store);
+    ServerHarness h(testing::withOper(), &store);
     const SessionId op = registerOperator(h, "oper");
     const SessionId mallory = h.registerUser("mallory");
     const SessionId bob = h.registerUser("bob");
@@ -337,7 +318,7 @@ TEST(ServerBans, ANickBanDisconnectsItsHolderAndRefusesItAtRegistrationAcrossARe
     EXPECT_NE(std::find(h.outbox.closed.begin(), h.outbox.closed.end(), mallory),
               h.outbox.closed.end());
   }
-  ServerHarness h(operConfig(), &store);
+  ServerHarness h(testing::withOper(), &store);
   const SessionId again = h.connect();
   h.send(again, protocol::Hello{"MALLORY", 0, {}, ""});
   const auto refused = h.only<protocol::ErrorReply>(again);
@@ -357,18 +338,18 @@ TEST(ServerBans, ANickBanDisconnectsItsHolderAndRefusesItAtRegistrationAcrossARe
 
 TEST(ServerBans, AnAddressBanRefusesConnectionsFromItAndUnbanLiftsIt) {
   MemoryStore store;
-  ServerHarness h(operConfig(), &store);
+  ServerHarness h(testing::withOper(), &store);
   const SessionId op = registerOperator(h, "oper");
-  const SessionId fromA = h.connectFrom(kAddressA);
+  const SessionId fromA = h.connectFrom(testing::kHostA);
   h.send(fromA, protocol::Hello{"alice", 0, {}, ""});
   h.clearAll();
   h.send(op, protocol::BanRequest{"198.18.0.2", ""});
   EXPECT_NE(std::find(h.outbox.closed.begin(), h.outbox.closed.end(), fromA),
             h.outbox.closed.end())
       << "the connected user from that address goes";
-  const SessionId retry = h.connectFrom(kAddressA);
+  const SessionId retry = h.connectFrom(testing::kHostA);
   EXPECT_EQ(h.only<protocol::ErrorReply>(retry).code, ErrorCode::Banned);
-  const SessionId other = h.connectFrom(kAddressB);
+  const SessionId other = h.connectFrom(testing::kHostB);
   h.send(other, protocol::Hello{"bob", 0, {}, ""});
   EXPECT_EQ(h.only<protocol::Welcome>(other).nick, "bob");
 
@@ -381,7 +362,7 @@ TEST(ServerBans, AnAddressBanRefusesConnectionsFromItAndUnbanLiftsIt) {
 
   h.send(op, protocol::UnbanRequest{"198.18.0.2"});
   EXPECT_TRUE(store.banned.empty());
-  const SessionId back = h.connectFrom(kAddressA);
+  const SessionId back = h.connectFrom(testing::kHostA);
   h.send(back, protocol::Hello{"alice", 0, {}, ""});
   EXPECT_EQ(h.only<protocol::Welcome>(back).nick, "alice");
   h.send(op, protocol::UnbanRequest{"198.18.0.2"});
@@ -389,7 +370,7 @@ TEST(ServerBans, AnAddressBanRefusesConnectionsFromItAndUnbanLiftsIt) {
 }
 
 TEST(ServerBans, OnlyOperatorsBanAndNobodyBansThemselvesOrNonsense) {
-  ServerConfig config = operConfig();
+  ServerConfig config = testing::withOper();
   config.rateBurst = 100;
   ServerHarness h(config);
   const SessionId user = h.registerUser("user");
@@ -418,16 +399,6 @@ TEST(ServerBans, OnlyOperatorsBanAndNobodyBansThemselvesOrNonsense) {
   EXPECT_TRUE(all[0].more);
   EXPECT_EQ(all[0].bans.size() + all[1].bans.size(), 20u);
 }
-
-}  // namespace
-}  // namespace udpchat
-
-namespace udpchat {
-namespace {
-
-using protocol::ErrorCode;
-using testing::MemoryStore;
-using testing::ServerHarness;
 
 // Argon2id at libsodium's minimum cost: the same code, fast enough for unit tests.
 ServerConfig cheapHashes() {
@@ -534,11 +505,7 @@ TEST(ServerAccounts, APrivateMessageToAnOfflineAccountIsKeptAndDeliveredOnIdenti
   const SessionId a = h.registerUser("guest");
   h.clearAll();
   h.send(a, protocol::IdentifyRequest{"alice", "correct horse"});
-  const auto all = h.drain(a);
-  std::vector<protocol::PrivateEvent> kept;
-  for (const auto& d : all) {
-    if (const auto* p = std::get_if<protocol::PrivateEvent>(&d.message)) kept.push_back(*p);
-  }
+  const auto kept = ofType<protocol::PrivateEvent>(h.drain(a));
   ASSERT_EQ(kept.size(), 2u);
   EXPECT_EQ(kept[0].text, "at noon?");
   EXPECT_EQ(kept[0].subject, "Lunch");
