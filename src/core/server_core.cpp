@@ -1,5 +1,6 @@
 #include "udpchat/server_core.hpp"
 
+#include <arpa/inet.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -107,25 +108,17 @@ std::string ipv4Text(std::uint32_t address) {
 }
 
 // Dotted-quad IPv4 ("192.0.2.7"), host order; nullopt for anything else.
-std::optional<std::uint32_t> parseIpv4(std::string_view s) {
-  std::uint32_t out = 0;
-  for (int part = 0; part < 4; ++part) {
-    std::size_t digits = 0;
-    std::uint32_t value = 0;
-    while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9' && digits < 3) {
-      value = value * 10 + static_cast<std::uint32_t>(s[digits] - '0');
-      ++digits;
-    }
-    if (digits == 0 || value > 255) return std::nullopt;
-    out = out << 8 | value;
-    s.remove_prefix(digits);
-    if (part < 3) {
-      if (s.empty() || s.front() != '.') return std::nullopt;
-      s.remove_prefix(1);
-    }
-  }
-  if (!s.empty()) return std::nullopt;
-  return out;
+std::optional<std::uint32_t> parseIpv4(const std::string& s) {
+  in_addr address{};
+  if (::inet_pton(AF_INET, s.c_str(), &address) != 1) return std::nullopt;
+  return ntohl(address.s_addr);
+}
+
+// The key a ban is kept under: an address in its canonical dotted form (as ipv4Text writes
+// the addresses it is compared with), else the nick folded.
+std::string banKeyOf(const std::string& target) {
+  if (auto address = parseIpv4(target)) return ipv4Text(*address);
+  return text::foldCase(target);
 }
 
 // Wrong operator passwords, counted for one address or for everyone.
@@ -298,8 +291,8 @@ struct ServerCore::State {
       accounts[key] = std::move(account);
     }
     for (auto& ban : store->bans()) {
-      const std::string key = parseIpv4(ban.target) ? ban.target : text::foldCase(ban.target);
-      bans[key] = std::move(ban);
+      std::string key = banKeyOf(ban.target);
+      bans[std::move(key)] = std::move(ban);
     }
     const Millis since = now.wall - kResumeWindow;
     for (std::uint64_t token : store->tokensSeenSince(since)) {
@@ -1367,15 +1360,14 @@ struct ServerCore::State {
     return false;
   }
 
-  // A ban's key: the address as given, or the nick folded. nullopt (after the error) otherwise.
+  // A ban's key (banKeyOf); nullopt, after the error, for what is neither nick nor address.
   std::optional<std::string> banKey(const Session& s, const std::string& target) {
-    if (parseIpv4(target)) return target;
-    if (auto problem = text::nickProblem(target, 1, kMaxNickBytes)) {
+    if (!parseIpv4(target) && text::nickProblem(target, 1, kMaxNickBytes)) {
       error(s.id, ErrorCode::NickInvalid, target,
             "'" + target + "' is neither a nick nor an IPv4 address such as 192.0.2.7");
       return std::nullopt;
     }
-    return text::foldCase(target);
+    return banKeyOf(target);
   }
 
   void onBan(Session& s, const protocol::BanRequest& m, Now now) {
