@@ -68,10 +68,14 @@ struct EnetServerStats {
   std::uint64_t retransmitChecksAdvanced = 0;
   // enet_host_service calls made within a turn to read on (serviceOnce), beyond the first.
   std::uint64_t extraReadCalls = 0;
-  std::uint64_t connectsRefused = 0;  // CONNECTs dropped: their address had too many handshakes
+  std::uint64_t connectsRefused = 0;    // CONNECTs dropped: their address's handshakes all completing
+  std::uint64_t handshakesEvicted = 0;  // oldest half-open peers reset to admit a newer CONNECT
   std::uint64_t handshakesExpired = 0;  // half-open peers reset after handshakeTimeoutMs
   std::uint64_t probesAnswered = 0;     // discovery probes answered
   std::uint64_t probesDropped = 0;      // probes not answered: malformed, off, or over the rate
+  // Datagrams dropped before ENet parsed them: a fragment command ENet 1.3.17 would take and
+  // later releases refuse (enet::checkDatagram).
+  std::uint64_t datagramsRefused = 0;
 };
 
 class EnetServerTransport final : public Outbox {

@@ -1362,7 +1362,8 @@ struct LimitedServer : CoreServer {
 
 TEST(EnetForgedConnects, AFloodFromOneAddressTakesFourSlotsAndOthersConnectAtOnce) {
   // 8 clients + 32 spare slots: 40 peers. 500 CONNECTs from 127.0.0.2 would take them all for
-  // about 30 s; the gate lets 4 through and drops the rest before ENet sees them.
+  // about 30 s; the gate keeps that address to 4 half-open peers, each new CONNECT resetting
+  // the oldest.
   LimitedServer server(8, /*handshakeTimeout=*/60'000);
   const std::uint16_t port = server.transport.port();
   UdpFrom forger(0x7F000002);
@@ -1376,8 +1377,40 @@ TEST(EnetForgedConnects, AFloodFromOneAddressTakesFourSlotsAndOthersConnectAtOnc
            bob.core().state() == ConnectionState::Registered;
   })) << "the forged handshakes locked real clients out";
   server.stopService();
-  EXPECT_EQ(server.transport.stats().connectsRefused, 496u);
+  EXPECT_EQ(server.transport.stats().handshakesEvicted, 496u);
+  EXPECT_EQ(server.transport.stats().connectsRefused, 0u);
   EXPECT_EQ(server.core.stats().registered, 2u);
+}
+
+TEST(EnetForgedConnects, AClientRetryingFromAnAddressAtItsLimitGetsInAtOnce) {
+  // Four handshakes from 127.0.0.2 went nowhere (their VERIFY_CONNECTs were never answered), as
+  // a client's earlier attempts across a lossy link leave them. The same address's next CONNECT,
+  // a real client this time, takes the oldest one's place instead of waiting out the timeout.
+  LimitedServer server(8, /*handshakeTimeout=*/60'000);
+  const std::uint16_t port = server.transport.port();
+  UdpFrom forger(0x7F000002);
+  for (std::uint32_t i = 1; i <= 4; ++i) forger.sendTo(port, forgedConnect(i));
+  forger.sendTo(port, forgedConnect(4));  // a resend of the fourth: no slot, nothing evicted
+
+  ENetAddress bindAt{};
+  enet_address_set_host(&bindAt, "127.0.0.2");
+  ENetHost* client = enet_host_create(&bindAt, 1, 2, 0, 0);
+  ASSERT_NE(client, nullptr);
+  ENetAddress to{};
+  enet_address_set_host(&to, "127.0.0.1");
+  to.port = port;
+  ASSERT_NE(enet_host_connect(client, &to, 2, /*data=*/0), nullptr);
+  const Deadline deadline = after(3s);  // ENet's first resend of a CONNECT would come at 500 ms
+  ENetEvent event{};
+  bool connected = false;
+  while (!connected && Clock::now() < deadline) {
+    connected = enet_host_service(client, &event, 10) > 0 && event.type == ENET_EVENT_TYPE_CONNECT;
+  }
+  enet_host_destroy(client);
+  EXPECT_TRUE(connected) << "a retry waited behind the dead handshakes";
+  server.stopService();
+  EXPECT_EQ(server.transport.stats().handshakesEvicted, 1u);
+  EXPECT_EQ(server.transport.stats().connectsRefused, 0u);
 }
 
 TEST(EnetForgedConnects, HalfOpenPeersFromManyAddressesHoldASlotOnlyUntilTheHandshakeTimeout) {
@@ -1544,6 +1577,111 @@ TEST(EnetLoopback, AReliablePacketOverAFrameIsRefusedWithAnErrorAndTheChannelGoe
   enet_host_destroy(raw);
   server.stopService();
   EXPECT_EQ(server.transport.stats().oversizedReceived, 1u);
+  EXPECT_EQ(server.core.stats().registered, 1u);
+}
+
+}  // namespace
+}  // namespace udpchat
+
+namespace udpchat {
+namespace {
+
+// ENet 1.3.17 takes a fragment whose count exceeds its packet's length (later releases refuse
+// it): for the first fragment of each packet it allocates a bitmap of fragmentCount bits,
+// 128 KiB at the largest count, and counts only the one-byte packet against the peer's
+// waiting-data limit. A connected peer sending such fragments for 2000 sequence numbers would
+// make the server hold about 256 MiB. The server drops them before ENet parses them, and the
+// peer's reliable channel goes on.
+TEST(EnetLoopback, FragmentsClaimingMoreFragmentsThanBytesAreDroppedBeforeEnetAllocates) {
+  CoreServer server{ServerConfig{}};
+  TestClient enetUser;  // its transport initialises ENet for the raw host below
+  ENetHost* raw = enet_host_create(nullptr, 1, kChannelCount, 0, 0);
+  ASSERT_NE(raw, nullptr);
+  ENetAddress address{};
+  enet_address_set_host(&address, "127.0.0.1");
+  address.port = server.transport.port();
+  ENetPeer* peer = enet_host_connect(raw, &address, kChannelCount, 0);
+  std::vector<protocol::Message> got;
+  bool connected = false;
+  auto pumpRaw = [&] {
+    ENetEvent event{};
+    while (enet_host_service(raw, &event, 1) > 0) {
+      if (event.type == ENET_EVENT_TYPE_CONNECT) connected = true;
+      if (event.type != ENET_EVENT_TYPE_RECEIVE) continue;
+      const protocol::ByteSpan bytes(reinterpret_cast<const std::byte*>(event.packet->data),
+                                     event.packet->dataLength);
+      if (auto m = protocol::decode(bytes)) got.push_back(std::move(*m));
+      enet_packet_destroy(event.packet);
+    }
+  };
+  auto until = [&](auto done) {
+    const Deadline deadline = after(kStepDeadline);
+    while (!done()) {
+      if (Clock::now() >= deadline) return false;
+      pumpRaw();
+    }
+    return true;
+  };
+  auto count = [&]<class M>(std::type_identity<M>) {
+    return std::count_if(got.begin(), got.end(),
+                         [](const auto& m) { return std::holds_alternative<M>(m); });
+  };
+  auto send = [&](const protocol::Message& m) {
+    const protocol::Bytes frame = protocol::encode(m);
+    enet_peer_send(peer, kChannelReliable,
+                   enet_packet_create(frame.data(), frame.size(), ENET_PACKET_FLAG_RELIABLE));
+  };
+  ASSERT_TRUE(until([&] { return connected; }));
+  send(protocol::Hello{"frag", 0, {"lobby"}, "raw"});
+  ASSERT_TRUE(until([&] { return count(std::type_identity<protocol::Welcome>{}) == 1; }));
+  const std::size_t before = test::residentBytes();
+
+  constexpr std::uint32_t kForged = 2000;
+  auto put16 = [](protocol::Bytes& b, std::uint32_t v) {
+    b.push_back(static_cast<std::byte>(v >> 8));
+    b.push_back(static_cast<std::byte>(v));
+  };
+  auto put32 = [&](protocol::Bytes& b, std::uint32_t v) {
+    put16(b, v >> 16);
+    put16(b, v & 0xFFFF);
+  };
+  for (std::uint32_t i = 0; i < kForged; ++i) {
+    // As the peer itself: its id and session in the header, on channel 0, well inside the
+    // reliable window (ENet queues a fragment up to seven windows of 4096 ahead).
+    protocol::Bytes d;
+    put16(d, peer->outgoingPeerID | (peer->outgoingSessionID << ENET_PROTOCOL_HEADER_SESSION_SHIFT) |
+                 ENET_PROTOCOL_HEADER_FLAG_SENT_TIME);
+    put16(d, 0);
+    const std::uint32_t sequence = 100 + i;
+    d.push_back(static_cast<std::byte>(unsigned{ENET_PROTOCOL_COMMAND_SEND_FRAGMENT} |
+                                       unsigned{ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE}));
+    d.push_back(std::byte{kChannelReliable});
+    put16(d, sequence);
+    put16(d, sequence);                          // startSequenceNumber
+    put16(d, 1);                                 // dataLength
+    put32(d, ENET_PROTOCOL_MAXIMUM_FRAGMENT_COUNT);  // fragmentCount
+    put32(d, 0);                                 // fragmentNumber
+    put32(d, 1);                                 // totalLength
+    put32(d, 0);                                 // fragmentOffset
+    d.push_back(std::byte{0x2A});
+    ENetBuffer buffer{};
+    buffer.data = d.data();
+    buffer.dataLength = d.size();
+    ASSERT_EQ(enet_socket_send(raw->socket, &peer->address, &buffer, 1),
+              static_cast<int>(d.size()));
+    if (i % 64 == 0) pumpRaw();  // a turn for the server between bursts, as a peer would
+  }
+  // Sent after the forged datagrams from the same socket, so its answer comes after the
+  // server has seen them all.
+  send(protocol::WhoRequest{"lobby"});
+  ASSERT_TRUE(until([&] { return count(std::type_identity<protocol::WhoReply>{}) == 1; }))
+      << "the reliable channel stalled";
+  const std::size_t grown = test::residentBytes();
+  enet_peer_reset(peer);
+  enet_host_destroy(raw);
+  server.stopService();
+  EXPECT_EQ(server.transport.stats().datagramsRefused, kForged);
+  EXPECT_LT(grown, before + 32 * 1024 * 1024) << "grew from " << before << " to " << grown;
   EXPECT_EQ(server.core.stats().registered, 1u);
 }
 

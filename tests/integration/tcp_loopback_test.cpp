@@ -44,6 +44,7 @@ using test::Deadline;
 constexpr auto kStepDeadline = 5s;  // generous: loopback answers in microseconds
 
 using test::bytesOf;
+using test::residentBytes;
 using test::textOf;
 
 int msUntil(Deadline deadline) {
@@ -897,22 +898,6 @@ TEST(TcpHardening, SmallRepliesToAPeerThatNeverReadsAreCountedAtTheirRealSize) {
   EXPECT_LE(stats.peakHeldBytes, options.tcpMaxQueuedBytes);
   EXPECT_GT(stats.peakHeldBytes, options.tcpMaxQueuedBytes / 2);
   EXPECT_EQ(stats.heldBytes, 0u);
-}
-
-// This process's resident set, bytes (VmRSS in /proc/self/status).
-std::size_t residentBytes() {
-  std::ifstream status("/proc/self/status");
-  std::string key;
-  while (status >> key) {
-    if (key == "VmRSS:") {
-      std::size_t kb = 0;
-      status >> kb;
-      return kb * 1024;
-    }
-    status.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
-  }
-  ADD_FAILURE() << "no VmRSS in /proc/self/status";
-  return 0;
 }
 
 // Fifty peers that register into sixteen rooms full of history and never read make the server

@@ -3,10 +3,14 @@
 // by the test thread on the server thread (at the next tick).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <fstream>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,6 +22,22 @@
 #include "udpchat/outbox.hpp"
 
 namespace udpchat::test {
+
+// A process's resident set, bytes (VmRSS in /proc/<pid>/status): this one's by default.
+inline std::size_t residentBytes(const std::string& pid = "self") {
+  std::ifstream status("/proc/" + pid + "/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      std::size_t kb = 0;
+      status >> kb;
+      return kb * 1024;
+    }
+    status.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  ADD_FAILURE() << "no VmRSS in /proc/" << pid << "/status";
+  return 0;
+}
 
 inline protocol::Bytes bytesOf(std::string_view s) {
   protocol::Bytes out;

@@ -10,6 +10,8 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <cstddef>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -20,6 +22,7 @@
 #include "enet_handles.hpp"
 #include "udpchat/discovery.hpp"
 #include "udpchat/enet_bundle.hpp"
+#include "udpchat/enet_datagram_check.hpp"
 #include "udpchat/rate_limiter.hpp"
 
 namespace udpchat {
@@ -78,6 +81,17 @@ bool isConnectDatagram(const enet_uint8* data, std::size_t length) {
   const std::size_t header = (field & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME) != 0 ? 4 : 2;
   return length > header &&
          (data[header] & ENET_PROTOCOL_COMMAND_MASK) == ENET_PROTOCOL_COMMAND_CONNECT;
+}
+
+// The connectID a CONNECT datagram carries (isConnectDatagram already true), as ENet stores it:
+// the wire's bytes, unconverted. 0 when the command is cut short (ENet drops that one itself).
+enet_uint32 connectIdOf(const enet_uint8* data, std::size_t length) {
+  const enet_uint16 field = static_cast<enet_uint16>(data[0] << 8 | data[1]);
+  const std::size_t header = (field & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME) != 0 ? 4 : 2;
+  const std::size_t at = header + offsetof(ENetProtocolConnect, connectID);
+  enet_uint32 id = 0;
+  if (length >= at + sizeof id) std::memcpy(&id, data + at, sizeof id);
+  return id;
 }
 
 bool handshaking(const ENetPeer& peer) {
@@ -286,13 +300,16 @@ struct EnetServerTransport::State {
   // ---- what ENet's intercept callback sees ---------------------------------------------------
   //
   // ENet 1.3.17 hands every datagram to the host's intercept callback before it parses it. Ours
-  // answers discovery probes, and drops a CONNECT from an address that already has
-  // maxHandshakesPerAddress handshakes in progress: ENet gives every CONNECT a peer slot at once
+  // answers discovery probes, and keeps an address to maxHandshakesPerAddress handshakes in
+  // progress (a new CONNECT there resets the oldest half-open one): ENet gives every CONNECT a
+  // peer slot at once
   // and keeps it, resending VERIFY_CONNECT, until the other end acknowledges or about 30 s
-  // pass, and a forged CONNECT never does. The callback gets only the host, so the host's State
-  // is found in a registry (looked up only for probes and CONNECTs; every other datagram is
-  // passed on after reading four bytes). It runs on the service thread, inside
-  // enet_host_service, like everything else that touches the State.
+  // pass, and a forged CONNECT never does. It also drops a datagram carrying a fragment command
+  // that later ENet releases refuse (enet::checkDatagram: a walk over the command headers, no
+  // copy). The callback gets only the host, so the host's State is found in a registry (looked
+  // up only for probes, CONNECTs and refused datagrams; every other datagram is passed on). It
+  // runs on the service thread, inside enet_host_service, like everything else that touches the
+  // State.
 
   static std::mutex registryMutex;
   static std::unordered_map<const ENetHost*, State*>& registry() {
@@ -304,7 +321,10 @@ struct EnetServerTransport::State {
     const discovery::ByteView datagram(reinterpret_cast<const std::byte*>(host->receivedData),
                                        host->receivedDataLength);
     const bool probe = discovery::startsLikeProbe(datagram);
-    if (!probe && !isConnectDatagram(host->receivedData, host->receivedDataLength)) return 0;
+    const bool connect = !probe && isConnectDatagram(host->receivedData, host->receivedDataLength);
+    const bool badFragment =
+        !probe && !connect && enet::checkDatagram(datagram) != enet::DatagramVerdict::Pass;
+    if (!probe && !connect && !badFragment) return 0;
     State* state = nullptr;
     {
       std::lock_guard lock(registryMutex);
@@ -316,6 +336,10 @@ struct EnetServerTransport::State {
       state->answerProbe(datagram);
       return 1;  // ENet would drop it as garbage anyway
     }
+    if (badFragment) {
+      ++state->stats.datagramsRefused;  // no acknowledgement: an honest sender never sends one
+      return 1;
+    }
     return state->admitConnect() ? 0 : 1;
   }
 
@@ -325,12 +349,39 @@ struct EnetServerTransport::State {
       return true;
     }
     std::size_t inProgress = 0;
-    for (const ENetPeer* p = host->peers; p < host->peers + host->peerCount; ++p) {
-      if (handshaking(*p) && p->address.host == from) ++inProgress;
+    ENetPeer* oldest = nullptr;  // the evictable handshake the sweep has known longest
+    const enet_uint32 connectId = connectIdOf(host->receivedData, host->receivedDataLength);
+    for (ENetPeer* p = host->peers; p < host->peers + host->peerCount; ++p) {
+      if (!handshaking(*p) || p->address.host != from) continue;
+      if (p->address.port == host->receivedAddress.port && p->connectID == connectId) {
+        return true;  // a resent CONNECT of a handshake under way: ENet ignores it, no slot taken
+      }
+      ++inProgress;
+      if (p->state != ENET_PEER_STATE_ACKNOWLEDGING_CONNECT) continue;
+      if (oldest == nullptr || sweptSince(*p) < sweptSince(*oldest)) oldest = p;
     }
     if (inProgress < options.maxHandshakesPerAddress) return true;
-    ++stats.connectsRefused;  // consumed: no slot, and no VERIFY_CONNECT to a forged source
-    return false;
+    if (oldest == nullptr) {
+      ++stats.connectsRefused;  // every handshake there is completing: no slot for this one
+      return false;
+    }
+    // The newest attempt wins: a client retrying (or a neighbour behind the same NAT) is never
+    // locked out by handshakes that went nowhere, and a flood still holds no more slots than
+    // the limit. The evicted peer's VERIFY_CONNECT, if still queued, is never sent.
+    const std::size_t slot = static_cast<std::size_t>(oldest - host->peers);
+    if (slot < halfOpenSince.size()) halfOpenSince[slot] = 0;
+    enet_peer_reset(oldest);
+    ++stats.handshakesEvicted;
+    return true;
+  }
+  // When the once-a-second sweep first saw this handshake; one it has not seen yet is the newest.
+  Millis sweptSince(const ENetPeer& peer) const {
+    const std::size_t slot = static_cast<std::size_t>(&peer - host->peers);
+    if (slot >= halfOpenSince.size() || halfOpenSince[slot] == 0 ||
+        halfOpenConnectId[slot] != peer.connectID) {
+      return std::numeric_limits<Millis>::max();
+    }
+    return halfOpenSince[slot];
   }
 
   void answerProbe(discovery::ByteView datagram) {
