@@ -25,6 +25,7 @@
 #include <sstream>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include "lab/pcapng_writer.hpp"
@@ -277,6 +278,28 @@ TEST_F(TunLinkTest, SameSeedGivesIdenticalDecisionLog) {
   std::multiset<std::uint32_t> a(firstReceived.begin(), firstReceived.end());
   std::multiset<std::uint32_t> b(secondReceived.begin(), secondReceived.end());
   EXPECT_EQ(a, b);
+}
+
+// What `udpchat-lab compare --jobs` relies on: links running side by side share nothing that
+// changes their decisions.
+TEST_F(TunLinkTest, FourLinksAtOnceDecideAsOneAloneWithTheSameSeed) {
+  DirectionConfig c;
+  c.lossPct = 30;
+  c.duplicatePct = 10;
+  c.delayMs = 1;
+  auto run = [&] {
+    TunLink link(optionsFor(c, {}, 7));
+    const Sides sides(link);
+    stream(link, sides, kC2s, 300);
+    return verdicts(link.decisions());
+  };
+  const auto alone = run();
+  ASSERT_EQ(alone.size(), 300u);
+  std::vector<decltype(run())> together(4);
+  std::vector<std::thread> threads;
+  for (auto& result : together) threads.emplace_back([&] { result = run(); });
+  for (std::thread& t : threads) t.join();
+  for (const auto& result : together) EXPECT_EQ(result, alone);
 }
 
 TEST_F(TunLinkTest, DuplicatesArriveTwice) {

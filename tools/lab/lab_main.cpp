@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,7 @@
 #include "lab/lab_plots.hpp"
 #include "lab/lab_report.hpp"
 #include "lab/lab_run.hpp"
+#include "lab/run_queue.hpp"
 #include "lab/netns.hpp"
 
 namespace {
@@ -195,6 +197,9 @@ int main(int argc, char** argv) {
   compare->add_option("--server", o.serverBinary, "the udpchat-server to run")
       ->capture_default_str();
   compare->add_flag("--quiet", o.quiet, "no progress lines on stderr");
+  compare->add_option("--jobs", o.jobs,
+                      "runs at once, each on a link of its own (default: twice the cores, at most 8)")
+      ->check(CLI::Range(1u, 64u));
 
   try {
     app.parse(argc, argv);
@@ -264,45 +269,78 @@ int main(int argc, char** argv) {
   lab::HostLoad host = lab::describeHost();
   host.cpus = std::thread::hardware_concurrency();
   host.loadBefore = lab::readLoadAverage();
-  std::vector<lab::RunResult> runs;
-  const std::size_t total = o.lossPct.size() * o.transports.size() * o.repeat;
-  std::size_t done = 0;
-  const std::string scratch = std::filesystem::temp_directory_path() /
-                              ("udpchat-lab-" + std::to_string(::getpid()) + ".pcapng");
+  struct Planned {
+    lab::TransportSpec transport;
+    double lossPct;
+    unsigned repetition;
+    std::string label;
+    std::string pcap;  // empty: a scratch file of the run's own, removed after it
+  };
+  std::vector<Planned> plan;
   for (unsigned repetition = 1; repetition <= o.repeat; ++repetition) {
     for (double lossPct : o.lossPct) {
       for (const std::string& name : o.transports) {
-        const lab::TransportSpec transport = *lab::findTransport(name);
         const std::string label = lab::runLabel(o.scenario, name, lossPct, repetition);
-        const std::string pcap =
-            o.pcapDir.empty() ? scratch
-                              : (std::filesystem::path(o.pcapDir) / (label + ".pcapng")).string();
-        ++done;
-        if (!o.quiet) {
-          std::fprintf(stderr, "udpchat-lab: run %zu/%zu: %s ...", done, total, label.c_str());
-          std::fflush(stderr);
-        }
-        try {
-          runs.push_back(lab::runOnce(o, transport, lossPct, repetition, pcap));
-        } catch (const std::exception& e) {
-          std::cerr << "\nudpchat-lab: cannot set up the link: " << e.what() << "\n";
-          return kExitNoNamespaces;
-        }
-        const lab::RunResult& r = runs.back();
-        if (!o.quiet) {
-          if (r.connected) {
-            std::fprintf(stderr, " %llu/%llu delivered, p99 %.1f ms, %.1f s%s%s\n",
-                         static_cast<unsigned long long>(r.delivered),
-                         static_cast<unsigned long long>(r.sent), r.latency.p99, r.seconds,
-                         r.error.empty() ? "" : "; ", r.error.c_str());
-          } else {
-            std::fprintf(stderr, " failed: %s\n", r.error.c_str());
-          }
-        }
+        plan.push_back({*lab::findTransport(name), lossPct, repetition, label,
+                        o.pcapDir.empty()
+                            ? std::string()
+                            : (std::filesystem::path(o.pcapDir) / (label + ".pcapng")).string()});
       }
     }
   }
-  std::filesystem::remove(scratch);
+  const unsigned jobs = o.jobs > 0 ? o.jobs : lab::defaultJobs(host.cpus);
+  const bool terminal = ::isatty(STDERR_FILENO) == 1;
+  const auto began = std::chrono::steady_clock::now();
+  std::vector<lab::RunResult> finished(plan.size());  // read by the progress lines only
+  const auto onProgress = [&](std::size_t done, std::size_t running, std::size_t which) {
+    if (o.quiet) return;
+    lab::Progress p{plan.size(), done, running,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count()};
+    std::string line;
+    if (which < plan.size()) {
+      const lab::RunResult& r = finished[which];
+      line = "udpchat-lab: " + plan[which].label + ": ";
+      char figures[160];
+      if (r.connected) {
+        std::snprintf(figures, sizeof figures, "%llu/%llu delivered, p99 %.1f ms, %.1f s",
+                      static_cast<unsigned long long>(r.delivered),
+                      static_cast<unsigned long long>(r.sent), r.latency.p99, r.seconds);
+        line += figures;
+        if (!r.error.empty()) line += "; " + r.error;
+      } else {
+        line += "failed: " + r.error;
+      }
+    }
+    if (terminal) {  // finished runs scroll above; the bar stays on the last line
+      if (!line.empty()) std::fprintf(stderr, "\r\033[K%s\n", line.c_str());
+      std::fprintf(stderr, "\r\033[K%s", lab::progressText(p, 30).c_str());
+      if (done == plan.size()) std::fputc('\n', stderr);
+    } else if (!line.empty()) {
+      std::fprintf(stderr, "%s (%s)\n", line.c_str(), lab::progressText(p, 0).c_str());
+    }
+    std::fflush(stderr);
+  };
+  const std::string scratchStem = (std::filesystem::temp_directory_path() /
+                                   ("udpchat-lab-" + std::to_string(::getpid()) + "-"))
+                                      .string();
+  std::vector<lab::RunResult> runs;
+  try {
+    runs = lab::runAll(
+        plan.size(), jobs,
+        [&](std::size_t i) {
+          const Planned& r = plan[i];
+          const std::string pcap =
+              r.pcap.empty() ? scratchStem + std::to_string(i) + ".pcapng" : r.pcap;
+          lab::RunResult result = lab::runOnce(o, r.transport, r.lossPct, r.repetition, pcap);
+          if (r.pcap.empty()) std::filesystem::remove(pcap);
+          finished[i] = result;  // before this thread takes the lock to report it
+          return result;
+        },
+        onProgress);
+  } catch (const std::exception& e) {
+    std::cerr << "\nudpchat-lab: cannot set up the link: " << e.what() << "\n";
+    return kExitNoNamespaces;
+  }
   host.loadAfter = lab::readLoadAverage();
 
   return emit(o, runs, host);

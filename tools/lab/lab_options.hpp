@@ -84,6 +84,7 @@ struct CompareOptions {
   std::string pcapDir;       // empty: no captures kept
   std::string serverBinary;  // udpchat-server to run in the server namespace
   bool quiet = false;        // no progress lines on stderr
+  unsigned jobs = 0;         // runs at once; 0: defaultJobs(cores) (run_queue.hpp)
 
   // The chat messages sent before the bulk starts: bulkAfter, or a quarter of `messages`.
   std::uint64_t bulkStartMessage() const;

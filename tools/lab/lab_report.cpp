@@ -310,7 +310,7 @@ std::string formatTable(const CompareOptions& o, const std::vector<CellSummary>&
     }
   }
   if (!failed.empty()) {
-    out += "\nruns left out of the figures above (they failed or ended early):\n" + failed;
+    out += "\nruns left out of the figures above (they failed, ended early or their link fell behind):\n" + failed;
   }
   if (host.cpus > 0 && std::max(host.loadBefore, host.loadAfter) > host.cpus) {
     out += "\nnote: the machine was busy (load average " +

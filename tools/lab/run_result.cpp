@@ -1,5 +1,7 @@
 #include "lab/run_result.hpp"
 
+#include <cstdio>
+
 #include <sys/utsname.h>
 
 #include <fstream>
@@ -52,7 +54,14 @@ std::vector<CellSummary> summarizeCells(const std::vector<RunResult>& runs) {
     std::vector<const RunResult*> ok;
     for (const RunResult* r : members[i]) {
       ++c.runs;
-      if (r->connected && r->error.empty()) {
+      if (r->connected && r->error.empty() && r->linkMaxLateMs > kLinkLateBoundMs) {
+        char why[160];
+        std::snprintf(why, sizeof why,
+                      "rep %u: its link fell %.1f ms behind (more than %.0f ms), so its latencies "
+                      "are not the link's; run it again with fewer --jobs",
+                      r->repetition, r->linkMaxLateMs, kLinkLateBoundMs);
+        c.failures.push_back(why);
+      } else if (r->connected && r->error.empty()) {
         ++c.completedRuns;
         ok.push_back(r);
       } else {

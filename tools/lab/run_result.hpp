@@ -102,6 +102,13 @@ double readLoadAverage();
 HostLoad describeHost();
 
 // One cell: a scenario, transport and loss rate over its repetitions.
+// How late the link's pump may release a packet before a run's latencies no longer measure the
+// link asked for: a run whose link fell further behind (linkMaxLateMs; a machine too busy, too
+// many --jobs) is left out of the figures and listed with the reason. 20 ms is the whole one-way
+// delay of the default link; an idle machine stays within about 0.2 ms, and a virtual machine
+// whose host takes the core away for a moment within about 12 ms (docs/LAB.md).
+inline constexpr double kLinkLateBoundMs = 20.0;
+
 struct CellSummary {
   Scenario scenario = Scenario::kChat;
   std::string transport;
