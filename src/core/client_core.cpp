@@ -1063,7 +1063,14 @@ void ClientCore::input(std::string_view line, Now now) {
   }
   if (auto* id = std::get_if<command::Identify>(&cmd);
       id != nullptr && st.state == ConnectionState::Registering && st.helloRejected) {
-    st.identifyNick = id->nick.empty() ? st.nick : id->nick;
+    // Checked as the /identify of a registered session is: both are sent once Welcome comes,
+    // and a field over its wire limit cannot be encoded at all.
+    const std::string target = id->nick.empty() ? st.nick : id->nick;
+    if (!st.checkNickArgument(target) ||
+        !st.checkField(id->password, kMaxPasswordBytes, false, "password")) {
+      return;
+    }
+    st.identifyNick = target;
     st.identifyPassword = id->password;
     st.sendHello();
     return;

@@ -279,6 +279,40 @@ TEST_F(ClientCoreTest, ServerPickedNickIsAdopted) {
   EXPECT_EQ(core->nick(), "user1");
 }
 
+// Found by client_core_fuzz: an /identify typed while the Hello stood refused was kept unchecked
+// and sent when Welcome came; a nick over its wire limit cannot be encoded, and the client died.
+TEST_F(ClientCoreTest, IdentifyTypedAfterARefusedHelloIsCheckedBeforeItIsKept) {
+  make();
+  core->start(now());
+  core->connected(now());
+  feed(protocol::ErrorReply{ErrorCode::NickInUse, 0, "alice", "nick in use: alice"});
+  const std::string longNick(kMaxNickBytes + 1, 'n');
+  core->input("/identify " + longNick + " hunter2hunter2", now());
+  ASSERT_EQ(host.got<client_event::LocalError>().size(), 1u);
+  EXPECT_EQ(host.got<client_event::LocalError>()[0].code, "nick_invalid");
+  core->input("/identify alice " + std::string(kMaxPasswordBytes + 1, 'p'), now());
+  ASSERT_EQ(host.got<client_event::LocalError>().size(), 2u);
+  EXPECT_EQ(host.sent<protocol::Hello>().size(), 1u) << "nothing refused is tried";
+
+  core->input("/nick alice2", now());
+  feed(welcome("alice2"));
+  EXPECT_EQ(core->state(), ConnectionState::Registered);
+  EXPECT_TRUE(host.sent<protocol::IdentifyRequest>().empty());
+
+  // A valid one is still kept and proven once Welcome comes.
+  make();
+  host.clear();
+  core->start(now());
+  core->connected(now());
+  feed(protocol::ErrorReply{ErrorCode::NickInUse, 0, "alice", "nick in use: alice"});
+  core->input("/identify alice hunter2hunter2", now());
+  feed(welcome("guest1"));
+  const auto proofs = host.sent<protocol::IdentifyRequest>();
+  ASSERT_EQ(proofs.size(), 1u);
+  EXPECT_EQ(proofs[0].nick, "alice");
+  EXPECT_EQ(proofs[0].password, "hunter2hunter2");
+}
+
 TEST_F(ClientCoreTest, NickInUseWhileRegisteringThenNickCommandSendsNewHello) {
   make();
   core->start(now());
