@@ -234,43 +234,39 @@ std::string title(const CompareOptions& o) {
 
 }  // namespace
 
-std::string formatTable(const CompareOptions& o, const std::vector<CellSummary>& cells,
-                        const HostLoad& host) {
+ReportTable reportTable(const CompareOptions& o, const std::vector<CellSummary>& cells) {
   const auto kb = [](double v) { return fixed(v / 1000, v < 10'000 ? 1 : 0); };
   const auto count = [](double v) { return fixed(v, 0); };
   const auto pct = [](double v) { return fixed(v, 1); };
-  std::string out = title(o) + "\n";
-  out += o.scenario == Scenario::kPresence
-             ? "medians over the repetitions, (min-max) where they differ; RTT = ping sent to "
-               "pong received; stale = the server's last-heard age of the sender\n\n"
-             : "medians over the repetitions, (min-max) where they differ; latency = sent by "
-               "the sender to received by the receiver, through the server\n\n";
-  std::vector<std::string> header;
+  ReportTable t;
+  t.title = title(o);
+  t.legend = o.scenario == Scenario::kPresence
+                 ? "medians over the repetitions, (min-max) where they differ; RTT = ping sent "
+                   "to pong received; stale = the server's last-heard age of the sender"
+                 : "medians over the repetitions, (min-max) where they differ; latency = sent "
+                   "by the sender to received by the receiver, through the server";
   if (o.scenario == Scenario::kPresence) {
-    header = {"loss",    "transport", "runs",      "pings answered %", "server lost %",
-              "RTT p50", "RTT p99",   "stale p50", "stale p95",        "stale max ms",
-              "kB c2s",  "kB s2c",    "retrans"};
+    t.header = {"loss",    "transport", "runs",      "pings answered %", "server lost %",
+                "RTT p50", "RTT p99",   "stale p50", "stale p95",        "stale max ms",
+                "kB c2s",  "kB s2c",    "retrans"};
   } else {
-    header = {"loss",     "transport",
-              "runs",     "delivered %",
-              "in order", "p50 ms",
-              "p95 ms",   o.scenario == Scenario::kHol ? "p99 ms during bulk" : "p99 ms",
-              "max ms"};
+    t.header = {"loss",     "transport",
+                "runs",     "delivered %",
+                "in order", "p50 ms",
+                "p95 ms",   o.scenario == Scenario::kHol ? "p99 ms during bulk" : "p99 ms",
+                "max ms"};
     if (o.scenario == Scenario::kHol) {
-      header.push_back("p99 ms without");
-      header.push_back("bulk s");
+      t.header.push_back("p99 ms without");
+      t.header.push_back("bulk s");
     }
-    for (const char* h : {"kB c2s", "kB s2c", "retrans"}) header.emplace_back(h);
+    for (const char* h : {"kB c2s", "kB s2c", "retrans"}) t.header.emplace_back(h);
   }
-  TextTable table(header);
   double previousLoss = -1;
   for (double loss : lossesOf(cells)) {
-    for (const TransportSpec& t : knownTransports()) {
+    for (const TransportSpec& spec : knownTransports()) {
       for (const CellSummary& c : cells) {
-        if (c.transport != t.name || c.lossPct != loss) continue;
-        if (previousLoss >= 0 && previousLoss != loss) {
-          table.separator();
-        }
+        if (c.transport != spec.name || c.lossPct != loss) continue;
+        t.groupStarts.push_back(previousLoss >= 0 && previousLoss != loss);
         previousLoss = loss;
         std::vector<std::string> row = {
             formatPercent(loss) + " %", c.transport,
@@ -298,27 +294,41 @@ std::string formatTable(const CompareOptions& o, const std::vector<CellSummary>&
         row.push_back(spreadText(c.bytesClientToServer, kb));
         row.push_back(spreadText(c.bytesServerToClient, kb));
         row.push_back(spreadText(c.retransmissions, count));
-        table.add(std::move(row));
+        t.rows.push_back(std::move(row));
       }
     }
   }
-  out += table.str(2);
-  std::string failed;
   for (const CellSummary& c : cells) {
     for (const std::string& f : c.failures) {
-      failed += "  " + c.transport + " at " + formatPercent(c.lossPct) + " %, " + f + "\n";
+      t.leftOut.push_back(c.transport + " at " + formatPercent(c.lossPct) + " %, " + f);
     }
   }
-  if (!failed.empty()) {
-    out += "\nruns left out of the figures above (they failed, ended early or their link fell behind):\n" + failed;
+  return t;
+}
+
+std::optional<std::string> busyNote(const HostLoad& host) {
+  if (host.cpus == 0 || std::max(host.loadBefore, host.loadAfter) <= host.cpus) return std::nullopt;
+  return "the machine was busy (load average " + fixed(std::max(host.loadBefore, host.loadAfter), 1) +
+         " on " + std::to_string(host.cpus) +
+         " CPUs); latencies include scheduling delays of the emulator, the server and the clients.";
+}
+
+std::string formatTable(const CompareOptions& o, const std::vector<CellSummary>& cells,
+                        const HostLoad& host) {
+  const ReportTable t = reportTable(o, cells);
+  std::string out = t.title + "\n" + t.legend + "\n\n";
+  TextTable table(t.header);
+  for (std::size_t i = 0; i < t.rows.size(); ++i) {
+    if (t.groupStarts[i]) table.separator();
+    table.add(t.rows[i]);
   }
-  if (host.cpus > 0 && std::max(host.loadBefore, host.loadAfter) > host.cpus) {
-    out += "\nnote: the machine was busy (load average " +
-           fixed(std::max(host.loadBefore, host.loadAfter), 1) + " on " +
-           std::to_string(host.cpus) +
-           " CPUs); latencies include scheduling delays of the emulator, the server and the "
-           "clients.\n";
+  out += table.str(2);
+  if (!t.leftOut.empty()) {
+    out += "\nruns left out of the figures above (they failed, ended early or their link fell "
+           "behind):\n";
+    for (const std::string& line : t.leftOut) out += "  " + line + "\n";
   }
+  if (auto note = busyNote(host)) out += "\nnote: " + *note + "\n";
   out += "\n" + explainResults(o, cells);
   return out;
 }

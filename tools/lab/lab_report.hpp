@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,22 @@
 #include "udpchat/result.hpp"
 
 namespace udpchat::lab {
+
+// The table's content, for the text table and the HTML report alike: the title line, what the
+// figures are, the column headings and one row of cells per (loss, transport), with
+// `groupStarts[i]` true where row i starts a new loss rate; and one line per run left out.
+struct ReportTable {
+  std::string title;
+  std::string legend;
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<bool> groupStarts;
+  std::vector<std::string> leftOut;
+};
+ReportTable reportTable(const CompareOptions& options, const std::vector<CellSummary>& cells);
+
+// A warning when the machine was busier than its cores during the runs, else nullopt.
+std::optional<std::string> busyNote(const HostLoad& host);
 
 // The human table: one line per cell (loss rate, then transport), medians over the
 // repetitions with the spread of the headline figure, then the reading.
