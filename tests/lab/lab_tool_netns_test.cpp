@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "integration/subprocess.hpp"
+#include "browser_check.hpp"
 #include "lab/lab_client.hpp"
 #include "lab/lab_run.hpp"
 #include "lab/tun_link.hpp"
@@ -133,6 +135,66 @@ TEST_F(LabToolTest, ChatComparisonAddsUp) {
     const auto root = test::parseXml(text.str());
     EXPECT_TRUE(root) << name << ": " << (root ? "" : root.error());
   }
+}
+
+// The demo as a teacher runs it: one command, three lessons, one folder with the plots, a
+// capture per transport and a page that Chromium shows with every plot.
+TEST_F(LabToolTest, DemoWritesTheLessonIntoOneFolderAndThePageShowsIt) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "ten runs at once under ThreadSanitizer's slowdown are not the demo; the "
+                  "lab's threads are checked by the other tests here";
+#endif
+  const std::filesystem::path out = std::filesystem::path(scratchDir("demo")) / "lesson";
+  Subprocess lab(UDPCHAT_LAB_BIN,
+                 {"demo", "--out", out.string(), "--quiet", "--server", UDPCHAT_SERVER_BIN});
+  lab.drain(after(milliseconds(115'000)));
+  const auto status = lab.wait(after(milliseconds(1000)));
+  std::string text, err;
+  for (const std::string& line : lab.seen(Subprocess::Stream::Stdout)) text += line + "\n";
+  for (const std::string& line : lab.seen(Subprocess::Stream::Stderr)) err += line + "\n";
+  ASSERT_EQ(status, 0) << text << err;
+  for (const char* title : {"chat: 150 messages of 100 bytes at 5/s", "head-of-line: 100 chat",
+                            "presence: 30 s of pings", "Chat p99, TCP vs ENet reliable",
+                            "index.html in a browser"}) {
+    EXPECT_NE(text.find(title), std::string::npos) << title << "\n" << text;
+  }
+  std::vector<std::string> captures;
+  for (const auto& e : std::filesystem::directory_iterator(out / "captures")) {
+    captures.push_back(e.path().filename().string());
+    EXPECT_GT(std::filesystem::file_size(e.path()), 1000u) << e.path();
+  }
+  std::sort(captures.begin(), captures.end());
+  EXPECT_EQ(captures, (std::vector<std::string>{"chat_enet-reliable_loss10_rep1.pcapng",
+                                                "chat_tcp_loss10_rep1.pcapng"}));
+  int svgs = 0;
+  for (const auto& e : std::filesystem::directory_iterator(out)) {
+    if (e.path().extension() != ".svg") continue;
+    ++svgs;
+    std::ifstream in(e.path());
+    std::stringstream svg;
+    svg << in.rdbuf();
+    const auto root = test::parseXml(svg.str());
+    EXPECT_TRUE(root) << e.path() << ": " << (root ? "" : root.error());
+  }
+  for (const char* name : {"chat-p99-vs-loss.svg", "chat-cdf-loss10.svg", "hol-timeline-loss5.svg",
+                           "presence-staleness-vs-loss.svg"}) {
+    EXPECT_TRUE(std::filesystem::exists(out / name)) << name;
+  }
+  ASSERT_TRUE(std::filesystem::exists(out / "index.html"));
+
+  if (test::chromiumPath().empty()) {
+    if (test::inCi()) FAIL() << "CI=true, and Chromium is missing";
+    GTEST_SKIP() << "Chromium is not installed: the page was not opened";
+  }
+  const auto shot = std::filesystem::current_path() / "lab-demo.png";
+  const test::PageCheck page = test::checkInChromium(out / "index.html", shot, 1280, 9000);
+  ASSERT_TRUE(page.ran) << page.error;
+  EXPECT_EQ(page.images, svgs) << "every plot written is on the page";
+  EXPECT_TRUE(page.broken.empty()) << ::testing::PrintToString(page.broken);
+  EXPECT_TRUE(page.unseen.empty()) << ::testing::PrintToString(page.unseen);
+  EXPECT_TRUE(page.console.empty()) << ::testing::PrintToString(page.console);
+  EXPECT_EQ(page.tables, 3);
+  EXPECT_EQ(page.links, 2) << "a link to each capture";
 }
 
 TEST_F(LabToolTest, HeadOfLineRunDeliversTheBulkBesideTheChat) {

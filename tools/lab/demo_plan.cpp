@@ -9,31 +9,32 @@ std::vector<CompareOptions> demoPlan(std::uint64_t seed) {
   base.seed = seed;
   base.transports = {"tcp", "enet-reliable"};
 
-  // 100 messages at 5 a second: docs/LAB.md's headline conversation, 20 s of it.
+  // 150 messages at 5 a second: docs/LAB.md's headline conversation, 30 s of it.
   CompareOptions chat = base;
   chat.scenario = Scenario::kChat;
   chat.lossPct = {0, 5, 10};
-  chat.messages = 100;
+  chat.messages = 150;
   chat.rate = 5;
   chat.warmup = 10;
 
-  // A 500 kB transfer from the 16th of 60 chat messages: long enough that a dozen chat
-  // messages are sent while it is under way.
+  // A 1.5 MB transfer from the 21st of 100 chat messages at 10 a second, at 5 % loss: it takes
+  // about 5 s, so some fifty chat messages are sent while it is under way, enough for the
+  // median to show the stall.
   CompareOptions hol = base;
   hol.scenario = Scenario::kHol;
-  hol.lossPct = {2};
-  hol.messages = 60;
-  hol.rate = 5;
+  hol.lossPct = {5};
+  hol.messages = 100;
+  hol.rate = 10;
   hol.warmup = 10;
-  hol.bulkBytes = 500'000;
-  hol.bulkAfter = 15;
+  hol.bulkBytes = 1'500'000;
+  hol.bulkAfter = 20;
 
-  // 20 pings (the server's interval, one a second) on TCP and on ENet's unreliable channel.
+  // 30 pings (the server's interval, one a second) on TCP and on ENet's unreliable channel.
   CompareOptions presence = base;
   presence.scenario = Scenario::kPresence;
   presence.transports = {"tcp", "enet-unreliable"};
   presence.lossPct = {5};
-  presence.durationS = 20;
+  presence.durationS = 30;
 
   return {chat, hol, presence};
 }

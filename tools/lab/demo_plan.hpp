@@ -11,7 +11,7 @@
 namespace udpchat::lab {
 
 // Chat (TCP and ENet reliable at 0, 5 and 10 % loss), head-of-line (the same two beside a bulk
-// transfer at 2 %) and presence (TCP and ENet's unreliable channel at 5 %), all with 20 ms each
+// transfer at 5 %) and presence (TCP and ENet's unreliable channel at 5 %), all with 20 ms each
 // way, one repetition each, seeds from `seed`.
 std::vector<CompareOptions> demoPlan(std::uint64_t seed);
 
