@@ -32,7 +32,11 @@ done
 if [ "$soak" != 1 ]; then ctest_args+=(-LE soak); fi
 
 source tools/deps.sh
-if [ "$fuzz" = 1 ]; then udpchat_ensure_packages "${udpchat_fuzz_packages[@]}"; else udpchat_ensure_packages; fi
+if [ "$fuzz" = 1 ]; then
+  udpchat_ensure_packages "${udpchat_test_packages[@]}" "${udpchat_fuzz_packages[@]}"
+else
+  udpchat_ensure_packages "${udpchat_test_packages[@]}"
+fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DUDPCHAT_BUILD_TESTS=ON \
       -DUDPCHAT_WARNINGS_AS_ERRORS=ON >/dev/null

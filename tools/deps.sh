@@ -12,6 +12,10 @@ udpchat_packages=(g++ cmake make pkg-config libenet-dev libcli11-dev nlohmann-js
                   qt6-translations-l10n
                   fonts-dejavu-core)
 
+# Only for ./test.sh: Chromium, which opens the lab's HTML report headless the way a person
+# would (tests/lab/browser_check.cpp); ./run.sh does not need it.
+udpchat_test_packages=(chromium)
+
 # Only for ./test.sh --fuzz: clang and its libFuzzer.
 udpchat_fuzz_packages=(clang libfuzzer-14-dev)
 
