@@ -41,6 +41,17 @@ struct EnetClientStats {
   // Service calls before which the retransmission check was brought forward
   // (enet::armEarliestRetransmission).
   std::uint64_t retransmitChecksAdvanced = 0;
+  // Retransmission timeouts put back to a new command's after an acknowledgement arrived
+  // (enet::undoBackoffWhileAcknowledged).
+  std::uint64_t retransmitBackoffsUndone = 0;
+};
+
+// ENet's view of the connection now: its smoothed round trip and the variation it keeps, and
+// the retransmission timeout a reliable command sent now gets (round trip + 4 x variation).
+struct EnetPeerTiming {
+  std::uint32_t roundTripMs = 0;
+  std::uint32_t varianceMs = 0;
+  std::uint32_t retransmitTimeoutMs = 0;
 };
 
 class EnetClientTransport final : public ClientTransport {
@@ -89,6 +100,8 @@ class EnetClientTransport final : public ClientTransport {
   int socketFd() const;
 
   const EnetClientStats& stats() const;
+  // The connected peer's timing; nullopt when not connected.
+  std::optional<EnetPeerTiming> peerTiming() const;
 
  private:
   struct State;

@@ -66,6 +66,9 @@ struct EnetServerStats {
   // Service calls before which a peer's retransmission check was brought forward
   // (enet::armEarliestRetransmission), counted per peer.
   std::uint64_t retransmitChecksAdvanced = 0;
+  // Retransmission timeouts put back to a new command's after an acknowledgement arrived
+  // (enet::undoBackoffWhileAcknowledged).
+  std::uint64_t retransmitBackoffsUndone = 0;
   // enet_host_service calls made within a turn to read on (serviceOnce), beyond the first.
   std::uint64_t extraReadCalls = 0;
   std::uint64_t connectsRefused = 0;    // CONNECTs dropped: their address's handshakes all completing

@@ -203,6 +203,30 @@ TEST(LabReport, TableListsEveryCellAndTheReading) {
   EXPECT_NE(table.find("200 ms"), std::string::npos);  // the reading explains TCP's RTO floor
 }
 
+TEST(LabReport, EnetTimingIsInTheRowsAndNullOverTcp) {
+  CompareOptions o = options();
+  RunResult enet = run("enet-reliable", 5, 1, 94);
+  enet.senderEnet = {summarize({100, 41, 40, 40}), summarize({100, 53, 52, 52})};
+  enet.receiverEnet = {summarize({40, 42}), summarize({52, 60})};
+  const RunResult tcp = run("tcp", 5, 1, 300);
+  const std::vector<RunResult> runs = {tcp, enet};
+  const auto doc = toJson(o, runs, summarizeCells(runs));
+  const auto& rows = doc["rows"];
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_TRUE(rows[0]["sender_enet_rtt_p50_ms"].is_null());
+  EXPECT_EQ(rows[0]["sender_enet_timing_samples"], 0);
+  EXPECT_EQ(rows[1]["sender_enet_rtt_p50_ms"], 40.0);
+  EXPECT_EQ(rows[1]["sender_enet_rtt_max_ms"], 100.0);
+  EXPECT_EQ(rows[1]["sender_enet_rto_p50_ms"], 52.0);
+  EXPECT_EQ(rows[1]["receiver_enet_rto_max_ms"], 60.0);
+  EXPECT_EQ(rows[1]["receiver_enet_timing_samples"], 2);
+  const auto back = fromJson(doc);
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(back->runs[1].senderEnet.retransmitTimeoutMs.p50, 52.0);
+  EXPECT_EQ(back->runs[1].receiverEnet.roundTripMs.max, 42.0);
+  EXPECT_EQ(back->runs[0].senderEnet.roundTripMs.count, 0u);
+}
+
 TEST(LabReport, JsonReadsBackIntoTheSameReport) {
   CompareOptions o = options();
   o.samples = true;

@@ -110,6 +110,73 @@ TEST(ArmEarliestRetransmission, HandlesTheMillisecondClockWrapping) {
   EXPECT_EQ(f.peer().nextTimeout, nearWrap + 0x50);
 }
 
+// ---- undoing the backoff while acknowledgements arrive (undoBackoffWhileAcknowledged) --------
+
+TEST(UndoBackoff, AResentCommandGetsANewCommandsTimeoutOnceAnAcknowledgementArrives) {
+  // RTT 40, variation 3: a new command would get 52 ms. The front was lost once and resent at
+  // 1100 with its timeout doubled to 104 (due 1204); an acknowledgement of a later command came
+  // at 1120.
+  FakeHost f;
+  f.peer().roundTripTime = 40;
+  f.peer().roundTripTimeVariance = 3;
+  f.sent(1100, 104, 2);
+  f.sent(1105, 52, 1);
+  f.peer().nextTimeout = 1204;
+  f.peer().lastReceiveTime = 1120;
+  EXPECT_EQ(undoBackoffWhileAcknowledged(f.host()), 1u);
+  const auto* front =
+      static_cast<const ENetOutgoingCommand*>(enet_list_front(&f.peer().sentReliableCommands));
+  EXPECT_EQ(front->roundTripTimeout, 52u);
+  EXPECT_EQ(f.peer().nextTimeout, 1152u);
+  EXPECT_EQ(undoBackoffWhileAcknowledged(f.host()), 0u) << "nothing left to undo";
+}
+
+TEST(UndoBackoff, WhileNothingArrivesTheDoublingStands) {
+  // The link is down: the last acknowledgement came before the resend. ENet's backoff is right.
+  FakeHost f;
+  f.peer().roundTripTime = 40;
+  f.peer().roundTripTimeVariance = 3;
+  f.sent(1100, 208, 3);
+  f.peer().nextTimeout = 1308;
+  f.peer().lastReceiveTime = 1100;  // not after the send
+  EXPECT_EQ(undoBackoffWhileAcknowledged(f.host()), 0u);
+  f.peer().lastReceiveTime = 1050;
+  EXPECT_EQ(undoBackoffWhileAcknowledged(f.host()), 0u);
+  EXPECT_EQ(f.peer().nextTimeout, 1308u);
+}
+
+TEST(UndoBackoff, LeavesCommandsSentOnceAndTimeoutsNotAboveANewOnesAlone) {
+  FakeHost f;
+  f.peer().roundTripTime = 40;
+  f.peer().roundTripTimeVariance = 3;
+  f.sent(1100, 60, 1);  // never resent: its timeout is ENet's first
+  f.sent(1101, 50, 2);  // resent, but its timeout is already below a new command's
+  f.peer().nextTimeout = 1151;
+  f.peer().lastReceiveTime = 1130;
+  EXPECT_EQ(undoBackoffWhileAcknowledged(f.host()), 0u);
+  EXPECT_EQ(f.peer().nextTimeout, 1151u);
+  f.peer().state = ENET_PEER_STATE_DISCONNECTED;
+  f.sent(1102, 400, 4);
+  EXPECT_EQ(undoBackoffWhileAcknowledged(f.host()), 0u) << "a peer not in use is left alone";
+}
+
+TEST(UndoBackoff, NeverDelaysTheCheckAndHandlesTheClockWrapping) {
+  FakeHost f;
+  f.peer().roundTripTime = 40;
+  f.peer().roundTripTimeVariance = 3;
+  const enet_uint32 nearWrap = 0xFFFFFFF0u;
+  f.sent(nearWrap, 104, 2);  // due at 0x58 after the wrap; undone: due at 0x24
+  f.peer().lastReceiveTime = nearWrap + 0x20;  // 0x10 after the wrap
+  f.peer().nextTimeout = nearWrap + 0x10;       // already earlier than anything: kept
+  EXPECT_EQ(undoBackoffWhileAcknowledged(f.host()), 1u);
+  EXPECT_EQ(f.peer().nextTimeout, nearWrap + 0x10);
+  f.sent(nearWrap + 0x20, 208, 3);
+  f.peer().lastReceiveTime = nearWrap + 0x30;
+  f.peer().nextTimeout = nearWrap + 0x20 + 208;
+  EXPECT_EQ(undoBackoffWhileAcknowledged(f.host()), 1u);
+  EXPECT_EQ(f.peer().nextTimeout, nearWrap + 0x20 + 52);
+}
+
 // ---- the handshake's first timeout (applyHandshakeTiming) ----------------------------------------
 
 TEST(HandshakeTiming, TheLimitScalesSoTheHandshakeGivesUpWhenEnetsWould) {

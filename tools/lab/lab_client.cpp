@@ -163,6 +163,14 @@ bool LabClient::pump(std::int64_t maxWaitUs, std::vector<Incoming>& out) {
   waitFor(transport_->pollInterest(), maxWaitUs);
   std::vector<ClientTransportEvent> events = transport_->serviceOnce(0);
   const std::int64_t now = steadyMicros();
+  if (now >= nextTimingUs_) {
+    if (const auto* enet = dynamic_cast<const EnetClientTransport*>(transport_.get())) {
+      if (auto t = enet->peerTiming()) {
+        enetTimings_.push_back({now, t->roundTripMs, t->varianceMs, t->retransmitTimeoutMs});
+      }
+    }
+    nextTimingUs_ = now + kEnetTimingEveryUs;
+  }
   for (auto& event : events) {
     if (auto* received = std::get_if<transport_event::Received>(&event)) {
       auto decoded = protocol::decode(received->bytes);

@@ -55,6 +55,17 @@ struct Incoming {
   protocol::Message message;
 };
 
+// ENet's timing of the connection at one moment (EnetClientTransport::peerTiming).
+struct EnetTimingSample {
+  std::int64_t atUs = 0;  // the shared clock
+  std::uint32_t roundTripMs = 0;
+  std::uint32_t varianceMs = 0;
+  std::uint32_t retransmitTimeoutMs = 0;  // what a reliable command sent then would wait
+};
+
+// How often pump() records the ENet peer's timing while connected.
+inline constexpr std::int64_t kEnetTimingEveryUs = 100'000;
+
 class LabClient {
  public:
   // Throws std::runtime_error if the transport cannot be created.
@@ -88,6 +99,8 @@ class LabClient {
   const protocol::Welcome& welcome() const { return welcome_; }
   const std::string& disconnectReason() const { return disconnectReason_; }
   std::uint64_t errorReplies() const { return errorReplies_; }
+  // Over ENet, the peer's timing every kEnetTimingEveryUs while connected; empty over TCP.
+  const std::vector<EnetTimingSample>& enetTimings() const { return enetTimings_; }
   // tcpi_total_retrans of the TCP socket (this end's retransmissions); nullopt over ENet.
   std::optional<std::uint64_t> tcpRetransmissions() const;
 
@@ -108,6 +121,8 @@ class LabClient {
   bool keepalive_ = true;
   std::int64_t nextPingUs_ = 0;  // 0: not registered yet
   std::uint32_t pingSeq_ = 0;
+  std::vector<EnetTimingSample> enetTimings_;
+  std::int64_t nextTimingUs_ = 0;
   std::uint64_t lastPongServerTime_ = 0;
   std::int64_t lastPongAtUs_ = 0;
 };

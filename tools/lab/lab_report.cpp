@@ -84,6 +84,17 @@ json rowJson(const RunResult& r, bool samples) {
       {"link_max_late_ms", rounded(r.linkMaxLateMs)},
       {"seconds", rounded(r.seconds)},
   };
+  // ENet's own timing of each client's connection (sampled every 100 ms; null over TCP).
+  for (const auto& [prefix, timing] :
+       {std::pair{"sender_enet", &r.senderEnet}, std::pair{"receiver_enet", &r.receiverEnet}}) {
+    const Distribution& rtt = timing->roundTripMs;
+    const Distribution& rto = timing->retransmitTimeoutMs;
+    row[std::string(prefix) + "_rtt_p50_ms"] = ms(rtt, rtt.p50);
+    row[std::string(prefix) + "_rtt_max_ms"] = ms(rtt, rtt.max);
+    row[std::string(prefix) + "_rto_p50_ms"] = ms(rto, rto.p50);
+    row[std::string(prefix) + "_rto_max_ms"] = ms(rto, rto.max);
+    row[std::string(prefix) + "_timing_samples"] = rtt.count;
+  }
   const bool hol = r.hol.has_value();
   const HolResult h = r.hol.value_or(HolResult{});
   row["bulk_bytes"] = hol ? json(h.bytes) : json(nullptr);
@@ -400,8 +411,10 @@ std::string explainResults(const CompareOptions& o, const std::vector<CellSummar
       "times its variation (tens of milliseconds on this link, with no 200 ms floor), and each "
       "channel is ordered on its own: a loss holds back only later messages of the same "
       "channel. ENet has tails of its own at high loss: a command whose retransmission is lost "
-      "again doubles its timeout (on a 40 ms round trip about 52, then 104, then 208 ms), and "
-      "the messages behind a late one on its channel wait for it. The unreliable (sequenced) and unsequenced channels never wait: a "
+      "too waits another timeout, and ENet doubles it each time (on a 40 ms round trip about "
+      "52, then 104, then 208 ms) unless acknowledgements of other messages show the link is "
+      "alive, when udpchat puts it back to 52 ms; the messages behind a late one on its channel "
+      "wait for it. The unreliable (sequenced) and unsequenced channels never wait: a "
       "lost message is gone, the others keep the link's own latency; sequenced drops a message "
       "that would arrive after a newer one, unsequenced delivers it anyway.\n";
   if (o.scenario == Scenario::kHol) {
@@ -567,6 +580,17 @@ RunResult runFromJson(const json& row) {
   }
   r.serverErrors = count(row, "server_errors");
   r.linkMaxLateMs = number(row, "link_max_late_ms");
+  for (const auto& [prefix, timing] :
+       {std::pair{"sender_enet", &r.senderEnet}, std::pair{"receiver_enet", &r.receiverEnet}}) {
+    const std::size_t n = count(row, (std::string(prefix) + "_timing_samples").c_str());
+    if (n == 0) continue;
+    timing->roundTripMs.count = n;
+    timing->roundTripMs.p50 = number(row, (std::string(prefix) + "_rtt_p50_ms").c_str());
+    timing->roundTripMs.max = number(row, (std::string(prefix) + "_rtt_max_ms").c_str());
+    timing->retransmitTimeoutMs.count = n;
+    timing->retransmitTimeoutMs.p50 = number(row, (std::string(prefix) + "_rto_p50_ms").c_str());
+    timing->retransmitTimeoutMs.max = number(row, (std::string(prefix) + "_rto_max_ms").c_str());
+  }
   r.seconds = number(row, "seconds");
   if (row.contains("latencies_ms") && row["latencies_ms"].is_array()) {
     const json& latencies = row["latencies_ms"];

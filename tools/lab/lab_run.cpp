@@ -91,6 +91,7 @@ struct SenderOutcome {
   DeliveryTracker pongs;                 // pongs by ping seq; latency = round trip
   std::uint64_t errorReplies = 0;
   std::optional<std::uint64_t> tcpRetransmissions;
+  std::vector<EnetTimingSample> enetTimings;
   double pingIntervalMs = 0;
 };
 
@@ -105,6 +106,7 @@ struct ReceiverOutcome {
   std::optional<double> serverLossPct;
   std::uint64_t errorReplies = 0;
   std::optional<std::uint64_t> tcpRetransmissions;
+  std::vector<EnetTimingSample> enetTimings;
 };
 
 struct RunContext {
@@ -294,6 +296,7 @@ void senderMain(const RunContext& ctx, Shared& sh, SenderOutcome& out) {
   out.pingSentUs.resize(pingsMade);
   out.errorReplies = client.errorReplies();
   out.tcpRetransmissions = client.tcpRetransmissions();
+  out.enetTimings = client.enetTimings();
   client.close(kCloseGraceMs);
 }
 
@@ -395,6 +398,7 @@ void receiverMain(const RunContext& ctx, Shared& sh, ReceiverOutcome& out) {
   }
   out.errorReplies = client.errorReplies();
   out.tcpRetransmissions = client.tcpRetransmissions();
+  out.enetTimings = client.enetTimings();
   client.close(kCloseGraceMs);
 }
 
@@ -443,6 +447,18 @@ struct Server {
     process->wait(milliseconds(1000));
   }
 };
+
+EnetTiming summarizeTiming(const std::vector<EnetTimingSample>& samples) {
+  EnetTiming t;
+  std::vector<double> rtt, rto;
+  for (const EnetTimingSample& s : samples) {
+    rtt.push_back(s.roundTripMs);
+    rto.push_back(s.retransmitTimeoutMs);
+  }
+  t.roundTripMs = summarize(std::move(rtt));
+  t.retransmitTimeoutMs = summarize(std::move(rto));
+  return t;
+}
 
 WireCounts wireOf(const DirectionStats& s) {
   WireCounts w;
@@ -601,6 +617,8 @@ RunResult runOnce(const CompareOptions& o, const TransportSpec& transport, doubl
     if (!received.error.empty()) result.error = received.error;
   }
   result.serverErrors = sent.errorReplies + received.errorReplies;
+  result.senderEnet = summarizeTiming(sent.enetTimings);
+  result.receiverEnet = summarizeTiming(received.enetTimings);
   if (transport.tcp && sent.tcpRetransmissions && received.tcpRetransmissions) {
     result.tcpInfoRetransmissions = *sent.tcpRetransmissions + *received.tcpRetransmissions;
   }

@@ -46,6 +46,14 @@ struct PresenceResult {
   std::uint64_t whoisSent = 0;
 };
 
+// ENet's own timing of one client's connection over a run, sampled every 100 ms (ms): its
+// smoothed round trip, and the retransmission timeout a reliable command sent at that moment
+// would get (round trip + 4 x its variation). Empty over TCP.
+struct EnetTiming {
+  Distribution roundTripMs;
+  Distribution retransmitTimeoutMs;
+};
+
 struct RunResult {
   Scenario scenario = Scenario::kChat;
   std::string transport;
@@ -82,6 +90,8 @@ struct RunResult {
   // The emulator's worst lateness writing a packet past its departure time, both directions
   // (milliseconds): its accuracy during the run. Large values mean a busy machine.
   double linkMaxLateMs = 0;
+  EnetTiming senderEnet;    // the sender's peer (to the server)
+  EnetTiming receiverEnet;  // the receiver's
   double seconds = 0;  // the whole run, wall clock
 
   double deliveredPct() const;

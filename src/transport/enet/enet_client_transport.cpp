@@ -154,6 +154,7 @@ std::vector<ClientTransportEvent> EnetClientTransport::serviceOnce(Millis maxWai
   state_->pending.clear();
   ENetHost* host = state_->host.get();
   ENetEvent event{};
+  state_->stats.retransmitBackoffsUndone += enet::undoBackoffWhileAcknowledged(*host);
   state_->stats.retransmitChecksAdvanced += enet::armEarliestRetransmission(*host);
   const int rc = enet_host_service(
       host, &event, static_cast<enet_uint32>(std::clamp<Millis>(maxWait, 0, 60'000)));
@@ -232,6 +233,13 @@ PollInterest EnetClientTransport::pollInterest() const {
 
 const EnetClientStats& EnetClientTransport::stats() const {
   return state_->stats;
+}
+
+std::optional<EnetPeerTiming> EnetClientTransport::peerTiming() const {
+  if (state_->peer == nullptr || state_->phase != State::Phase::Connected) return std::nullopt;
+  const ENetPeer& p = *state_->peer;
+  return EnetPeerTiming{p.roundTripTime, p.roundTripTimeVariance,
+                        p.roundTripTime + 4 * p.roundTripTimeVariance};
 }
 
 }  // namespace udpchat

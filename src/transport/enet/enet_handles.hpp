@@ -3,8 +3,11 @@
 #pragma once
 
 #include <enet/enet.h>
+
+#include <algorithm>
 #include <enet/time.h>  // ENET_TIME_LESS: enet.h does not include it
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -171,6 +174,40 @@ inline std::size_t armEarliestRetransmission(ENetHost& host) {
     }
   }
   return adjusted;
+}
+
+// ENet 1.3.17 doubles a reliable command's retransmission timeout each time it is lost, and
+// never shrinks it again until the command is acknowledged: right when the link is down, wrong
+// when it is only lossy. In a busy conversation over a lossy link a message whose first resend
+// is lost too waits 2, 4, 8 times the link's timeout while acknowledgements of later messages
+// keep arriving, and on its sequenced channel every later message waits with it. Called before
+// each enet_host_service: for a command in flight that has been sent more than once, when an
+// acknowledgement has arrived since its latest send (the other side is alive and answering),
+// its timeout goes back to what ENet would give a new command now (the round trip plus four
+// times its variation) and the peer's retransmission check is armed for it. While nothing
+// arrives the doubling stands, as ENet meant it for a link that is down, and ENet's own
+// timeouts for giving up on a peer are untouched. Like armEarliestRetransmission, it walks at
+// most kArmScanLimit commands per peer. Returns the number of commands whose timeout it undid.
+inline std::size_t undoBackoffWhileAcknowledged(ENetHost& host) {
+  std::size_t undone = 0;
+  for (ENetPeer* peer = host.peers; peer < host.peers + host.peerCount; ++peer) {
+    if (peer->state == ENET_PEER_STATE_DISCONNECTED) continue;
+    ENetList& sent = peer->sentReliableCommands;
+    const enet_uint32 fresh =
+        std::max<enet_uint32>(peer->roundTripTime + 4 * peer->roundTripTimeVariance, 1);
+    std::size_t scanned = 0;
+    for (ENetListIterator it = enet_list_begin(&sent);
+         it != enet_list_end(&sent) && scanned < kArmScanLimit; it = enet_list_next(it), ++scanned) {
+      auto* command = reinterpret_cast<ENetOutgoingCommand*>(it);
+      if (command->sendAttempts <= 1 || command->roundTripTimeout <= fresh) continue;
+      if (!ENET_TIME_LESS(command->sentTime, peer->lastReceiveTime)) continue;  // nothing since
+      command->roundTripTimeout = fresh;
+      const enet_uint32 due = command->sentTime + fresh;
+      if (ENET_TIME_LESS(due, peer->nextTimeout)) peer->nextTimeout = due;
+      ++undone;
+    }
+  }
+  return undone;
 }
 
 // Reading on within a server turn (EnetServerTransport::serviceOnce). One enet_host_service call

@@ -588,6 +588,7 @@ int EnetServerTransport::serviceOnce(SessionHandler& handler, Millis maxWait) {
   ENetHost* host = state_->host.get();
   ENetEvent event{};
   int handled = 0;
+  state_->stats.retransmitBackoffsUndone += enet::undoBackoffWhileAcknowledged(*host);
   state_->stats.retransmitChecksAdvanced += enet::armEarliestRetransmission(*host);
   // The first call waits up to maxWait; further ones read on without waiting while the socket
   // may still hold what this turn's sending brought back (see kMaxExtraReadCalls).
