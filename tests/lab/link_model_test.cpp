@@ -378,6 +378,50 @@ TEST(LinkModel, DrawsAreFixedPerPacketSoLossSetsNest) {
   EXPECT_GT(countFate(highLog, Fate::kLost), lostLow);
 }
 
+TEST(LinkModel, ChangingTheLossMidwayDecidesAsIfItHadBeenSoFromTheStart) {
+  // 3000 packets at 0 %, then 3000 at 100 %, then 3000 at 10 %: each stretch decides exactly as
+  // a link that had its rate from the start decides the same packets.
+  LinkConfig config;
+  config.seed = 33;
+  config.clientToServer.delayMs = 5;
+  config.serverToClient.delayMs = 5;
+  LinkModel changed(config);
+  std::vector<Decision> log;
+  const auto offer = [&](LinkModel& m, int i) { return m.offer(kC2s, 100, i * 1000); };
+  for (int i = 0; i < 9000; ++i) {
+    if (i == 3000) {
+      ASSERT_TRUE(changed.setLossPct(100));
+    }
+    if (i == 6000) {
+      ASSERT_TRUE(changed.setLossPct(10));
+    }
+    log.push_back(offer(changed, i));
+  }
+  EXPECT_EQ(changed.config().clientToServer.lossPct, 10);
+  EXPECT_EQ(changed.config().serverToClient.lossPct, 10);
+  LinkConfig tenPercent = config;
+  tenPercent.clientToServer.lossPct = 10;
+  LinkModel reference(tenPercent);
+  long lostLate = 0;
+  for (int i = 0; i < 9000; ++i) {
+    const Decision fresh = offer(reference, i);
+    if (i < 3000) {
+      EXPECT_EQ(log[i].fate, Fate::kDelivered) << i;
+    } else if (i < 6000) {
+      EXPECT_EQ(log[i].fate, Fate::kLost) << i;
+    } else {
+      EXPECT_EQ(log[i].fate, fresh.fate) << i;
+      lostLate += log[i].fate == Fate::kLost;
+    }
+  }
+  EXPECT_GT(lostLate, 200);
+  EXPECT_LT(lostLate, 400);
+  EXPECT_FALSE(changed.setLossPct(-1));
+  EXPECT_FALSE(changed.setLossPct(101));
+  EXPECT_FALSE(changed.setLossPct(std::nan("")));
+  EXPECT_EQ(changed.config().clientToServer.lossPct, 10);
+}
+
 TEST(LinkModel, LogLineFormat) {
   Decision d;
   d.index = 17;

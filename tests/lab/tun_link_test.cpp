@@ -195,6 +195,21 @@ TEST_F(TunLinkTest, FullLossOneWayDeliversNothingThatWay) {
   for (std::uint32_t i = 0; i < 300; ++i) EXPECT_EQ(back[i], i);
 }
 
+// The live view's keys: the loss changes while the link runs, from the next packet on, both ways.
+TEST_F(TunLinkTest, TheLossChangesWhileTheLinkRuns) {
+  TunLink link(optionsFor({}, {}));
+  const Sides sides(link);
+  EXPECT_EQ(stream(link, sides, kC2s, 200).size(), 200u);
+  ASSERT_TRUE(link.setLossPct(100));
+  EXPECT_TRUE(stream(link, sides, kC2s, 200).empty());
+  EXPECT_TRUE(stream(link, sides, kS2c, 200).empty());
+  EXPECT_EQ(link.stats().clientToServer.lost, 200u);
+  EXPECT_EQ(link.stats().serverToClient.lost, 200u);
+  EXPECT_FALSE(link.setLossPct(250));
+  ASSERT_TRUE(link.setLossPct(0));
+  EXPECT_EQ(stream(link, sides, kS2c, 200).size(), 200u);
+}
+
 TEST_F(TunLinkTest, HalfLossLandsNearHalf) {
   DirectionConfig half;
   half.lossPct = 50;

@@ -163,6 +163,15 @@ LinkModel::LinkModel(const LinkConfig& config)
       clientToServer_(Direction::kClientToServer, config.clientToServer, config.seed),
       serverToClient_(Direction::kServerToClient, config.serverToClient, config.seed) {}
 
+bool LinkModel::setLossPct(double lossPct) {
+  if (!(lossPct >= 0 && lossPct <= 100)) return false;  // NaN fails both
+  clientToServer_.setLossPct(lossPct);
+  serverToClient_.setLossPct(lossPct);
+  config_.clientToServer.lossPct = lossPct;
+  config_.serverToClient.lossPct = lossPct;
+  return true;
+}
+
 const Decision& LinkModel::offer(Direction direction, std::uint32_t sizeBytes, Micros arrival) {
   DirectionModel& model =
       direction == Direction::kClientToServer ? clientToServer_ : serverToClient_;

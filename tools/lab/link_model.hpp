@@ -70,6 +70,12 @@ class DirectionModel {
   // Decides the next packet. Precondition: `arrival` is not earlier than the previous one.
   Decision offer(std::uint32_t sizeBytes, Micros arrival);
 
+  // Changes the independent loss from the next packet on (percent; 0 to 100). The draws stay
+  // what they were, so packet k is lost at the new rate exactly when it would have been with
+  // that rate from the start.
+  void setLossPct(double lossPct) { config_.lossPct = lossPct; }
+  double lossPct() const { return config_.lossPct; }
+
   // Packets offered so far.
   std::uint64_t offered() const { return next_; }
   // Whether the Gilbert-Elliott chain is in its bad state (after the last packet).
@@ -106,7 +112,11 @@ class LinkModel {
   const Decision& offer(Direction direction, std::uint32_t sizeBytes, Micros arrival);
 
   const std::vector<Decision>& log() const { return log_; }
+  // The configuration the link started with and the loss it has now.
   const LinkConfig& config() const { return config_; }
+  // Both directions' independent loss from their next packet on; false (and nothing changes)
+  // outside 0 to 100. The live view's keys use it while the link runs.
+  bool setLossPct(double lossPct);
 
  private:
   LinkConfig config_;

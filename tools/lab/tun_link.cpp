@@ -351,6 +351,11 @@ const LinkConfig& TunLink::config() const {
   return pump_->options.config;
 }
 
+bool TunLink::setLossPct(double lossPct) {
+  const std::lock_guard lock(pump_->mutex);
+  return pump_->model.setLossPct(lossPct);
+}
+
 Micros TunLink::now() const {
   return pump_->now();
 }

@@ -78,7 +78,10 @@ class TunLink {
 
   const Namespace& clientSide() const;
   const Namespace& serverSide() const;
-  const LinkConfig& config() const;
+  const LinkConfig& config() const;  // as the link started (setLossPct does not change it)
+  // Changes both directions' independent loss from the next packet on (LinkModel::setLossPct);
+  // false outside 0 to 100. Thread-safe.
+  bool setLossPct(double lossPct);
 
   // The emulator's clock: microseconds since the link started. Thread-safe.
   Micros now() const;
