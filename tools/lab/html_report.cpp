@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "lab/lab_report.hpp"
+#include "lab/svg_chart.hpp"
 
 namespace udpchat::lab {
 namespace {
@@ -122,19 +123,7 @@ std::string sectionHtml(const HtmlSection& s, const HostLoad& host) {
 }  // namespace
 
 std::string htmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
+  return escapeMarkup(text, "&#39;");  // &apos; is not HTML 4's
 }
 
 std::string shellQuote(const std::vector<std::string>& words) {

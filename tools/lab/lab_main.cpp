@@ -75,12 +75,13 @@ std::vector<lab::RunResult> reportOrder(const lab::CompareOptions& o,
   return ordered;
 }
 
-std::string localTime() {
+// The local time now, through strftime's `format`.
+std::string localTime(const char* format = "%Y-%m-%d %H:%M:%S %Z") {
   const std::time_t now = std::time(nullptr);
   std::tm parts{};
   ::localtime_r(&now, &parts);
   char text[64];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S %Z", &parts);
+  std::strftime(text, sizeof text, format, &parts);
   return text;
 }
 
@@ -427,14 +428,7 @@ int main(int argc, char** argv) {
       std::cerr << "udpchat-lab: " << privileges.error() << "\n";
       return kExitNoNamespaces;
     }
-    if (demoOut.empty()) {
-      const std::time_t now = std::time(nullptr);
-      std::tm parts{};
-      ::localtime_r(&now, &parts);
-      char name[64];
-      std::strftime(name, sizeof name, "udpchat-lab-demo-%Y%m%d-%H%M%S", &parts);
-      demoOut = name;
-    }
+    if (demoOut.empty()) demoOut = localTime("udpchat-lab-demo-%Y%m%d-%H%M%S");
     std::error_code error;
     const std::filesystem::path out = std::filesystem::absolute(demoOut, error);
     std::filesystem::create_directories(out / "captures", error);

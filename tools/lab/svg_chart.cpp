@@ -151,7 +151,7 @@ std::string dashAttribute(const std::string& dash) {
 
 }  // namespace
 
-std::string xmlEscape(std::string_view text) {
+std::string escapeMarkup(std::string_view text, std::string_view apostrophe) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
@@ -169,13 +169,17 @@ std::string xmlEscape(std::string_view text) {
         out += "&quot;";
         break;
       case '\'':
-        out += "&apos;";
+        out += apostrophe;
         break;
       default:
         out += c;
     }
   }
   return out;
+}
+
+std::string xmlEscape(std::string_view text) {
+  return escapeMarkup(text, "&apos;");
 }
 
 std::string tickLabel(double value) {

@@ -76,7 +76,9 @@ std::vector<double> niceTicks(double low, double high, bool log, int wanted = 6)
 // A tick label: "0.5", "20", "1000", "1e+04" beyond 99999.
 std::string tickLabel(double value);
 
-// Escapes &, <, >, " and ' for XML text and attributes.
+// Escapes &, <, >, " and ' (as `apostrophe`) for text and attribute values of XML or HTML.
+std::string escapeMarkup(std::string_view text, std::string_view apostrophe);
+// escapeMarkup with XML's &apos;.
 std::string xmlEscape(std::string_view text);
 
 }  // namespace udpchat::lab
