@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "subprocess.hpp"
+#include "tmux_session.hpp"
 
 namespace udpchat::test {
 namespace {
@@ -25,34 +26,14 @@ namespace {
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
 using Stream = Subprocess::Stream;
-using ScreenLines = std::vector<std::string>;
 
 constexpr auto kStep = 10s;
-// Between two looks at the screen. Only pacing: every wait is for a condition on the screen.
-constexpr auto kPollInterval = 20ms;
 constexpr int kWidth = 100;
 constexpr int kHeight = 30;
 
 const char* const kServerBin = UDPCHAT_SERVER_BIN;
 const char* const kClientBin = UDPCHAT_CLIENT_BIN;
 const char* const kTmuxBin = UDPCHAT_TMUX_BIN;
-
-bool contains(const std::string& s, std::string_view needle) {
-  return s.find(needle) != std::string::npos;
-}
-
-bool anyContains(const ScreenLines& lines, std::string_view needle) {
-  for (const auto& l : lines) {
-    if (contains(l, needle)) return true;
-  }
-  return false;
-}
-
-std::string joined(const ScreenLines& lines) {
-  std::string out;
-  for (const auto& l : lines) out += l + "\n";
-  return out;
-}
 
 // Code points, and the column of `needle` on a row counting wide characters as the terminal did.
 std::size_t codePointIndex(const std::string& s, std::size_t byteOffset) {
@@ -67,88 +48,6 @@ std::optional<std::string> lastRow(const ScreenLines& lines) {
   if (lines.empty()) return std::nullopt;
   return lines.back();
 }
-
-// One tmux server on a private socket, holding one session of a fixed size. Killed with the
-// object, so a failing test leaves nothing running.
-class Tmux {
- public:
-  Tmux(const std::string& command, int width, int height)
-      : socket_("udpchat-tui-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++)) {
-    ok_ = run({"-f", "/dev/null", "new-session", "-d", "-s", "tui", "-x", std::to_string(width),
-               "-y", std::to_string(height), command, ";", "set-option", "-t", "tui",
-               "remain-on-exit", "on"})
-              .has_value();
-    if (ok_) {
-      const auto path = run({"display-message", "-p", "-t", "tui", "#{socket_path}"});
-      if (path && !path->empty()) socketPath_ = path->front();
-    }
-  }
-  // tmux leaves its socket file behind when the server is killed.
-  ~Tmux() {
-    run({"kill-server"});
-    if (!socketPath_.empty()) ::unlink(socketPath_.c_str());
-  }
-  Tmux(const Tmux&) = delete;
-  Tmux& operator=(const Tmux&) = delete;
-
-  bool ok() const { return ok_; }
-
-  std::optional<ScreenLines> run(std::vector<std::string> args) {
-    args.insert(args.begin(), {"-L", socket_});
-    Subprocess p(kTmuxBin, std::move(args));
-    p.closeStdin();
-    p.drain(after(kStep));
-    const auto status = p.wait(after(kStep));
-    if (status != 0) {
-      ADD_FAILURE() << "tmux failed (" << status.value_or(-1)
-                    << "): " << joined(p.seen(Stream::Stderr));
-      return std::nullopt;
-    }
-    return p.seen(Stream::Stdout);
-  }
-
-  void text(const std::string& literal) { run({"send-keys", "-t", "tui", "-l", literal}); }
-  void keys(std::vector<std::string> names) {
-    names.insert(names.begin(), {"send-keys", "-t", "tui"});
-    run(std::move(names));
-  }
-  void resize(int width, int height) {
-    run({"resize-window", "-t", "tui", "-x", std::to_string(width), "-y", std::to_string(height)});
-  }
-  ScreenLines capture() { return run({"capture-pane", "-p", "-t", "tui"}).value_or(ScreenLines{}); }
-  std::pair<int, int> cursor() {
-    const auto out = run({"display-message", "-p", "-t", "tui", "#{cursor_x} #{cursor_y}"});
-    int x = -1, y = -1;
-    if (out && !out->empty()) std::sscanf(out->front().c_str(), "%d %d", &x, &y);
-    return {x, y};
-  }
-
-  // Looks at the screen until `ready` holds or the deadline passes; the last screen either way.
-  ScreenLines waitFor(const std::function<bool(const ScreenLines&)>& ready, const char* what,
-                      std::chrono::milliseconds timeout = kStep) {
-    const Deadline deadline = after(timeout);
-    ScreenLines screen = capture();
-    while (!ready(screen)) {
-      if (Clock::now() >= deadline) {
-        ADD_FAILURE() << "timed out waiting for " << what << "; the screen:\n" << joined(screen);
-        break;
-      }
-      std::this_thread::sleep_for(kPollInterval);
-      screen = capture();
-    }
-    return screen;
-  }
-  ScreenLines waitForText(std::string_view needle) {
-    return waitFor([&](const ScreenLines& s) { return anyContains(s, needle); },
-                   std::string(needle).c_str());
-  }
-
- private:
-  static inline std::atomic<int> counter_{0};
-  std::string socket_;
-  std::string socketPath_;
-  bool ok_ = false;
-};
 
 class ServerProcess {
  public:
@@ -208,7 +107,7 @@ class TuiTmuxTest : public ::testing::Test {
     ASSERT_TRUE(waitForEvent(*bob_, {{"type", "join"}, {"nick", "bob"}})) << "bob did not join";
     const std::string command = "env TERM=screen-256color LANG=C.UTF-8 " + std::string(kClientBin) +
                                 " --host 127.0.0.1 --port " + port + " --nick alice";
-    tmux_ = std::make_unique<Tmux>(command, kWidth, kHeight);
+    tmux_ = std::make_unique<Tmux>(kTmuxBin, command, kWidth, kHeight);
     ASSERT_TRUE(tmux_->ok());
     // Registered, in #lobby, with bob in the nick list.
     tmux_->waitFor(
@@ -354,7 +253,7 @@ TEST_F(TuiTmuxTest, AskPasswordReadsItUnechoedAndProvesTheNick) {
   const std::string command = "env TERM=screen-256color LANG=C.UTF-8 " + std::string(kClientBin) +
                               " --plain --host 127.0.0.1 --port " +
                               std::to_string(server_.port()) + " --nick bob --ask-password";
-  Tmux other(command, kWidth, kHeight);
+  Tmux other(kTmuxBin, command, kWidth, kHeight);
   ASSERT_TRUE(other.ok());
   other.waitForText("password for bob:");
   other.text("bobs-secret-9");

@@ -26,8 +26,10 @@
 #include "lab/lab_plots.hpp"
 #include "lab/lab_report.hpp"
 #include "lab/lab_run.hpp"
+#include "lab/live_view.hpp"
 #include "lab/run_queue.hpp"
 #include "lab/netns.hpp"
+#include "udpchat/stop_signal.hpp"
 
 namespace {
 
@@ -298,6 +300,33 @@ int main(int argc, char** argv) {
   demo->add_option("--server", o.serverBinary, "the udpchat-server to run")
       ->capture_default_str();
 
+  CLI::App* live = app.add_subcommand(
+      "live",
+      "TCP and ENet reliable chat side by side as it happens, one bar per message; keys change "
+      "the loss while it runs (+ more, - less, 0 none, q quit)");
+  lab::LiveOptions lo;
+  double liveDuration = 0;
+  live->add_option("--loss", lo.lossPct, "loss at the start, percent per direction")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  live->add_option("--delay", lo.delayMs, "one-way delay per direction, ms")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10000.0));
+  live->add_option("--jitter", lo.jitterMs, "delay varies by +- this, ms (no reordering)")
+      ->check(CLI::NonNegativeNumber);
+  live->add_option("--rate", lo.rate, "chat messages per second")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 200.0));
+  live->add_option("--size", lo.messageBytes, "bytes of text per chat message")
+      ->capture_default_str();
+  live->add_option("--duration", liveDuration,
+                   "seconds of sending, then it waits for the last messages and ends "
+                   "(default: until q or Ctrl-C)")
+      ->check(CLI::PositiveNumber);
+  live->add_option("--seed", lo.seed, "seed of the emulated links")->capture_default_str();
+  live->add_option("--server", o.serverBinary, "the udpchat-server to run")
+      ->capture_default_str();
+
   std::string loss = "0,1,2,5,10,20";
   std::string transports = "tcp,enet-reliable,enet-unreliable,enet-unsequenced";
   std::string scenario = "chat";
@@ -419,6 +448,20 @@ int main(int argc, char** argv) {
     ro.pcapDir.clear();  // where the captures were is not in the document
     return emit(ro, saved->runs, saved->host, reportHtml,
                 lab::compareCommand(ro) + " --json --samples > saved.json\n" + command);
+  }
+  if (live->parsed()) {
+    if (::access(o.serverBinary.c_str(), X_OK) != 0) {
+      return usage("cannot run the server \"" + o.serverBinary + "\" (give it with --server)");
+    }
+    if (!privileges) {
+      std::cerr << "udpchat-lab: " << privileges.error() << "\n";
+      return kExitNoNamespaces;
+    }
+    lo.serverBinary = o.serverBinary;
+    if (liveDuration > 0) lo.durationS = liveDuration;
+    if (auto problem = lab::validate(lo)) return usage(*problem);
+    const std::atomic<bool>& stopRequested = udpchat::installStopSignals();
+    return lab::runLiveView(lo, stopRequested) == 0 ? 0 : kExitRunFailed;
   }
   if (demo->parsed()) {
     if (::access(o.serverBinary.c_str(), X_OK) != 0) {

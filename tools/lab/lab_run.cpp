@@ -402,52 +402,6 @@ void receiverMain(const RunContext& ctx, Shared& sh, ReceiverOutcome& out) {
   client.close(kCloseGraceMs);
 }
 
-// The server, started in the server namespace; ready once it has printed both listening lines.
-struct Server {
-  std::optional<ChildProcess> process;
-  UniqueFd output;  // its stdout and stderr
-  std::string text;
-
-  std::optional<std::string> start(const Namespace& ns, const CompareOptions& o) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return "cannot make a pipe for the server";
-    output.reset(fds[0]);
-    UniqueFd writeEnd(fds[1]);
-    ChildStdio stdio;
-    stdio.out = writeEnd.get();
-    stdio.err = writeEnd.get();
-    try {
-      process.emplace(spawnIn(ns, serverCommand(o), stdio));
-    } catch (const std::exception& e) {
-      return std::string("cannot start the server: ") + e.what();
-    }
-    writeEnd.reset();
-    const std::int64_t deadline = steadyMicros() + kServerStartMs * 1000;
-    while (text.find("(TCP)") == std::string::npos) {
-      const std::int64_t left = (deadline - steadyMicros()) / 1000;
-      if (left <= 0) return "the server did not start within 5 s: " + text;
-      pollfd p{output.get(), POLLIN, 0};
-      ::poll(&p, 1, static_cast<int>(left));
-      char buffer[4096];
-      const ssize_t got = ::read(output.get(), buffer, sizeof buffer);
-      if (got == 0) {
-        const auto status = process->wait(milliseconds(1000));
-        return "the server exited (status " + (status ? std::to_string(*status) : "?") +
-               ") before listening: " + text;
-      }
-      if (got > 0) text.append(buffer, static_cast<std::size_t>(got));
-    }
-    return std::nullopt;
-  }
-
-  void stop() {
-    if (!process) return;
-    process->signal(SIGTERM);
-    if (!process->wait(milliseconds(2000))) process->signal(SIGKILL);
-    process->wait(milliseconds(1000));
-  }
-};
-
 EnetTiming summarizeTiming(const std::vector<EnetTimingSample>& samples) {
   EnetTiming t;
   std::vector<double> rtt, rto;
@@ -498,6 +452,48 @@ std::vector<std::string> serverCommand(const CompareOptions& o) {
           "0"};
 }
 
+std::optional<std::string> LabServer::start(const Namespace& ns, const CompareOptions& o) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return "cannot make a pipe for the server";
+  output_.reset(fds[0]);
+  UniqueFd writeEnd(fds[1]);
+  ChildStdio stdio;
+  stdio.out = writeEnd.get();
+  stdio.err = writeEnd.get();
+  try {
+    process_.emplace(spawnIn(ns, serverCommand(o), stdio));
+  } catch (const std::exception& e) {
+    return std::string("cannot start the server: ") + e.what();
+  }
+  writeEnd.reset();
+  const std::int64_t deadline = steadyMicros() + kServerStartMs * 1000;
+  while (text_.find("(TCP)") == std::string::npos) {
+    const std::int64_t left = (deadline - steadyMicros()) / 1000;
+    if (left <= 0) return "the server did not start within 5 s: " + text_;
+    pollfd p{output_.get(), POLLIN, 0};
+    ::poll(&p, 1, static_cast<int>(left));
+    char buffer[4096];
+    const ssize_t got = ::read(output_.get(), buffer, sizeof buffer);
+    if (got == 0) {
+      const auto status = process_->wait(milliseconds(1000));
+      return "the server exited (status " + (status ? std::to_string(*status) : "?") +
+             ") before listening: " + text_;
+    }
+    if (got > 0) text_.append(buffer, static_cast<std::size_t>(got));
+  }
+  return std::nullopt;
+}
+
+void LabServer::stop() {
+  if (!process_) return;
+  process_->signal(SIGTERM);
+  if (!process_->wait(milliseconds(2000))) process_->signal(SIGKILL);
+  process_->wait(milliseconds(1000));
+  process_.reset();
+}
+
+LabServer::~LabServer() { stop(); }
+
 RunResult runOnce(const CompareOptions& o, const TransportSpec& transport, double lossPct,
                   unsigned repetition, const std::string& pcapPath) {
   const std::int64_t began = steadyMicros();
@@ -514,7 +510,7 @@ RunResult runOnce(const CompareOptions& o, const TransportSpec& transport, doubl
   linkOptions.publishNamespaces = false;
   TunLink link(linkOptions);
 
-  Server server;
+  LabServer server;
   if (auto problem = server.start(link.serverSide(), o)) {
     result.error = *problem;
     return result;

@@ -8,10 +8,13 @@
 // acquireNetnsPrivileges().
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "lab/lab_options.hpp"
+#include "lab/netns.hpp"
 #include "lab/run_result.hpp"
+#include "lab/unique_fd.hpp"
 
 namespace udpchat::lab {
 
@@ -19,6 +22,26 @@ inline constexpr std::uint16_t kLabPort = 7777;
 
 // The server's command line for a run.
 std::vector<std::string> serverCommand(const CompareOptions& options);
+
+// The lab's udpchat-server (serverCommand) in a namespace; stopped (SIGTERM, then SIGKILL) by
+// stop() or the destructor.
+class LabServer {
+ public:
+  LabServer() = default;
+  ~LabServer();
+  LabServer(const LabServer&) = delete;
+  LabServer& operator=(const LabServer&) = delete;
+
+  // Starts it in `ns` and waits (at most 5 s) until it has printed both listening lines; the
+  // reason when it did not, with what it printed.
+  std::optional<std::string> start(const Namespace& ns, const CompareOptions& options);
+  void stop();
+
+ private:
+  std::optional<ChildProcess> process_;
+  UniqueFd output_;  // its stdout and stderr
+  std::string text_;
+};
 
 // Runs `options.scenario` once over `transport` at `lossPct` each way with the seed of
 // `repetition` (from 1). The link's capture goes to `pcapPath` (required: retransmissions are
