@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "lab/demo_plan.hpp"
@@ -424,6 +425,17 @@ int main(int argc, char** argv) {
     std::cerr << "udpchat-lab: " << message << "\n";
     return kExitUsage;
   };
+  // What every subcommand that runs links and servers needs first: the exit status if it cannot.
+  const auto cannotRun = [&]() -> std::optional<int> {
+    if (::access(o.serverBinary.c_str(), X_OK) != 0) {
+      return usage("cannot run the server \"" + o.serverBinary + "\" (give it with --server)");
+    }
+    if (!privileges) {
+      std::cerr << "udpchat-lab: " << privileges.error() << "\n";
+      return kExitNoNamespaces;
+    }
+    return std::nullopt;
+  };
   if (report->parsed()) {
     if (reportJson && reportCsv) return usage("--json and --csv exclude each other");
     std::ifstream in(from);
@@ -450,13 +462,7 @@ int main(int argc, char** argv) {
                 lab::compareCommand(ro) + " --json --samples > saved.json\n" + command);
   }
   if (live->parsed()) {
-    if (::access(o.serverBinary.c_str(), X_OK) != 0) {
-      return usage("cannot run the server \"" + o.serverBinary + "\" (give it with --server)");
-    }
-    if (!privileges) {
-      std::cerr << "udpchat-lab: " << privileges.error() << "\n";
-      return kExitNoNamespaces;
-    }
+    if (const auto refused = cannotRun()) return *refused;
     lo.serverBinary = o.serverBinary;
     if (liveDuration > 0) lo.durationS = liveDuration;
     if (auto problem = lab::validate(lo)) return usage(*problem);
@@ -464,13 +470,7 @@ int main(int argc, char** argv) {
     return lab::runLiveView(lo, stopRequested) == 0 ? 0 : kExitRunFailed;
   }
   if (demo->parsed()) {
-    if (::access(o.serverBinary.c_str(), X_OK) != 0) {
-      return usage("cannot run the server \"" + o.serverBinary + "\" (give it with --server)");
-    }
-    if (!privileges) {
-      std::cerr << "udpchat-lab: " << privileges.error() << "\n";
-      return kExitNoNamespaces;
-    }
+    if (const auto refused = cannotRun()) return *refused;
     if (demoOut.empty()) demoOut = localTime("udpchat-lab-demo-%Y%m%d-%H%M%S");
     std::error_code error;
     const std::filesystem::path out = std::filesystem::absolute(demoOut, error);
@@ -549,13 +549,7 @@ int main(int argc, char** argv) {
   }
   if (compare->count("--bulk-after") > 0) o.bulkAfter = bulkAfter;
   if (auto problem = lab::validate(o)) return usage(*problem);
-  if (::access(o.serverBinary.c_str(), X_OK) != 0) {
-    return usage("cannot run the server \"" + o.serverBinary + "\" (give it with --server)");
-  }
-  if (!privileges) {
-    std::cerr << "udpchat-lab: " << privileges.error() << "\n";
-    return kExitNoNamespaces;
-  }
+  if (const auto refused = cannotRun()) return *refused;
   if (!html.empty() && o.pcapDir.empty()) {
     o.pcapDir = (std::filesystem::path(html) / "captures").string();
   }

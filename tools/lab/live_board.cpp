@@ -73,8 +73,7 @@ struct Row {
 // The rows that fit, newest last. Lanes send the same numbers at the same moments; the first
 // lane that has a message decides on which side of a loss change it falls.
 std::vector<Row> visibleRows(const LiveBoard& board, std::size_t space) {
-  std::size_t count = 0;
-  for (const LiveLane& lane : board.lanes) count = std::max(count, lane.stream.messages().size());
+  const std::size_t count = messageCount(board);
   const auto sentAt = [&](std::uint64_t seq) -> std::int64_t {
     for (const LiveLane& lane : board.lanes) {
       const auto& m = lane.stream.messages();
@@ -215,6 +214,12 @@ LiveFigures LiveStream::figures(std::int64_t nowUs, double stallMs, std::int64_t
   }
   f.latencyMs = summarize(std::move(latencies));
   return f;
+}
+
+std::size_t messageCount(const LiveBoard& board) {
+  std::size_t n = 0;
+  for (const LiveLane& lane : board.lanes) n = std::max(n, lane.stream.messages().size());
+  return n;
 }
 
 double stallThresholdMs(double delayMs) {

@@ -63,7 +63,8 @@ struct LiveLinkCounts {
 };
 
 struct LiveLane {
-  std::string title;  // "TCP", "ENet reliable"
+  std::string transport;  // "tcp", "enet-reliable" (TransportSpec::name)
+  std::string title;      // "TCP", "ENet reliable"
   LiveStream stream;
   LiveLinkCounts link;
 };
@@ -79,6 +80,9 @@ struct LiveBoard {
   bool draining = false;              // sending ended, waiting for the last messages
   std::string notice;                 // one line for the user (a refused key...), may be empty
 };
+
+// Messages made so far: the longest lane's count (lanes number theirs alike).
+std::size_t messageCount(const LiveBoard& board);
 
 // A message counts as stalled past this many milliseconds: twice the loss-free path (two link
 // crossings, sender -> server -> receiver), and at least 50 ms above it.

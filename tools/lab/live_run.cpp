@@ -60,7 +60,6 @@ struct LiveLab::State {
     bool receiverReady = false;
     ConnectOutcome senderConnect;
     ConnectOutcome receiverConnect;
-    std::uint64_t senderSent = 0;  // messages made (under the mutex)
     std::string failure;
     std::thread sender;
     std::thread receiver;
@@ -97,15 +96,19 @@ struct LiveLab::State {
     return config;
   }
 
-  void senderMain(Lane& lane) {
-    enterNamespace(lane.link->clientSide());
-    LabClient client(clientConfig(lane, "sender"));
+  // Connects `client` and records the outcome for start(); true when it is in.
+  bool connect(LabClient& client, ConnectOutcome& outcome, bool& ready) {
     const ConnectOutcome connected = client.connect(kServerAddress, kLabPort);
     update([&] {
-      lane.senderConnect = connected;
-      lane.senderReady = true;
+      outcome = connected;
+      ready = true;
     });
-    if (!connected.ok) return;
+    return connected.ok;
+  }
+
+  void senderMain(Lane& lane) {
+    LabClient client(clientConfig(lane, "sender"));
+    if (!connect(client, lane.senderConnect, lane.senderReady)) return;
     std::int64_t t0 = 0;
     {
       std::unique_lock lock(mutex);
@@ -128,10 +131,7 @@ struct LiveLab::State {
             break;
           }
           pending.push_back(formatProbe({ProbeKind::kChat, made, now}, options.messageBytes));
-          update([&] {
-            lane.stream.sent(made, now);
-            lane.senderSent = made + 1;
-          });
+          update([&] { lane.stream.sent(made, now); });
           ++made;
         }
       }
@@ -152,14 +152,8 @@ struct LiveLab::State {
   }
 
   void receiverMain(Lane& lane) {
-    enterNamespace(lane.link->clientSide());
     LabClient client(clientConfig(lane, "receiver"));
-    const ConnectOutcome connected = client.connect(kServerAddress, kLabPort);
-    update([&] {
-      lane.receiverConnect = connected;
-      lane.receiverReady = true;
-    });
-    if (!connected.ok) return;
+    if (!connect(client, lane.receiverConnect, lane.receiverReady)) return;
     std::vector<Incoming> incoming;
     while (!stop.load()) {
       incoming.clear();
@@ -187,6 +181,7 @@ struct LiveLab::State {
   std::thread guarded(Lane& lane, Body body, bool sender) {
     return std::thread([this, &lane, body, sender] {
       try {
+        enterNamespace(lane.link->clientSide());  // before the client makes its socket
         (this->*body)(lane);
       } catch (const std::exception& e) {
         update([&] {
@@ -337,6 +332,7 @@ LiveBoard LiveLab::board() const {
   board.draining = st.draining;
   for (const auto& lane : st.lanes) {
     LiveLane view;
+    view.transport = std::string(lane->spec.name);
     view.title = lane->spec.tcp ? "TCP" : "ENet reliable";
     view.stream = lane->stream;
     view.link = countsOf(lane->link->stats());

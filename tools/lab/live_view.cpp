@@ -48,12 +48,6 @@ Action actionOf(const tui::Key& key) {
   }
 }
 
-std::size_t messagesMade(const LiveBoard& board) {
-  std::size_t n = 0;
-  for (const LiveLane& lane : board.lanes) n = std::max(n, lane.stream.messages().size());
-  return n;
-}
-
 // Arrivals not printed yet, in the order they arrived, as plain lines.
 class ArrivalPrinter {
  public:
@@ -72,9 +66,8 @@ class ArrivalPrinter {
         const LiveMessage& m = messages[seq];
         if (done[seq] || !m.arrivedUs) continue;
         done[seq] = true;
-        const std::string lane = board.lanes[l].title == "TCP" ? "tcp" : "enet-reliable";
         lines.push_back({*m.arrivedUs,
-                         liveArrivalLine(lane, seq,
+                         liveArrivalLine(board.lanes[l].transport, seq,
                                          static_cast<double>(*m.arrivedUs - m.sentUs) / 1000.0)});
       }
     }
@@ -154,7 +147,7 @@ int runLiveView(const LiveOptions& options, const std::atomic<bool>& stopRequest
             } else {
               lab->setLossPct(after);
               notice = "Loss " + formatPercent(after) + " % each way from message #" +
-                       std::to_string(messagesMade(lab->board())) + " on.";
+                       std::to_string(messageCount(lab->board())) + " on.";
             }
           }
         }
