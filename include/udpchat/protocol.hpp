@@ -114,10 +114,11 @@ enum class ErrorCode : std::uint16_t {
   NickRegistered = 29,      // the nick belongs to an account: identify first; context: the nick
   AccountUnknown = 30,      // no account has that nick; context: the nick
   PasswordInvalid = 31,     // a new password breaks the rules; message: which
+  ClusterUnavailable = 32,  // the server cannot reach the other servers of its chat; not sent
 };
 
 inline constexpr std::uint16_t kLastErrorCode =
-    static_cast<std::uint16_t>(ErrorCode::PasswordInvalid);
+    static_cast<std::uint16_t>(ErrorCode::ClusterUnavailable);
 
 // Stable lowercase name used in JSON output and logs, e.g. "nick_in_use".
 std::string_view toString(ErrorCode code);
@@ -714,6 +715,7 @@ struct WhoisReply {
   std::uint64_t lastHeardMs = 0;       // since the last packet of any kind from the user
   std::uint8_t flags = 0;
   std::vector<std::string> rooms;
+  std::string server;  // the --server-name of the server the user is connected to
   template <class M, class V>
   static void fields(M& m, V& v) {
     v.str(m.nick, kMaxNickBytes);
@@ -726,6 +728,7 @@ struct WhoisReply {
     v.u64(m.lastHeardMs);
     v.u8(m.flags);
     v.strList(m.rooms, kMaxRoomsPerUser, kMaxRoomBytes);
+    v.str(m.server, kMaxNameBytes);
   }
   bool operator==(const WhoisReply&) const = default;
 };

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "udpchat/cluster.hpp"
 #include "udpchat/limits.hpp"
 #include "udpchat/outbox.hpp"
 #include "udpchat/protocol.hpp"
@@ -67,6 +68,12 @@ struct ServerConfig {
   // kChannelLabUnsequenced) and relay each message on the channel it arrived on. Off: frames
   // on those channels are dropped.
   bool labChannels = false;
+  // Servers sharing one chat (a cluster::Bus given to the core): heartbeats go out this often;
+  // a server not heard from for clusterPeerTimeout is gone, and its users' quits are announced;
+  // a /whois of a user on another server waits this long for that server's answer.
+  Millis clusterHeartbeat = 1000;
+  Millis clusterPeerTimeout = 4000;
+  Millis clusterWhoisTimeout = 2000;
 
   // nullopt when usable, else what is wrong, for people (used at start-up).
   std::optional<std::string> validate() const;
@@ -81,6 +88,10 @@ struct ServerStats {
   std::uint64_t framesRejected = 0;   // undecodable or refused frames
   std::uint64_t commits = 0;          // store batches committed
   std::uint64_t commitFailures = 0;   // store batches lost, their messages refused
+  std::uint64_t clusterApplied = 0;   // log entries applied (every server's messages)
+  std::uint64_t clusterRefused = 0;   // entries, records and signals that failed the checks
+  std::size_t clusterPeers = 0;       // other servers heard from lately
+  std::size_t remoteUsers = 0;        // users on those servers
 };
 
 class ServerCore final : public SessionHandler {
@@ -88,7 +99,11 @@ class ServerCore final : public SessionHandler {
   // `store`: where accepted messages, deletions, topics and resume tokens are kept (nullptr:
   // memory only). It must outlive the core. With a store, what a turn accepted is confirmed
   // only after endTurn() committed it: until then the core holds every frame it sends.
-  ServerCore(ServerConfig config, Outbox& outbox, Store* store = nullptr);
+  // `bus`: the cluster this server shares its chat with (nullptr: alone); it must outlive the
+  // core. Room and private messages then go through the cluster's log, nicks through its
+  // directory (cluster.hpp).
+  ServerCore(ServerConfig config, Outbox& outbox, Store* store = nullptr,
+             cluster::Bus* bus = nullptr);
   ~ServerCore();
   ServerCore(const ServerCore&) = delete;
   ServerCore& operator=(const ServerCore&) = delete;
@@ -110,6 +125,11 @@ class ServerCore final : public SessionHandler {
   // commit fails, the turn's chat and private messages are refused (storage_unavailable)
   // instead of delivered. The transport calls it before it flushes.
   void endTurn(Now now) override;
+
+  // Applies what the cluster bus reports (messages of every server, other servers' users,
+  // answers to this server's claims). The server's loop calls it every turn; returns how many
+  // events it applied. Does nothing without a bus.
+  int serviceCluster(Now now);
 
   const ServerConfig& config() const;
   ServerStats stats() const;

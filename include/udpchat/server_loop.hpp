@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -82,6 +83,10 @@ class ServerLoop final : public Outbox {
   // serviceOnce() until `stop` is set, calling handler.tick() every handler.tickInterval()
   // milliseconds (and flushing what it queued at once). Time comes from readClocks().
   void run(SessionHandler& handler, const std::atomic<bool>& stop);
+  // Work beside the transports (the cluster bus), done every turn after them and before the
+  // handler's endTurn: `fd` (-1: none) ends the wait when it is readable; `service` returns how
+  // many handler calls it made.
+  void setSideWork(int fd, std::function<int(Now)> service);
   // Closes every session of both transports gracefully (TCP peers get their FIN at once) and
   // services both until they are gone or `grace` milliseconds passed. The handler is not called.
   void shutdown(Millis grace);

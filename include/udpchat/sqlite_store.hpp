@@ -77,6 +77,8 @@ class SqliteStore final : public Store {
   void setTopic(std::string_view room, const StoredTopic& topic) override;
   void touchToken(std::uint64_t token, std::int64_t wall) override;
 
+  std::uint64_t clusterPosition() override;
+  void setClusterPosition(std::uint64_t sequence) override;
   bool pending() const override;
   bool commit(std::int64_t wall) override;
   std::string lastError() const override;

@@ -103,6 +103,11 @@ class Store {
   // The token was in use at `wall` (a Hello, a departure; messages count by themselves).
   virtual void touchToken(std::uint64_t token, std::int64_t wall) = 0;
 
+  // Servers sharing one chat: the last entry of the cluster's log this store holds (0: none, or
+  // a store that has never been in a cluster), so a restarted server asks for what follows.
+  virtual std::uint64_t clusterPosition() { return 0; }
+  virtual void setClusterPosition(std::uint64_t sequence) { static_cast<void>(sequence); }
+
   // True when the store has writes not yet committed.
   virtual bool pending() const = 0;
   // Makes every write since the last commit durable. False: none of them is (the batch is

@@ -95,6 +95,7 @@ std::string whoisText(const protocol::WhoisReply& w) {
   if (!w.awayMessage.empty()) out += " (" + safe(w.awayMessage) + ")";
   if (w.flags & protocol::kUserOperator) out += ", operator";
   if (w.flags & protocol::kUserTyping) out += ", typing";
+  if (!w.server.empty()) out += ", on server " + safe(w.server);
   out += "\nrooms:";
   if (w.rooms.empty()) out += " none";
   for (const auto& r : w.rooms) {
@@ -481,6 +482,7 @@ std::string jsonLine(const ClientEvent& event, Millis wallNow) {
                             o["rtt_ms"] = optionalNumber(e.rttMs);
                             o["ping_loss_permille"] = e.pingLossPermille;
                             o["last_heard_ms"] = e.lastHeardMs;
+                            o["server"] = optional(e.server);
                             return o;
                           },
                           [&](const protocol::PresenceEvent& e) {

@@ -96,6 +96,7 @@ struct PendingWrite {
 struct Room {
   std::string name;
   std::vector<SessionId> members;  // in join order
+  std::vector<std::string> remoteMembers;  // users on other servers: folded nicks, join order
   std::string topic;
   std::string topicBy;
   std::uint64_t topicTs = 0;
@@ -152,6 +153,7 @@ struct Session {
   bool oper = false;
   std::vector<std::string> rooms;  // canonical names, in join order
   std::string account;  // the folded nick of the account this session proved; empty: none
+  bool claiming = false;  // a cluster claim for its nick is on its way
   RateLimiter requests;
   RateLimiter unreliable;
   // Presence statistics, from pings.
@@ -272,7 +274,52 @@ struct ServerCore::State {
   // Bans in force: folded nick, or dotted address -> the ban.
   std::map<std::string, protocol::BanEntry, std::less<>> bans;
 
-  State(ServerConfig c, Outbox& o, Store* s) : config(std::move(c)), outbox(o), store(s) {
+  // ---- servers sharing one chat (nullptr bus: this server alone) ----------------------------
+  cluster::Bus* bus = nullptr;
+  struct RemoteUser {
+    cluster::UserRecord record;
+    std::uint64_t revision = 0;
+  };
+  std::unordered_map<std::string, RemoteUser> remoteUsers;  // folded nick -> on another server
+  struct Peer {
+    std::string name;
+    Millis lastHeard = 0;  // mono
+  };
+  std::unordered_map<cluster::ServerId, Peer> peers;
+  // A nick this server asked the directory for, and what to do once it answers.
+  struct Claim {
+    enum class Kind { Hello, Nick, Reclaim } kind = Kind::Hello;
+    SessionId session = 0;
+    std::string nick;
+    std::vector<std::string> rooms;  // Hello: the rooms to join
+    bool resumed = false;
+    std::uint64_t resumeToken = 0;
+    bool automatic = false;  // an automatic nick: another one is tried when it is taken
+    int attempts = 0;
+  };
+  std::unordered_map<std::uint64_t, Claim> claims;
+  // A message on its way through the log, to confirm to its author when it comes back.
+  struct Append {
+    SessionId session = 0;
+    std::uint64_t token = 0;
+    protocol::ClientId clientId = 0;
+  };
+  std::unordered_map<std::uint64_t, Append> appends;
+  struct WhoisWait {
+    SessionId session = 0;
+    std::string nick;
+    Millis deadline = 0;  // mono
+  };
+  std::unordered_map<std::uint64_t, WhoisWait> whoisWaits;
+  std::uint64_t nextTag = 1;
+  bool linkUp = true;
+  Millis nextHeartbeat = 0;      // mono
+  std::uint64_t appliedThrough = 0;  // the last log entry the store holds
+
+  bool clustered() const { return bus != nullptr; }
+
+  State(ServerConfig c, Outbox& o, Store* s, cluster::Bus* b)
+      : config(std::move(c)), outbox(o), store(s), bus(b) {
     if (!config.tokenSource) config.tokenSource = secureRandom64;
     if (sodium_init() < 0) throw std::runtime_error("libsodium cannot be initialised");
   }
@@ -286,6 +333,7 @@ struct ServerCore::State {
     loaded = true;
     if (store == nullptr) return;
     nextMessageId = std::max(nextMessageId, store->nextMessageId());
+    appliedThrough = store->clusterPosition();
     for (auto& account : store->accounts()) {
       const std::string key = text::foldCase(account.nick);
       accounts[key] = std::move(account);
@@ -539,6 +587,11 @@ struct ServerCore::State {
       error(s.id, ErrorCode::NickInUse, nick, "nick '" + nick + "' is already in use");
       return false;
     }
+    if (auto remote = remoteUsers.find(folded); remote != remoteUsers.end()) {
+      error(s.id, ErrorCode::NickInUse, nick,
+            "nick '" + nick + "' is already in use on " + remote->second.record.serverName);
+      return false;
+    }
     if (accounts.contains(folded) && s.account != folded) {
       error(s.id, ErrorCode::NickRegistered, nick,
             "nick '" + nick + "' is registered; prove it is yours with /identify " + nick +
@@ -551,7 +604,9 @@ struct ServerCore::State {
   std::string autoNick() {
     for (;;) {
       std::string nick = "user" + std::to_string(nextAutoNick++);
-      if (!byNick.contains(nick) && !accounts.contains(nick)) return nick;
+      if (!byNick.contains(nick) && !accounts.contains(nick) && !remoteUsers.contains(nick)) {
+        return nick;
+      }
     }
   }
 
@@ -567,30 +622,65 @@ struct ServerCore::State {
   // ---- rooms -------------------------------------------------------------------------------
 
   void sendWho(SessionId to, const Room& room, Millis nowMono) {
-    std::vector<const Session*> members;
-    members.reserve(room.members.size());
-    for (SessionId id : room.members) members.push_back(&sessions.at(id));
+    // Users here and on other servers, by folded nick.
+    std::vector<std::pair<const std::string*, protocol::WhoEntry>> members;
+    members.reserve(room.members.size() + room.remoteMembers.size());
+    for (SessionId id : room.members) {
+      const Session& m = sessions.at(id);
+      std::uint8_t flags = 0;
+      if (m.oper) flags |= protocol::kUserOperator;
+      if (m.typingIn(room.name, nowMono)) flags |= protocol::kUserTyping;
+      members.push_back({&m.folded, {m.nick, m.state(), m.rttForDisplay(), flags}});
+    }
+    for (const std::string& key : room.remoteMembers) {
+      const cluster::UserRecord& r = remoteUsers.at(key).record;
+      members.push_back({&key,
+                         {r.nick, r.away ? PresenceState::Away : PresenceState::Active, 0,
+                          static_cast<std::uint8_t>(r.flags & protocol::kUserOperator)}});
+    }
     std::sort(members.begin(), members.end(),
-              [](const Session* a, const Session* b) { return a->folded < b->folded; });
+              [](const auto& a, const auto& b) { return *a.first < *b.first; });
     protocol::WhoReply page;
     page.room = room.name;
     for (std::size_t i = 0; i < members.size() || i == 0; i += kMaxWhoEntriesPerFrame) {
       page.users.clear();
       const std::size_t end = std::min(members.size(), i + kMaxWhoEntriesPerFrame);
-      for (std::size_t k = i; k < end; ++k) {
-        const Session& m = *members[k];
-        std::uint8_t flags = 0;
-        if (m.oper) flags |= protocol::kUserOperator;
-        if (m.typingIn(room.name, nowMono)) flags |= protocol::kUserTyping;
-        page.users.push_back({m.nick, m.state(), m.rttForDisplay(), flags});
-      }
+      for (std::size_t k = i; k < end; ++k) page.users.push_back(members[k].second);
       page.more = end < members.size();
       sendTo(to, page);
       if (!page.more) break;
     }
   }
 
-  void join(Session& s, const std::string& name, Millis nowMono) {
+  // The room, brought to life with what the store kept of it if nobody here was in it.
+  Room& roomFor(const std::string& name) {
+    auto [it, created] = rooms.try_emplace(name);
+    Room& room = it->second;
+    if (created) {
+      room.name = name;
+      if (store != nullptr) {
+        auto recent = store->recentMessages(name, std::max(config.historySize, kMinRecentMessages));
+        room.recent.assign(std::make_move_iterator(recent.begin()),
+                           std::make_move_iterator(recent.end()));
+        if (auto topic = store->topic(name)) {
+          room.topic = std::move(topic->topic);
+          room.topicBy = std::move(topic->setBy);
+          room.topicTs = topic->ts;
+        }
+      }
+    }
+    return room;
+  }
+
+  void dropIfEmpty(const std::string& name) {
+    auto it = rooms.find(name);
+    if (it != rooms.end() && it->second.members.empty() && it->second.remoteMembers.empty()) {
+      rooms.erase(it);
+    }
+  }
+
+  // `publish`: tell the cluster (the Hello that registered the user already named its rooms).
+  void join(Session& s, const std::string& name, Millis nowMono, bool publish = true) {
     if (s.inRoom(name)) {
       // Already there: repeat the joiner's view so the client can switch to the room.
       const Room& room = rooms.at(name);
@@ -603,22 +693,7 @@ struct ServerCore::State {
             "you are in " + std::to_string(kMaxRoomsPerUser) + " rooms, the most allowed; /part one first");
       return;
     }
-    auto [it, created] = rooms.try_emplace(name);
-    Room& room = it->second;
-    if (created) {
-      room.name = name;
-      if (store != nullptr) {
-        // A room coming to life picks up what the store kept of it.
-        auto recent = store->recentMessages(name, std::max(config.historySize, kMinRecentMessages));
-        room.recent.assign(std::make_move_iterator(recent.begin()),
-                           std::make_move_iterator(recent.end()));
-        if (auto topic = store->topic(name)) {
-          room.topic = std::move(topic->topic);
-          room.topicBy = std::move(topic->setBy);
-          room.topicTs = topic->ts;
-        }
-      }
-    }
+    Room& room = roomFor(name);
     room.members.push_back(s.id);
     s.rooms.push_back(name);
     sendTo(room.members, protocol::JoinEvent{room.name, s.nick});
@@ -631,6 +706,7 @@ struct ServerCore::State {
       event.flags |= protocol::kFlagHistory;
       sendTo(s.id, event);
     }
+    if (publish) publishRecord(s);
   }
 
   // Takes the session out of a room; drops the room when it empties.
@@ -640,7 +716,7 @@ struct ServerCore::State {
     auto it = rooms.find(name);
     if (it == rooms.end()) return;
     std::erase(it->second.members, s.id);
-    if (it->second.members.empty()) rooms.erase(it);
+    dropIfEmpty(name);
   }
 
   // Forgets a session. Rooms hear `quitReason` unless it is nullopt (kicks announce themselves).
@@ -661,6 +737,15 @@ struct ServerCore::State {
     if (s.registered) {
       byNick.erase(s.folded);
       --registeredCount;
+      if (clustered()) {
+        // The others announce the quit from the record, then the key is free again.
+        cluster::UserRecord gone = recordOf(s);
+        gone.rooms = memberOf;
+        gone.gone = true;
+        gone.reason = quitReason.value_or("kicked");
+        bus->put(s.folded, cluster::encode(gone));
+        bus->remove(s.folded);
+      }
     }
     if (s.address != 0) {
       auto use = byAddress.find(s.address);
@@ -680,6 +765,588 @@ struct ServerCore::State {
       }
     }
     sessions.erase(it);
+  }
+
+  // ---- servers sharing one chat ----------------------------------------------------------
+
+  cluster::UserRecord recordOf(const Session& s) const {
+    cluster::UserRecord r;
+    r.nick = s.nick;
+    r.rooms = s.rooms;
+    r.away = s.away;
+    r.awayMessage = s.awayMessage;
+    r.flags = s.oper ? protocol::kUserOperator : 0;
+    r.signonTs = static_cast<std::uint64_t>(s.signonWall);
+    r.server = bus->serverId();
+    r.serverName = config.serverName;
+    return r;
+  }
+
+  // Tells the cluster what the user looks like now (rooms, away, operator).
+  void publishRecord(const Session& s) {
+    if (clustered() && s.registered) putRecord(s, recordOf(s));
+  }
+  void putRecord(const Session& s, cluster::UserRecord record) {
+    record.server = bus->serverId();
+    record.serverName = config.serverName;
+    bus->put(s.folded, cluster::encode(record));
+  }
+
+  void startClaim(Claim claim, cluster::UserRecord record) {
+    record.server = bus->serverId();
+    record.serverName = config.serverName;
+    const std::uint64_t tag = nextTag++;
+    const std::string key = text::foldCase(claim.nick);
+    claims[tag] = std::move(claim);
+    bus->claim(tag, key, cluster::encode(record));
+  }
+
+  void clusterDown(SessionId to, std::string context) {
+    error(to, ErrorCode::ClusterUnavailable, std::move(context),
+          "this server has lost its link to the other servers of the chat, so this was not "
+          "done; it reconnects by itself, try again in a few seconds",
+          config.clusterHeartbeat);
+  }
+
+  // A resend of a message still on its way through the log: its confirmation is coming.
+  bool inFlight(const Session& s, protocol::ClientId clientId) const {
+    if (clientId == 0) return false;
+    return std::any_of(appends.begin(), appends.end(), [&](const auto& a) {
+      return a.second.token == s.token && a.second.clientId == clientId;
+    });
+  }
+
+  void appendEntry(const Session& s, protocol::ClientId clientId, cluster::LogEntry entry) {
+    const std::uint64_t tag = nextTag++;
+    entry.origin = bus->serverId();
+    entry.tag = tag;
+    appends[tag] = {s.id, s.token, clientId};
+    bus->append(tag, cluster::encode(entry));
+  }
+
+  void refuse(std::string what) {
+    ++stats.clusterRefused;
+    logLine("cluster: ignored " + what);
+  }
+
+  static bool lineOk(std::string_view value, bool newlines) {
+    return text::checkText(value, newlines) == text::TextProblem::None;
+  }
+  static bool nickOk(std::string_view nick) {
+    return !text::nickProblem(nick, 1, kMaxNickBytes).has_value();
+  }
+  static bool roomOk(const std::string& room) {
+    auto canonical = text::normalizeRoom(room);
+    return canonical && *canonical == room;
+  }
+
+  void applyEvent(cluster::BusEvent& e, Now now) {
+    using Kind = cluster::BusEvent::Kind;
+    switch (e.kind) {
+      case Kind::Logged: return applyLogged(e.sequence, e.data, now);
+      case Kind::AppendFailed: return appendFailed(e.tag);
+      case Kind::Claimed: return claimed(e.tag, now);
+      case Kind::ClaimFailed: return claimFailed(e.tag, e.taken, now);
+      case Kind::KeyLost: return keyLost(e.key);
+      case Kind::DirectoryPut: return directoryPut(e.key, e.sequence, e.data, now);
+      case Kind::DirectoryDeleted: return directoryDeleted(e.key);
+      case Kind::Signal: return applySignal(e.data, now);
+      case Kind::LinkLost: return linkLost(e.reason);
+      case Kind::LinkRestored: return linkRestored(now);
+    }
+  }
+
+  // ---- the log
+
+  void applyLogged(std::uint64_t sequence, const protocol::Bytes& data, Now now) {
+    if (sequence <= appliedThrough) return;  // the store holds it already
+    auto decoded = cluster::decodeLogEntry(data);
+    if (!decoded) {
+      refuse("log entry " + std::to_string(sequence) + ": " +
+             std::string(protocol::toString(decoded.error())));
+      return markApplied(sequence);
+    }
+    cluster::LogEntry& entry = decoded.value();
+    ++stats.clusterApplied;
+    Append author;
+    if (entry.origin == bus->serverId()) {
+      if (auto it = appends.find(entry.tag); it != appends.end()) {
+        author = it->second;
+        appends.erase(it);
+      }
+    }
+    if (entry.kind == cluster::EntryKind::Chat) {
+      applyChat(sequence, entry.chat, author);
+    } else {
+      applyPrivate(sequence, entry.pm, author, entry.origin == bus->serverId());
+    }
+    markApplied(sequence);
+    static_cast<void>(now);
+  }
+
+  void markApplied(std::uint64_t sequence) {
+    appliedThrough = sequence;
+    if (store != nullptr) store->setClusterPosition(sequence);
+  }
+
+  void rememberToken(std::uint64_t token, protocol::ClientId clientId, protocol::MessageId id,
+                     std::uint64_t ts, const std::string& target) {
+    if (clientId == 0 || token == 0) return;
+    auto& accepted = acceptedByToken[token];
+    accepted.push_back({clientId, id, ts, target});
+    if (accepted.size() > kAcceptedPerToken) accepted.pop_front();
+  }
+
+  void applyChat(std::uint64_t sequence, protocol::ChatEvent& event, const Append& author) {
+    if (!roomOk(event.room) || !nickOk(event.from) || event.text.empty() ||
+        !lineOk(event.text, true) || !lineOk(event.subject, false)) {
+      return refuse("log entry " + std::to_string(sequence) + ": not a valid room message");
+    }
+    event.id = sequence;
+    event.flags &= protocol::kFlagAction;
+    rememberToken(author.token, author.clientId, event.id, event.ts, event.room);
+    auto authorSession = sessions.find(author.session);
+    if (authorSession != sessions.end()) {
+      ++stats.messagesRelayed;
+      authorSession->second.stopTyping(event.room);
+    }
+    StoredMessage stored{event, author.token};
+    if (store != nullptr) {
+      store->addMessage(stored);
+      beginWrite({PendingWrite::Kind::Chat, author.session, author.token, author.clientId,
+                  event.id, event.room});
+    }
+    auto room = rooms.find(event.room);
+    if (room != rooms.end()) {
+      sendTo(room->second.members, event);
+      room->second.recent.push_back(std::move(stored));
+      while (room->second.recent.size() > std::max(config.historySize, kMinRecentMessages)) {
+        room->second.recent.pop_front();
+      }
+    }
+    if (authorSession != sessions.end() && !authorSession->second.inRoom(event.room)) {
+      sendTo(author.session, event);  // parted meanwhile: still confirmed
+    }
+    endWrite();
+  }
+
+  void applyPrivate(std::uint64_t sequence, protocol::PrivateEvent& event, const Append& author,
+                    bool mine) {
+    if (!nickOk(event.from) || !nickOk(event.to) || event.text.empty() ||
+        !lineOk(event.text, true) || !lineOk(event.subject, false)) {
+      return refuse("log entry " + std::to_string(sequence) + ": not a valid private message");
+    }
+    event.id = sequence;
+    event.flags &= protocol::kFlagAction;
+    const auto recipient = byNick.find(text::foldCase(event.to));
+    auto sender = sessions.find(author.session);
+    const bool toHere = recipient != byNick.end();
+    if (!toHere && !mine) return;  // neither end is on this server
+    if (mine) {
+      rememberToken(author.token, author.clientId, event.id, event.ts, event.to);
+      ++stats.messagesRelayed;
+    }
+    if (store != nullptr) {
+      store->addPrivate({event, author.token});
+      beginWrite({PendingWrite::Kind::Private, author.session, author.token, author.clientId,
+                  event.id, {}});
+    }
+    std::vector<SessionId> to;
+    if (toHere) to.push_back(recipient->second);
+    if (sender != sessions.end() && (!toHere || recipient->second != sender->first)) {
+      to.push_back(sender->first);
+    }
+    sendTo(to, event);
+    if (sender != sessions.end() && !toHere) {
+      auto remote = remoteUsers.find(text::foldCase(event.to));
+      if (remote != remoteUsers.end() && remote->second.record.away) {
+        sendTo(sender->first,
+               protocol::AwayReply{remote->second.record.nick, remote->second.record.awayMessage});
+      }
+    } else if (sender != sessions.end() && toHere) {
+      const Session& target = sessions.at(recipient->second);
+      if (target.away) sendTo(sender->first, protocol::AwayReply{target.nick, target.awayMessage});
+    }
+    endWrite();
+  }
+
+  void appendFailed(std::uint64_t tag) {
+    auto it = appends.find(tag);
+    if (it == appends.end()) return;
+    const Append a = it->second;
+    appends.erase(it);
+    if (!sessions.contains(a.session)) return;
+    answering = a.clientId;
+    clusterDown(a.session, "");
+    answering = 0;
+  }
+
+  // ---- nick claims
+
+  void claimed(std::uint64_t tag, Now now) {
+    auto it = claims.find(tag);
+    if (it == claims.end()) return;
+    Claim claim = std::move(it->second);
+    claims.erase(it);
+    const std::string key = text::foldCase(claim.nick);
+    auto session = sessions.find(claim.session);
+    if (session == sessions.end()) {
+      bus->remove(key);  // gone while asking: the nick is free again
+      return;
+    }
+    Session& s = session->second;
+    switch (claim.kind) {
+      case Claim::Kind::Hello:
+        s.claiming = false;
+        if (s.registered) {
+          bus->remove(key);
+          return;
+        }
+        finishHello(s, claim.nick, claim.rooms, claim.resumed, claim.resumeToken, now);
+        return;
+      case Claim::Kind::Nick: {
+        s.claiming = false;
+        const std::string oldKey = s.folded;
+        renameSession(s, claim.nick);
+        bus->remove(oldKey);
+        return;
+      }
+      case Claim::Kind::Reclaim:
+        if (s.folded != key) bus->remove(key);  // renamed since
+        return;
+    }
+  }
+
+  void claimFailed(std::uint64_t tag, bool taken, Now now) {
+    auto it = claims.find(tag);
+    if (it == claims.end()) return;
+    Claim claim = std::move(it->second);
+    claims.erase(it);
+    auto session = sessions.find(claim.session);
+    if (session == sessions.end()) return;
+    Session& s = session->second;
+    if (claim.kind != Claim::Kind::Reclaim) s.claiming = false;
+    if (claim.kind == Claim::Kind::Hello && taken && claim.automatic && claim.attempts < 8) {
+      // Another server gave the same automatic nick: take the next one.
+      claim.nick = autoNick();
+      ++claim.attempts;
+      cluster::UserRecord record;
+      record.nick = claim.nick;
+      record.rooms = claim.rooms;
+      record.signonTs = static_cast<std::uint64_t>(now.wall);
+      startClaim(std::move(claim), std::move(record));
+      s.claiming = true;
+      return;
+    }
+    if (claim.kind == Claim::Kind::Reclaim) {
+      if (!taken) return;  // the link is down; tried again when it is back
+      const SessionId id = s.id;
+      error(id, ErrorCode::NickInUse, s.nick,
+            "while this server was cut off from the others, someone else took the nick " +
+                s.nick + "; reconnect and choose another");
+      byNick.erase(s.folded);  // not ours: no record to withdraw
+      s.registered = false;
+      --registeredCount;
+      if (s.address != 0) ++byAddress[s.address].unregistered;
+      removeSession(id, std::string("nick taken elsewhere"));
+      closeSession(id);
+      return;
+    }
+    if (!taken) return clusterDown(s.id, claim.nick);
+    error(s.id, ErrorCode::NickInUse, claim.nick,
+          "nick '" + claim.nick + "' is already in use on another server of this chat");
+  }
+
+  // A key this server holds changed under it (it was cut off and declared gone): claim it
+  // again, or tell its user it is lost.
+  void keyLost(const std::string& key) {
+    auto holder = byNick.find(key);
+    if (holder == byNick.end()) return;
+    Session& s = sessions.at(holder->second);
+    Claim claim;
+    claim.kind = Claim::Kind::Reclaim;
+    claim.session = s.id;
+    claim.nick = s.nick;
+    startClaim(std::move(claim), recordOf(s));
+  }
+
+  // ---- the directory: users on other servers
+
+  void notePeer(cluster::ServerId id, const std::string& name, Millis nowMono, bool heard) {
+    auto [it, added] = peers.try_emplace(id);
+    it->second.name = name;
+    // A server first seen in a record gets a full timeout to be heard from.
+    if (added || heard) it->second.lastHeard = nowMono;
+  }
+
+  bool recordOk(const std::string& key, const cluster::UserRecord& r) const {
+    if (!nickOk(r.nick) || text::foldCase(r.nick) != key || r.server == 0) return false;
+    if (!r.formerNick.empty() && !nickOk(r.formerNick)) return false;
+    if (r.serverName.empty() || !lineOk(r.serverName, false) || !lineOk(r.awayMessage, false) ||
+        !lineOk(r.reason, false)) {
+      return false;
+    }
+    return std::all_of(r.rooms.begin(), r.rooms.end(), roomOk);
+  }
+
+  void directoryPut(const std::string& key, std::uint64_t revision, const protocol::Bytes& data,
+                    Now now) {
+    auto decoded = cluster::decodeUserRecord(data);
+    if (!decoded) {
+      return refuse("directory record " + key + ": " +
+                    std::string(protocol::toString(decoded.error())));
+    }
+    cluster::UserRecord& record = decoded.value();
+    if (!recordOk(key, record)) return refuse("directory record " + key + ": not a valid user");
+    if (record.server == bus->serverId()) return;  // ours
+    notePeer(record.server, record.serverName, now.mono, false);
+    auto it = remoteUsers.find(key);
+    if (record.gone) {
+      if (it != remoteUsers.end()) remoteLeaves(it, record.reason);
+      return;
+    }
+    if (it == remoteUsers.end() && !record.formerNick.empty()) {
+      auto former = remoteUsers.find(text::foldCase(record.formerNick));
+      if (former != remoteUsers.end() && former->second.record.server == record.server) {
+        return remoteRenamed(former, key, revision, std::move(record));
+      }
+    }
+    if (it == remoteUsers.end()) {
+      if (byNick.contains(key)) {
+        // Held here too: the directory gives each key to one server, so this server's claim
+        // was lost while it was cut off; keyLost() settles it.
+        logLine("cluster: " + record.nick + " is claimed by " + record.serverName +
+                " while a user here has the nick");
+      }
+      it = remoteUsers.emplace(key, RemoteUser{}).first;
+      it->second.record.nick = record.nick;
+      it->second.record.server = record.server;
+    }
+    RemoteUser& user = it->second;
+    const cluster::UserRecord before = std::move(user.record);
+    user.record = std::move(record);
+    user.revision = revision;
+    const cluster::UserRecord& after = user.record;
+    for (const auto& name : after.rooms) {
+      if (std::find(before.rooms.begin(), before.rooms.end(), name) != before.rooms.end()) continue;
+      Room& room = roomFor(name);
+      room.remoteMembers.push_back(key);
+      sendTo(room.members, protocol::JoinEvent{room.name, after.nick});
+    }
+    for (const auto& name : before.rooms) {
+      if (std::find(after.rooms.begin(), after.rooms.end(), name) != after.rooms.end()) continue;
+      auto room = rooms.find(name);
+      if (room == rooms.end()) continue;
+      std::erase(room->second.remoteMembers, key);
+      sendTo(room->second.members, protocol::PartEvent{name, after.nick, after.reason});
+      dropIfEmpty(name);
+    }
+    if (before.away != after.away || before.awayMessage != after.awayMessage) {
+      sendTo(localAudience(after.rooms),
+             protocol::PresenceEvent{after.nick,
+                                     after.away ? PresenceState::Away : PresenceState::Active,
+                                     after.away ? after.awayMessage : std::string()});
+    }
+  }
+
+  // The users of this server in any of `roomNames`, each once.
+  std::vector<SessionId> localAudience(const std::vector<std::string>& roomNames) const {
+    std::vector<SessionId> out;
+    for (const auto& name : roomNames) {
+      if (auto room = rooms.find(name); room != rooms.end()) {
+        out.insert(out.end(), room->second.members.begin(), room->second.members.end());
+      }
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  void remoteRenamed(std::unordered_map<std::string, RemoteUser>::iterator former,
+                     const std::string& key, std::uint64_t revision, cluster::UserRecord record) {
+    const std::string oldKey = former->first;
+    const std::string oldNick = former->second.record.nick;
+    for (const auto& name : former->second.record.rooms) {
+      if (auto room = rooms.find(name); room != rooms.end()) {
+        std::replace(room->second.remoteMembers.begin(), room->second.remoteMembers.end(), oldKey,
+                     key);
+      }
+    }
+    RemoteUser user{std::move(record), revision};
+    user.record.rooms = former->second.record.rooms;  // membership changes come as puts
+    remoteUsers.erase(former);
+    const std::vector<std::string> memberOf = user.record.rooms;
+    const std::string nick = user.record.nick;
+    remoteUsers[key] = std::move(user);
+    sendTo(localAudience(memberOf), protocol::NickEvent{oldNick, nick});
+  }
+
+  // A user of another server is gone: its rooms here hear the quit.
+  void remoteLeaves(std::unordered_map<std::string, RemoteUser>::iterator it,
+                    const std::string& reason) {
+    const std::string key = it->first;
+    const cluster::UserRecord record = std::move(it->second.record);
+    remoteUsers.erase(it);
+    for (const auto& name : record.rooms) {
+      auto room = rooms.find(name);
+      if (room == rooms.end()) continue;
+      std::erase(room->second.remoteMembers, key);
+      sendTo(room->second.members, protocol::QuitEvent{name, record.nick, reason});
+      dropIfEmpty(name);
+    }
+  }
+
+  void directoryDeleted(const std::string& key) {
+    auto it = remoteUsers.find(key);
+    if (it != remoteUsers.end()) remoteLeaves(it, "left");
+  }
+
+  // ---- signals
+
+  void applySignal(const protocol::Bytes& data, Now now) {
+    auto decoded = cluster::decodeSignal(data);
+    if (!decoded) {
+      return refuse("signal: " + std::string(protocol::toString(decoded.error())));
+    }
+    cluster::Signal& signal = decoded.value();
+    if (signal.from == bus->serverId() || signal.from == 0) return;
+    if (signal.to != 0 && signal.to != bus->serverId()) return;
+    if (signal.serverName.empty() || !lineOk(signal.serverName, false)) {
+      return refuse("signal: no valid server name");
+    }
+    notePeer(signal.from, signal.serverName, now.mono, true);
+    switch (signal.kind) {
+      case cluster::SignalKind::Heartbeat:
+        return;
+      case cluster::SignalKind::WhoisAsk: {
+        cluster::Signal answer;
+        answer.kind = cluster::SignalKind::WhoisAnswer;
+        answer.from = bus->serverId();
+        answer.to = signal.from;
+        answer.tag = signal.tag;
+        answer.serverName = config.serverName;
+        if (auto it = byNick.find(text::foldCase(signal.nick)); it != byNick.end()) {
+          answer.whois = whoisOf(sessions.at(it->second), now);
+        }
+        bus->signal(cluster::encode(answer));
+        return;
+      }
+      case cluster::SignalKind::WhoisAnswer: {
+        auto wait = whoisWaits.find(signal.tag);
+        if (wait == whoisWaits.end()) return;
+        const WhoisWait w = wait->second;
+        whoisWaits.erase(wait);
+        if (!sessions.contains(w.session)) return;
+        protocol::WhoisReply& reply = signal.whois;
+        const bool valid = nickOk(reply.nick) && lineOk(reply.awayMessage, false) &&
+                           std::all_of(reply.rooms.begin(), reply.rooms.end(), roomOk);
+        if (reply.nick.empty() || !valid) {
+          if (!reply.nick.empty()) refuse("whois answer from " + signal.serverName);
+          return whoisFromDirectory(w, now);
+        }
+        reply.server = signal.serverName;
+        sendTo(w.session, reply);
+        return;
+      }
+    }
+  }
+
+  // No answer from the user's server: what the directory says, without round trip.
+  void whoisFromDirectory(const WhoisWait& w, Now now) {
+    static_cast<void>(now);
+    auto it = remoteUsers.find(w.nick);
+    if (it == remoteUsers.end()) {
+      error(w.session, ErrorCode::NoSuchNick, w.nick, "no such nick: " + w.nick);
+      return;
+    }
+    const cluster::UserRecord& r = it->second.record;
+    protocol::WhoisReply reply;
+    reply.nick = r.nick;
+    reply.state = r.away ? PresenceState::Away : PresenceState::Active;
+    reply.signonTs = r.signonTs;
+    reply.awayMessage = r.away ? r.awayMessage : std::string();
+    reply.flags = r.flags & protocol::kUserOperator;
+    reply.rooms = r.rooms;
+    reply.server = r.serverName;
+    sendTo(w.session, reply);
+  }
+
+  // ---- the link and the other servers' health
+
+  void linkLost(const std::string& reason) {
+    if (!linkUp) return;
+    linkUp = false;
+    logLine("cluster: lost the link to the other servers (" + reason +
+            "); local users stay connected, reconnecting");
+    broadcastNotice("this server has lost its link to the other servers of the chat; it "
+                    "reconnects by itself, and until then messages cannot be sent");
+  }
+
+  void linkRestored(Now now) {
+    if (linkUp) return;
+    linkUp = true;
+    logLine("cluster: the link to the other servers is back");
+    // Nobody was heard while cut off: every other server gets a full timeout again.
+    for (auto& [id, peer] : peers) peer.lastHeard = now.mono;
+    // Others may have taken this server for dead and freed its nicks: write every record
+    // again; a key that changed meanwhile comes back as KeyLost.
+    for (const auto& [id, s] : sessions) publishRecord(s);
+    broadcastNotice("this server is linked to the other servers of the chat again");
+  }
+
+  void broadcastNotice(const std::string& text) {
+    std::vector<SessionId> everyone;
+    for (const auto& [id, s] : sessions) {
+      if (s.registered) everyone.push_back(id);
+    }
+    std::sort(everyone.begin(), everyone.end());
+    sendTo(everyone, protocol::NoticeEvent{protocol::NoticeKind::Info, text});
+  }
+
+  void clusterTick(Now now) {
+    if (!linkUp) return;
+    if (now.mono >= nextHeartbeat) {
+      cluster::Signal beat;
+      beat.kind = cluster::SignalKind::Heartbeat;
+      beat.from = bus->serverId();
+      beat.serverName = config.serverName;
+      bus->signal(cluster::encode(beat));
+      nextHeartbeat = now.mono + config.clusterHeartbeat;
+    }
+    std::vector<cluster::ServerId> silent;
+    for (const auto& [id, peer] : peers) {
+      if (now.mono - peer.lastHeard > config.clusterPeerTimeout) silent.push_back(id);
+    }
+    for (cluster::ServerId id : silent) serverGone(id);
+    std::vector<std::uint64_t> late;
+    for (const auto& [tag, w] : whoisWaits) {
+      if (w.deadline <= now.mono) late.push_back(tag);
+    }
+    for (std::uint64_t tag : late) {
+      const WhoisWait w = whoisWaits.at(tag);
+      whoisWaits.erase(tag);
+      if (sessions.contains(w.session)) whoisFromDirectory(w, now);
+    }
+  }
+
+  // A server silent past the timeout is gone: its users quit here, and their keys are freed
+  // (each only if nobody claimed it since).
+  void serverGone(cluster::ServerId id) {
+    const std::string name = peers.at(id).name;
+    peers.erase(id);
+    std::vector<std::string> keys;
+    for (const auto& [key, user] : remoteUsers) {
+      if (user.record.server == id) keys.push_back(key);
+    }
+    logLine("cluster: " + name + " has not been heard from for " +
+            std::to_string(config.clusterPeerTimeout / 1000) + " s; its " +
+            std::to_string(keys.size()) + " users have left");
+    for (const auto& key : keys) {
+      auto it = remoteUsers.find(key);
+      const std::uint64_t revision = it->second.revision;
+      remoteLeaves(it, name + " is unreachable");
+      bus->remove(key, revision);
+    }
   }
 
   // ---- requests ----------------------------------------------------------------------------
@@ -727,14 +1394,35 @@ struct ServerCore::State {
       closeSession(id);
       return;
     }
+    if (clustered()) {
+      // The nick is this server's to give only once the cluster's directory agrees.
+      if (s.claiming || !linkUp) {
+        if (!linkUp) clusterDown(s.id, nick);
+        return;
+      }
+      Claim claim{Claim::Kind::Hello, s.id, nick, wanted, resumed, hello.resumeToken,
+                  hello.nick.empty(), 0};
+      cluster::UserRecord record;
+      record.nick = nick;
+      record.rooms = wanted;
+      record.signonTs = static_cast<std::uint64_t>(now.wall);
+      startClaim(std::move(claim), std::move(record));
+      s.claiming = true;
+      return;
+    }
+    finishHello(s, nick, wanted, resumed, hello.resumeToken, now);
+  }
 
+  // Registers the session under `nick` and joins it to `wanted`.
+  void finishHello(Session& s, const std::string& nick, const std::vector<std::string>& wanted,
+                   bool resumed, std::uint64_t resumeToken, Now now) {
     s.registered = true;
     ++registeredCount;
     if (s.address != 0) --byAddress[s.address].unregistered;
     s.requests = RateLimiter(config.rateBurst, config.ratePerSecond, now.mono);
     s.nick = nick;
     s.folded = text::foldCase(nick);
-    s.token = resumed ? hello.resumeToken : newToken();
+    s.token = resumed ? resumeToken : newToken();
     departedTokens.erase(s.token);
     s.signonWall = now.wall;
     s.lastActive = now.mono;
@@ -756,7 +1444,8 @@ struct ServerCore::State {
         static_cast<std::uint16_t>(std::min<std::uint32_t>(config.ratePerSecond, 65535));
     welcome.pingIntervalMs = static_cast<std::uint32_t>(config.pingInterval);
     sendTo(s.id, welcome);
-    for (const auto& room : wanted) join(s, room, now.mono);
+    for (const auto& room : wanted) join(s, room, now.mono, false);
+    if (s.rooms != wanted) publishRecord(s);
   }
 
   // `channel`: where the message arrived, and so where it is relayed (lab channels).
@@ -796,6 +1485,20 @@ struct ServerCore::State {
       return;
     }
     if (storeDown(s, now.mono)) return;
+    if (clustered() && channel == kChannelReliable) {
+      // Through the log, so every server delivers the room's messages in one order; the room
+      // hears it, and the author has it confirmed, when it comes back (applyChat).
+      if (inFlight(s, m.clientId)) return;
+      if (!linkUp) return clusterDown(s.id, "");
+      cluster::LogEntry entry;
+      entry.kind = cluster::EntryKind::Chat;
+      entry.chat = protocol::ChatEvent{0, static_cast<std::uint64_t>(now.wall), *roomName, s.nick,
+                                       m.subject, m.text,
+                                       static_cast<std::uint8_t>(m.flags & protocol::kFlagAction),
+                                       m.clientId};
+      appendEntry(s, m.clientId, std::move(entry));
+      return;
+    }
     Room& room = rooms.at(*roomName);
     StoredMessage stored;
     stored.authorToken = s.token;
@@ -840,6 +1543,26 @@ struct ServerCore::State {
     const std::string toKey = text::foldCase(m.to);
     if (!byNick.contains(toKey) && accounts.contains(toKey)) {
       keepForLater(s, m, toKey, now);
+      return;
+    }
+    if (clustered()) {
+      // Through the log too: its sequence number is the id, unique on every server.
+      const auto local = byNick.find(toKey);
+      const auto remote = remoteUsers.find(toKey);
+      if (local == byNick.end() && remote == remoteUsers.end()) {
+        findNick(s, m.to);  // says there is no such nick
+        return;
+      }
+      if (storeDown(s, now.mono) || inFlight(s, m.clientId)) return;
+      if (!linkUp) return clusterDown(s.id, "");
+      cluster::LogEntry entry;
+      entry.kind = cluster::EntryKind::Private;
+      entry.pm = protocol::PrivateEvent{
+          0, static_cast<std::uint64_t>(now.wall), s.nick,
+          local != byNick.end() ? sessions.at(local->second).nick : remote->second.record.nick,
+          m.subject, m.text, static_cast<std::uint8_t>(m.flags & protocol::kFlagAction),
+          m.clientId};
+      appendEntry(s, m.clientId, std::move(entry));
       return;
     }
     Session* target = findNick(s, m.to);
@@ -907,6 +1630,11 @@ struct ServerCore::State {
     if (!roomName || !checkLine(s.id, m.reason, false, "reason")) return;
     sendTo(rooms.at(*roomName).members, protocol::PartEvent{*roomName, s.nick, m.reason});
     leaveRoom(s, *roomName);
+    if (clustered()) {
+      cluster::UserRecord record = recordOf(s);
+      record.reason = m.reason;
+      putRecord(s, std::move(record));
+    }
   }
 
   void onTopic(Session& s, const protocol::SetTopic& m, Now now) {
@@ -933,12 +1661,33 @@ struct ServerCore::State {
       return;
     }
     if (m.nick == s.nick) return;
+    if (clustered() && text::foldCase(m.nick) != s.folded) {
+      if (s.claiming) return;
+      if (!linkUp) return clusterDown(s.id, m.nick);
+      cluster::UserRecord record = recordOf(s);
+      record.nick = m.nick;
+      record.formerNick = s.nick;
+      Claim claim;
+      claim.kind = Claim::Kind::Nick;
+      claim.session = s.id;
+      claim.nick = m.nick;
+      startClaim(std::move(claim), std::move(record));
+      s.claiming = true;
+      return;
+    }
+    renameSession(s, m.nick);
+  }
+
+  void renameSession(Session& s, const std::string& nick) {
     const std::string old = s.nick;
+    const std::string oldKey = s.folded;
     byNick.erase(s.folded);
-    s.nick = m.nick;
-    s.folded = text::foldCase(m.nick);
+    s.nick = nick;
+    s.folded = text::foldCase(nick);
     byNick[s.folded] = s.id;
     sendTo(audienceOf(s), protocol::NickEvent{old, s.nick});
+    // Under a new key the claim wrote the record already.
+    if (s.folded == oldKey) publishRecord(s);
   }
 
   void onWho(Session& s, const protocol::WhoRequest& m, Now now) {
@@ -946,8 +1695,28 @@ struct ServerCore::State {
   }
 
   void onWhois(Session& s, const protocol::WhoisRequest& m, Now now) {
+    if (auto remote = remoteUsers.find(text::foldCase(m.nick)); remote != remoteUsers.end()) {
+      // Its server knows the round trip and the idle time: ask it, answer from the directory
+      // if it stays silent.
+      const std::uint64_t tag = nextTag++;
+      whoisWaits[tag] = {s.id, remote->first, now.mono + config.clusterWhoisTimeout};
+      cluster::Signal ask;
+      ask.kind = cluster::SignalKind::WhoisAsk;
+      ask.from = bus->serverId();
+      ask.to = remote->second.record.server;
+      ask.tag = tag;
+      ask.serverName = config.serverName;
+      ask.nick = remote->second.record.nick;
+      bus->signal(cluster::encode(ask));
+      return;
+    }
     const Session* target = findNick(s, m.nick);
     if (target == nullptr) return;
+    sendTo(s.id, whoisOf(*target, now));
+  }
+
+  protocol::WhoisReply whoisOf(const Session& user, Now now) {
+    const Session* target = &user;
     protocol::WhoisReply reply;
     reply.nick = target->nick;
     reply.state = target->state();
@@ -963,7 +1732,8 @@ struct ServerCore::State {
     reply.lastHeardMs = static_cast<std::uint64_t>(std::max<Millis>(0, now.mono - target->lastHeard));
     reply.flags = target->oper ? protocol::kUserOperator : 0;
     reply.rooms = target->rooms;
-    sendTo(s.id, reply);
+    reply.server = config.serverName;
+    return reply;
   }
 
   void onAway(Session& s, const protocol::SetAway& m) {
@@ -971,6 +1741,7 @@ struct ServerCore::State {
     s.away = m.away;
     s.awayMessage = m.away ? m.message : std::string();
     announcePresence(s);
+    publishRecord(s);
   }
 
   void onDelete(Session& s, const protocol::DeleteMessage& m) {
@@ -1123,12 +1894,17 @@ struct ServerCore::State {
     }
     s.account = key;
     if (s.folded != key) {
-      const std::string old = s.nick;
-      byNick.erase(s.folded);
-      s.nick = account.nick;
-      s.folded = key;
-      byNick[key] = s.id;
-      sendTo(audienceOf(s), protocol::NickEvent{old, s.nick});
+      const std::string oldKey = s.folded;
+      renameSession(s, account.nick);
+      if (clustered()) {
+        // The account's nick is this user's here; the directory hears it as a claim.
+        bus->remove(oldKey);
+        Claim claim;
+        claim.kind = Claim::Kind::Reclaim;
+        claim.session = s.id;
+        claim.nick = s.nick;
+        startClaim(std::move(claim), recordOf(s));
+      }
     }
     std::vector<protocol::PrivateEvent> kept;
     if (store != nullptr) kept = store->offlineFor(key);
@@ -1307,6 +2083,7 @@ struct ServerCore::State {
     operGuesses.erase(s.address);
     s.oper = true;
     sendTo(s.id, protocol::NoticeEvent{protocol::NoticeKind::OperGranted, "you are now an operator"});
+    publishRecord(s);
   }
 
   void onKick(Session& s, const protocol::KickRequest& m) {
@@ -1517,8 +2294,19 @@ struct ServerCore::State {
   }
 };
 
-ServerCore::ServerCore(ServerConfig config, Outbox& outbox, Store* store)
-    : state_(std::make_unique<State>(std::move(config), outbox, store)) {}
+ServerCore::ServerCore(ServerConfig config, Outbox& outbox, Store* store, cluster::Bus* bus)
+    : state_(std::make_unique<State>(std::move(config), outbox, store, bus)) {}
+
+int ServerCore::serviceCluster(Now now) {
+  State& st = *state_;
+  if (!st.clustered()) return 0;
+  st.load(now);
+  st.lastWall = now.wall;
+  std::vector<cluster::BusEvent> events;
+  st.bus->poll(events);
+  for (auto& event : events) st.applyEvent(event, now);
+  return static_cast<int>(events.size());
+}
 
 void ServerCore::endTurn(Now now) {
   state_->lastWall = now.wall;
@@ -1534,6 +2322,8 @@ ServerStats ServerCore::stats() const {
   out.sessions = state_->sessions.size();
   out.registered = state_->registeredCount;
   out.rooms = state_->rooms.size();
+  out.clusterPeers = state_->peers.size();
+  out.remoteUsers = state_->remoteUsers.size();
   return out;
 }
 
@@ -1734,6 +2524,7 @@ void ServerCore::tick(Now now) {
   std::erase_if(st.proofGuessesByAccount, [&](const auto& g) { return g.second.stale(now.mono); });
   std::erase_if(st.proofGuessesByAddress, [&](const auto& g) { return g.second.stale(now.mono); });
   if (st.operGuessesGlobal.stale(now.mono)) st.operGuessesGlobal = GuessRecord{};
+  if (st.clustered()) st.clusterTick(now);
   for (SessionId id : expired) {
     st.error(id, ErrorCode::RegistrationTimeout, "",
              "no Hello within " + std::to_string(st.config.registrationTimeout / 1000) +

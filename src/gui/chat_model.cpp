@@ -449,6 +449,7 @@ void ChatModel::handle(const ClientEvent& ev, const ChatStatus& st, Millis now, 
             QString text = tr("%1: %2").arg(q(w.nick), q(protocol::toString(w.state)));
             if (!w.awayMessage.empty()) text += QStringLiteral(" (%1)").arg(q(w.awayMessage));
             if (w.flags & protocol::kUserOperator) text += tr(", operator");
+            if (!w.server.empty()) text += tr(", on server %1").arg(q(w.server));
             QStringList rooms;
             for (const auto& r : w.rooms) rooms << QStringLiteral("#") + q(r);
             text += tr("; rooms: %1").arg(rooms.isEmpty() ? tr("none") : rooms.join(u' '));

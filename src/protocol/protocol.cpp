@@ -184,6 +184,7 @@ std::string_view toString(ErrorCode code) {
     case ErrorCode::NickRegistered: return "nick_registered";
     case ErrorCode::AccountUnknown: return "account_unknown";
     case ErrorCode::PasswordInvalid: return "password_invalid";
+    case ErrorCode::ClusterUnavailable: return "cluster_unavailable";
   }
   return "unknown";
 }

@@ -174,13 +174,16 @@ struct SqliteStore::State {
   protocol::MessageId nextId = 1;
   std::unordered_set<std::uint64_t> touched;
   std::int64_t touchedAt = 0;
+  // The cluster's log: the last entry held, written with the batch that holds it.
+  std::uint64_t clusterPosition = 0;
+  bool positionDirty = false;
   std::int64_t lastPrune = 0;
 
   Statement begin, commitStmt, rollback;
   Statement insertMessage, insertPrivate, unindexMessage, deleteMessage, upsertTopic, upsertToken;
   Statement selectRecent, selectTopic, selectTokens, selectAccepted, countRoom, searchRoom;
   Statement listRooms, trimRoom, listRecipients, trimRecipient, unindexTrimmed;
-  Statement selectBans, upsertBan, deleteBan;
+  Statement selectBans, upsertBan, deleteBan, upsertPosition;
   Statement selectAccounts, upsertAccount, deleteAccount, selectOffline, insertOffline,
       deleteOffline;
 
@@ -432,6 +435,15 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const SqliteStoreOptions& options
       "DELETE FROM private_messages WHERE to_nick = ?1 AND id < (SELECT id FROM "
       "private_messages WHERE to_nick = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)");
 
+  st->upsertPosition = Statement(db,
+      "INSERT INTO meta(key, value) VALUES ('cluster_position', ?1) "
+      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  {
+    Statement position(db, "SELECT value FROM meta WHERE key = 'cluster_position'");
+    if (position.step() == SQLITE_ROW) {
+      st->clusterPosition = static_cast<std::uint64_t>(position.integer(0));
+    }
+  }
   {
     Statement next(db,
         "SELECT max((SELECT value FROM meta WHERE key = 'next_message_id'), "
@@ -693,8 +705,15 @@ void SqliteStore::touchToken(std::uint64_t token, std::int64_t wall) {
   st.touchedAt = std::max(st.touchedAt, wall);
 }
 
+std::uint64_t SqliteStore::clusterPosition() { return state_->clusterPosition; }
+
+void SqliteStore::setClusterPosition(std::uint64_t sequence) {
+  state_->clusterPosition = sequence;
+  state_->positionDirty = true;
+}
+
 bool SqliteStore::pending() const {
-  return state_->inBatch || !state_->touched.empty();
+  return state_->inBatch || !state_->touched.empty() || state_->positionDirty;
 }
 
 bool SqliteStore::commit(std::int64_t wall) {
@@ -706,6 +725,11 @@ bool SqliteStore::commit(std::int64_t wall) {
       st.write(st.upsertToken);
     }
     st.touched.clear();
+  }
+  if (st.positionDirty) {
+    st.upsertPosition.bind(1, asSql(st.clusterPosition));
+    st.write(st.upsertPosition);
+    st.positionDirty = false;
   }
   if (!st.inBatch) return true;
   bool ok = !st.batchFailed;

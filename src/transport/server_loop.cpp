@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <functional>
 #include <cerrno>
 #include <stdexcept>
 #include <vector>
@@ -52,6 +53,8 @@ struct ServerLoop::State {
   std::unique_ptr<TcpServerTransport> tcp;
   // Scratch lists for send(), kept to avoid allocating per broadcast.
   std::vector<SessionId> toEnet, toTcp;
+  int sideFd = -1;
+  std::function<int(Now)> side;
 };
 
 ServerLoop::ServerLoop(ServerLoopOptions options) : state_(std::make_unique<State>()) {
@@ -106,19 +109,27 @@ const TcpServerTransport& ServerLoop::tcp() const {
 int ServerLoop::serviceOnce(SessionHandler& handler, Millis maxWait) {
   EnetServerTransport& enet = *state_->enet;
   TcpServerTransport& tcp = *state_->tcp;
-  pollfd fds[2] = {{enet.socketFd(), POLLIN, 0}, {tcp.pollFd(), POLLIN, 0}};
+  pollfd fds[3] = {{enet.socketFd(), POLLIN, 0}, {tcp.pollFd(), POLLIN, 0},
+                   {state_->sideFd, POLLIN, 0}};
+  const nfds_t count = state_->sideFd >= 0 ? 3 : 2;
   // EINTR (a signal) just ends the wait early.
-  static_cast<void>(::poll(fds, 2, static_cast<int>(std::clamp<Millis>(maxWait, 0, 60'000))));
+  static_cast<void>(::poll(fds, count, static_cast<int>(std::clamp<Millis>(maxWait, 0, 60'000))));
   // ENet every turn, readable or not: it retransmits and times peers out only in here.
   int calls = enet.serviceOnce(handler, 0);
   // TCP every turn as well: it also enforces its deadlines and reports lost connections.
   calls += tcp.serviceOnce(handler, 0);
+  if (state_->side) calls += state_->side(readClocks());
   // The handler commits what the turn accepted before anything confirming it is flushed.
   if (calls > 0) handler.endTurn(readClocks());
   // What the TCP side's handler calls queued for ENet peers leaves now, not a turn later.
   enet.flush();
   tcp.flush();
   return calls;
+}
+
+void ServerLoop::setSideWork(int fd, std::function<int(Now)> service) {
+  state_->sideFd = fd;
+  state_->side = std::move(service);
 }
 
 void ServerLoop::run(SessionHandler& handler, const std::atomic<bool>& stop) {

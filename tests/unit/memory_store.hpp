@@ -136,6 +136,11 @@ class MemoryStore final : public Store {
   void clearOffline(std::string_view key) override {
     batch_.push_back([this, k = std::string(key)] { kept.erase(k); });
   }
+  std::uint64_t position = 0;  // committed cluster position
+  std::uint64_t clusterPosition() override { return position; }
+  void setClusterPosition(std::uint64_t sequence) override {
+    batch_.push_back([this, sequence] { position = sequence; });
+  }
   bool pending() const override { return !batch_.empty(); }
   bool commit(std::int64_t) override {
     auto batch = std::move(batch_);

@@ -570,6 +570,7 @@ TEST(ErrorCodes, NamesArePinnedUniqueAndNonEmpty) {
       "too_many_connections",
       "storage_unavailable",  "banned",              "not_banned",
       "nick_registered",      "account_unknown",     "password_invalid",
+      "cluster_unavailable",
   };
   ASSERT_EQ(expected.size(), kLastErrorCode);
   std::set<std::string_view> seen;
@@ -593,7 +594,8 @@ TEST(ErrorCodes, NumbersArePinned) {
   EXPECT_EQ(static_cast<int>(ErrorCode::Banned), 27);
   EXPECT_EQ(static_cast<int>(ErrorCode::NotBanned), 28);
   EXPECT_EQ(static_cast<int>(ErrorCode::PasswordInvalid), 31);
-  EXPECT_EQ(kLastErrorCode, 31);
+  EXPECT_EQ(static_cast<int>(ErrorCode::ClusterUnavailable), 32);
+  EXPECT_EQ(kLastErrorCode, 32);
 }
 
 TEST(ErrorCodes, OutOfRangeCodeHasAFallbackName) {

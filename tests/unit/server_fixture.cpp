@@ -18,8 +18,8 @@ void RecordingOutbox::send(std::span<const SessionId> to, std::uint8_t channel,
   for (SessionId id : to) inbox[id].push_back(Delivery{channel, *decoded, frame.get()});
 }
 
-ServerHarness::ServerHarness(ServerConfig config, Store* store)
-    : core(std::move(config), outbox, store) {}
+ServerHarness::ServerHarness(ServerConfig config, Store* store, cluster::Bus* bus)
+    : core(std::move(config), outbox, store, bus) {}
 
 void ServerHarness::advance(Millis ms) {
   now.mono += ms;

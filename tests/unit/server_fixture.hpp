@@ -45,7 +45,8 @@ inline ServerConfig withOper() {
 
 class ServerHarness {
  public:
-  explicit ServerHarness(ServerConfig config = {}, Store* store = nullptr);
+  explicit ServerHarness(ServerConfig config = {}, Store* store = nullptr,
+                         cluster::Bus* bus = nullptr);
 
   void advance(Millis ms);
   SessionId connect();
