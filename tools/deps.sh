@@ -1,7 +1,8 @@
 # Sourced by run.sh and test.sh: makes sure the Debian packages the build needs are installed.
 # As root, missing ones are installed with apt-get; otherwise the command to run is printed.
 
-# The server's store: SQLite (libsqlite3-dev); account passwords: libsodium's Argon2id. The desktop client (src/gui): Qt 6 Widgets and Test (qt6-base-dev; its CMake files want the GL
+# The server's store: SQLite (libsqlite3-dev); account passwords: libsodium's Argon2id; servers
+# sharing one chat (--cluster): the NATS C client (libnats-dev). The desktop client (src/gui): Qt 6 Widgets and Test (qt6-base-dev; its CMake files want the GL
 # headers of libgl-dev), LinguistTools with lrelease and lupdate (qt6-tools-dev,
 # qt6-tools-dev-tools, qt6-l10n-tools), Qt's own translations for its standard buttons and dialogs
 # (qt6-translations-l10n), and a font for the offscreen tests and the screenshot.
@@ -10,11 +11,12 @@ udpchat_packages=(g++ cmake make pkg-config libenet-dev libcli11-dev nlohmann-js
                   libncurses-dev tmux iproute2 libsqlite3-dev libsodium-dev
                   qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libgl-dev
                   qt6-translations-l10n
-                  fonts-dejavu-core)
+                  fonts-dejavu-core libnats-dev)
 
 # Only for ./test.sh: Chromium, which opens the lab's HTML report headless the way a person
-# would (tests/lab/browser_check.cpp); ./run.sh does not need it.
-udpchat_test_packages=(chromium)
+# would (tests/lab/browser_check.cpp), and nats-server, which the cluster tests start on
+# loopback; ./run.sh needs neither.
+udpchat_test_packages=(chromium nats-server)
 
 # Only for ./test.sh --fuzz: clang and its libFuzzer.
 udpchat_fuzz_packages=(clang libfuzzer-14-dev)

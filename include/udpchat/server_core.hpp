@@ -130,6 +130,9 @@ class ServerCore final : public SessionHandler {
   // answers to this server's claims). The server's loop calls it every turn; returns how many
   // events it applied. Does nothing without a bus.
   int serviceCluster(Now now);
+  // A server stopping: tells the cluster its users are leaving ("server shutting down") and
+  // frees their nicks. The sessions themselves are left to the transport's shutdown.
+  void leaveCluster(Now now);
 
   const ServerConfig& config() const;
   ServerStats stats() const;

@@ -2297,6 +2297,20 @@ struct ServerCore::State {
 ServerCore::ServerCore(ServerConfig config, Outbox& outbox, Store* store, cluster::Bus* bus)
     : state_(std::make_unique<State>(std::move(config), outbox, store, bus)) {}
 
+void ServerCore::leaveCluster(Now now) {
+  State& st = *state_;
+  if (!st.clustered()) return;
+  st.lastWall = now.wall;
+  for (const auto& [id, s] : st.sessions) {
+    if (!s.registered) continue;
+    cluster::UserRecord gone = st.recordOf(s);
+    gone.gone = true;
+    gone.reason = "server shutting down";
+    st.bus->put(s.folded, cluster::encode(gone));
+    st.bus->remove(s.folded);
+  }
+}
+
 int ServerCore::serviceCluster(Now now) {
   State& st = *state_;
   if (!st.clustered()) return 0;

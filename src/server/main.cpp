@@ -1,7 +1,8 @@
 // udpchat-server: the chat server, over ENet (UDP) and TCP on the same port number.
 //
 // Exit statuses: 0 stopped by SIGINT/SIGTERM; 1 cannot start: cannot listen (address named on
-// stderr) or cannot use the store (file and reason named); 64 bad command line (EX_USAGE from
+// stderr), cannot use the store (file and reason named) or cannot join the cluster (NATS
+// unreachable, credentials refused, no JetStream); 64 bad command line (EX_USAGE from
 // sysexits.h).
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "udpchat/cluster_nats.hpp"
 #include "udpchat/limits.hpp"
 #include "udpchat/server_core.hpp"
 #include "udpchat/server_loop.hpp"
@@ -129,6 +131,26 @@ int main(int argc, char** argv) {
                  "too (an fsync per loop turn, about a fifth of the fan-out throughput)")
       ->capture_default_str()
       ->check(CLI::IsMember({"full", "normal"}));
+  cluster::NatsBusOptions clusterOptions;
+  app.add_option("--cluster", clusterOptions.url,
+                 "share one chat with the other servers on this NATS (with JetStream): "
+                 "nats://HOST:PORT, tls://HOST:PORT, or several separated by commas");
+  app.add_option("--cluster-name", clusterOptions.clusterName,
+                 "servers with the same name on the same NATS form one chat")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& s) { return cluster::clusterNameProblem(s).value_or(std::string{}); },
+          "NAME"));
+  app.add_option("--cluster-creds", clusterOptions.credsFile,
+                 "NATS credentials file (JWT and seed) for the cluster link")
+      ->check(CLI::ExistingFile);
+  app.add_option("--cluster-user", clusterOptions.user, "NATS user for the cluster link");
+  app.add_option("--cluster-password", clusterOptions.password,
+                 "NATS password for --cluster-user (also from UDPCHAT_CLUSTER_PASSWORD)")
+      ->envname("UDPCHAT_CLUSTER_PASSWORD");
+  app.add_option("--cluster-ca", clusterOptions.caFile,
+                 "TLS: CA certificate that signed the NATS server's (with a tls:// URL)")
+      ->check(CLI::ExistingFile);
   bool noBundle = false;
   app.add_flag("--no-bundle", noBundle,
                "ENet: send every reliable frame in a packet of its own instead of bundling the "
@@ -143,6 +165,12 @@ int main(int argc, char** argv) {
   }
   if (auto problem = config.validate()) {
     std::cerr << "udpchat-server: " << *problem << "\n";
+    return kExitUsage;
+  }
+  const bool clustered = !clusterOptions.url.empty();
+  if (clustered && config.labChannels) {
+    std::cerr << "udpchat-server: --lab-channels is for a lab server alone; it cannot be "
+                 "combined with --cluster\n";
     return kExitUsage;
   }
   config.exemptLoopback = !limitLoopback;
@@ -167,6 +195,28 @@ int main(int argc, char** argv) {
               << " (--no-store keeps nothing)" << std::endl;
   }
 
+  std::unique_ptr<cluster::NatsBus> bus;
+  if (clustered) {
+    if (store && store->clusterPosition() == 0 && store->nextMessageId() > 1) {
+      std::cerr << "udpchat-server: the store in " << dataDir
+                << " holds the messages of a server that ran alone; a server joining a cluster "
+                   "needs a --data-dir of its own\n";
+      return kExitCannotStart;
+    }
+    clusterOptions.serverName = config.serverName;
+    // With a store, everything the log holds that the store does not; without, from now on.
+    clusterOptions.startSequence = store ? store->clusterPosition() + 1 : 0;
+    try {
+      bus = std::make_unique<cluster::NatsBus>(clusterOptions);
+    } catch (const cluster::NatsBusError& e) {
+      std::cerr << "udpchat-server: cannot join the cluster: " << e.what() << "\n";
+      return kExitCannotStart;
+    }
+    std::cerr << "udpchat-server: in cluster '" << clusterOptions.clusterName << "' through "
+              << clusterOptions.url << " (subjects " << bus->subjectPrefix() << ".*)"
+              << std::endl;
+  }
+
   std::unique_ptr<ServerLoop> loop;
   try {
     loop = std::make_unique<ServerLoop>(net);
@@ -174,7 +224,10 @@ int main(int argc, char** argv) {
     std::cerr << "udpchat-server: " << e.what() << "\n";
     return kExitCannotStart;
   }
-  ServerCore core(config, *loop, store.get());
+  ServerCore core(config, *loop, store.get(), bus.get());
+  if (bus) {
+    loop->setSideWork(bus->wakeFd(), [&core](Now now) { return core.serviceCluster(now); });
+  }
   if (!noDiscovery) {
     loop->enet().setDiscoveryInfo([&core] {
       const ServerConfig& c = core.config();
@@ -189,6 +242,8 @@ int main(int argc, char** argv) {
             << std::endl;
 
   loop->run(core, stopRequested);
+  // The other servers hear this one's users leave now, not after its heartbeat times out.
+  core.leaveCluster(readClocks());
   loop->shutdown(kShutdownGraceMs);
 
   const EnetServerStats& s = loop->enet().stats();

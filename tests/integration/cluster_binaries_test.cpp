@@ -1,0 +1,230 @@
+// Servers sharing one chat through a real nats-server (JetStream on, loopback, a temporary
+// store, a child each test owns), as people run them: three udpchat servers with JSON clients
+// on each. Every wait has a deadline and a condition; nothing sleeps.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <set>
+
+#include "binaries_support.hpp"
+#include "nats_process.hpp"
+#include "temp_dir.hpp"
+
+namespace udpchat::test {
+namespace {
+
+std::vector<std::string> clusterArgs(const NatsProcess& nats, const std::string& name,
+                                     std::vector<std::string> extra = {}) {
+  std::vector<std::string> a = {"--cluster", nats.url(), "--server-name", name};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+// The live room messages a JSON client has shown so far: "from:text#id", in order.
+std::vector<std::string> roomLines(const Subprocess& p) {
+  std::vector<std::string> out;
+  for (const auto& line : p.seen(Stream::Stdout)) {
+    const Json j = Json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("type", "") == "message" && !j.value("history", false)) {
+      out.push_back(j.value("from", "") + ":" + j.value("text", "") + "#" +
+                    std::to_string(j.value("id", 0)));
+    }
+  }
+  return out;
+}
+
+bool waitForCount(Subprocess& p, std::size_t count, Deadline deadline) {
+  while (roomLines(p).size() < count) {
+    if (!p.readLine(Stream::Stdout, deadline)) return false;
+  }
+  return true;
+}
+
+// Reads a JSON client's output until a notice whose text holds `needle`.
+bool waitForNotice(Subprocess& p, std::string_view needle, Deadline deadline) {
+  while (auto line = p.readLine(Stream::Stdout, deadline)) {
+    const Json j = Json::parse(*line, nullptr, false);
+    if (j.is_object() && j.value("type", "") == "notice" &&
+        j.value("text", "").find(needle) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(Cluster, UnreachableNatsIsAClearErrorAndExitStatus1) {
+  Subprocess server(kServerBin, ServerProcess::args({"--cluster", "nats://127.0.0.1:1"}, 0));
+  EXPECT_EQ(server.wait(after(kStep)), 1);
+  server.drain(after(kStep));
+  EXPECT_TRUE(anyLineContains(server.seen(Stream::Stderr), "cannot join the cluster"));
+  EXPECT_TRUE(anyLineContains(server.seen(Stream::Stderr), "cannot reach NATS at nats://127.0.0.1:1"));
+}
+
+TEST(Cluster, ThreeServersShareRoomsPrivateMessagesWhoAndWhois) {
+  NatsProcess nats;
+  ServerProcess alpha(clusterArgs(nats, "alpha"));
+  ServerProcess beta(clusterArgs(nats, "beta"));
+  ServerProcess gamma(clusterArgs(nats, "gamma"));
+  auto alice = startClient(alpha.port(), "alice");
+  waitUntilInLobby(*alice, "alice");
+  auto bob = startClient(beta.port(), "bob");
+  waitUntilInLobby(*bob, "bob");
+  ASSERT_TRUE(waitForEvent(*alice, {{"type", "join"}, {"nick", "bob"}}));
+  auto carol = startClient(gamma.port(), "carol");
+  waitUntilInLobby(*carol, "carol");
+  ASSERT_TRUE(waitForEvent(*alice, {{"type", "join"}, {"nick", "carol"}}));
+  ASSERT_TRUE(waitForEvent(*bob, {{"type", "join"}, {"nick", "carol"}}));
+
+  // Concurrent senders on three servers: everyone sees the same order and the same ids.
+  constexpr int kEach = 8;
+  std::string a, b, c;
+  for (int i = 0; i < kEach; ++i) {
+    a += "a" + std::to_string(i) + "\n";
+    b += "b" + std::to_string(i) + "\n";
+    c += "c" + std::to_string(i) + "\n";
+  }
+  ASSERT_TRUE(alice->write(a));
+  ASSERT_TRUE(bob->write(b));
+  ASSERT_TRUE(carol->write(c));
+  for (auto* p : {alice.get(), bob.get(), carol.get()}) {
+    ASSERT_TRUE(waitForCount(*p, 3 * kEach, after(3 * kStep)));
+  }
+  const auto order = roomLines(*alice);
+  EXPECT_EQ(order, roomLines(*bob));
+  EXPECT_EQ(order, roomLines(*carol));
+  std::set<std::string> distinct(order.begin(), order.end());
+  EXPECT_EQ(distinct.size(), order.size());
+
+  ASSERT_TRUE(carol->write("/who\n"));
+  const auto who = waitForEvent(*carol, {{"type", "who"}, {"room", "lobby"}});
+  ASSERT_TRUE(who);
+  std::vector<std::string> names;
+  for (const auto& u : (*who)["users"]) names.push_back(u["nick"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"alice", "bob", "carol"}));
+
+  ASSERT_TRUE(alice->write("/msg bob psst\n"));
+  const auto pm = waitForEvent(*bob, {{"type", "private"}, {"from", "alice"}});
+  ASSERT_TRUE(pm);
+  EXPECT_EQ((*pm)["text"], "psst");
+
+  ASSERT_TRUE(alice->write("/whois carol\n"));
+  const auto whois = waitForEvent(*alice, {{"type", "whois"}, {"nick", "carol"}});
+  ASSERT_TRUE(whois);
+  EXPECT_EQ((*whois)["server"], "gamma");
+  EXPECT_EQ((*whois)["rooms"], Json::array({"lobby"}));
+
+  // A quit on one server is seen on the others, with its reason.
+  ASSERT_TRUE(carol->write("/quit see you\n"));
+  const auto quit = waitForEvent(*alice, {{"type", "quit"}, {"nick", "carol"}});
+  ASSERT_TRUE(quit);
+  EXPECT_EQ((*quit)["reason"], "see you");
+}
+
+TEST(Cluster, TwoServersRegisteringOneNickAtOnceHaveOneWinner) {
+  NatsProcess nats;
+  ServerProcess alpha(clusterArgs(nats, "alpha"));
+  ServerProcess beta(clusterArgs(nats, "beta"));
+  auto first = startClient(alpha.port(), "dave");
+  auto second = startClient(beta.port(), "dave");
+  int welcomed = 0;
+  int refused = 0;
+  for (auto* p : {first.get(), second.get()}) {
+    while (auto line = p->readLine(Stream::Stdout, after(kStep))) {
+      const Json j = Json::parse(*line, nullptr, false);
+      if (!j.is_object()) continue;
+      if (j.value("type", "") == "welcome") {
+        ++welcomed;
+        break;
+      }
+      if (j.value("type", "") == "error" && j.value("code", "") == "nick_in_use") {
+        ++refused;
+        break;
+      }
+    }
+  }
+  EXPECT_EQ(welcomed, 1);
+  EXPECT_EQ(refused, 1);
+}
+
+TEST(Cluster, AKilledServersUsersQuitOnTheOthersAndTheirNicksAreFreed) {
+  NatsProcess nats;
+  ServerProcess alpha(clusterArgs(nats, "alpha"));
+  auto beta = std::make_unique<ServerProcess>(clusterArgs(nats, "beta"));
+  auto alice = startClient(alpha.port(), "alice");
+  waitUntilInLobby(*alice, "alice");
+  auto bob = startClient(beta->port(), "bob");
+  waitUntilInLobby(*bob, "bob");
+  ASSERT_TRUE(waitForEvent(*alice, {{"type", "join"}, {"nick", "bob"}}));
+  beta->proc().kill(SIGKILL);
+  // Its heartbeat stops; after the cluster's timeout (4 s) alpha announces the quit.
+  const auto quit = waitForEvent(*alice, {{"type", "quit"}, {"nick", "bob"}}, after(3 * kStep));
+  ASSERT_TRUE(quit);
+  EXPECT_NE((*quit)["reason"].get<std::string>().find("beta"), std::string::npos);
+  auto bob2 = startClient(alpha.port(), "bob");
+  waitUntilInLobby(*bob2, "bob");
+}
+
+TEST(Cluster, NatsRestartedUnderLoadLosesNothingThatWasConfirmed) {
+  NatsProcess nats;
+  TempDir storeA, storeB;
+  ServerProcess alpha(clusterArgs(nats, "alpha", {"--data-dir", storeA.path().string()}));
+  ServerProcess beta(clusterArgs(nats, "beta", {"--data-dir", storeB.path().string()}));
+  auto alice = startClient(alpha.port(), "alice");
+  waitUntilInLobby(*alice, "alice");
+  auto bob = startClient(beta.port(), "bob");
+  waitUntilInLobby(*bob, "bob");
+  ASSERT_TRUE(waitForEvent(*alice, {{"type", "join"}, {"nick", "bob"}}));
+
+  // One message at a time, each answered (confirmed or refused) before the next; NATS is
+  // killed after the tenth and started again after the fifteenth.
+  std::vector<std::string> confirmed;
+  int refusedCount = 0;
+  for (int i = 0; i < 30; ++i) {
+    if (i == 10) nats.kill();
+    if (i == 15) {
+      nats.restart();
+      ASSERT_TRUE(waitForNotice(*alice, "again", after(3 * kStep)))
+          << "alpha did not say it is linked again";
+    }
+    const std::string text = "m" + std::to_string(i);
+    ASSERT_TRUE(alice->write(text + "\n"));
+    for (;;) {
+      auto line = alice->readLine(Stream::Stdout, after(2 * kStep));
+      ASSERT_TRUE(line) << "no answer to " << text;
+      const Json j = Json::parse(*line, nullptr, false);
+      if (!j.is_object()) continue;
+      if (j.value("type", "") == "message" && j.value("text", "") == text) {
+        confirmed.push_back(text);
+        break;
+      }
+      if (j.value("type", "") == "error" && j.value("code", "") == "cluster_unavailable") {
+        ++refusedCount;
+        break;
+      }
+    }
+  }
+  RecordProperty("confirmed", static_cast<int>(confirmed.size()));
+  RecordProperty("refused", refusedCount);
+  EXPECT_GE(confirmed.size(), 15u);
+  EXPECT_GT(refusedCount, 0) << "NATS was down for five messages";
+  EXPECT_TRUE(waitForAllFrom(*bob, "alice", confirmed, after(6 * kStep)))
+      << "bob is missing a message alpha confirmed";
+}
+
+TEST(Cluster, NatsCredentialsAreUsedAndAWrongPasswordIsRefused) {
+  NatsProcess nats({"--user", "chat", "--pass", "s3cret-pass"});
+  Subprocess refused(kServerBin, ServerProcess::args(clusterArgs(nats, "alpha",
+                                                                 {"--cluster-user", "chat",
+                                                                  "--cluster-password", "wrong"}),
+                                                     0));
+  EXPECT_EQ(refused.wait(after(kStep)), 1);
+  refused.drain(after(kStep));
+  EXPECT_TRUE(anyLineContains(refused.seen(Stream::Stderr), "cannot join the cluster"));
+  ServerProcess alpha(
+      clusterArgs(nats, "alpha", {"--cluster-user", "chat", "--cluster-password", "s3cret-pass"}));
+  auto alice = startClient(alpha.port(), "alice");
+  waitUntilInLobby(*alice, "alice");
+}
+
+}  // namespace
+}  // namespace udpchat::test
