@@ -37,17 +37,21 @@ std::optional<std::string> clusterNameProblem(std::string_view name);
 
 // ---- what travels ------------------------------------------------------------------------
 
-enum class EntryKind : std::uint8_t { Chat = 0, Private = 1 };
-inline constexpr std::uint8_t enumCount(EntryKind) { return 2; }
+enum class EntryKind : std::uint8_t { Chat = 0, Private = 1, Topic = 2, Delete = 3, Kick = 4 };
+inline constexpr std::uint8_t enumCount(EntryKind) { return 5; }
 
-// One log entry, as its origin accepted it. The ids inside are 0: the log's sequence number
-// becomes the message's id.
+// One log entry, as its origin accepted it: a message (its id inside is 0: the log's sequence
+// number becomes the message's id), or a change that must fall in the same order (a topic, a
+// deletion, a kick).
 struct LogEntry {
   EntryKind kind = EntryKind::Chat;
   ServerId origin = 0;
   std::uint64_t tag = 0;     // the origin's reference, to confirm the message to its sender
   protocol::ChatEvent chat;  // kind Chat
   protocol::PrivateEvent pm;  // kind Private
+  protocol::TopicEvent topic;  // kind Topic: setBy set it (or cleared it: empty topic) at ts
+  protocol::DeletedEvent deleted;  // kind Delete
+  protocol::KickEvent kick;  // kind Kick: room empty; the target's server disconnects them
 };
 
 // A registered nick, kept under directoryKey(its folded nick) by the server its user is on.
@@ -60,7 +64,7 @@ struct UserRecord {
   std::string awayMessage;
   std::uint8_t flags = 0;  // protocol::kUserOperator
   std::uint64_t signonTs = 0;
-  // Leaving: the others announce the quit with `reason`, then the owner deletes the key.
+  // Leaving: sent with the key's deletion; the others announce the quit with `reason`.
   bool gone = false;
   std::string reason;
   // Set when the record comes from a rename: the nick it replaces (whose key goes next).
@@ -97,7 +101,7 @@ struct BusEvent {
     ClaimFailed,     // tag: claim() failed; taken: someone holds the key, else reason
     KeyLost,         // key: a put() or remove() on a key this server owns found it changed
     DirectoryPut,    // key, sequence (its revision), data (a UserRecord)
-    DirectoryDeleted,  // key, sequence
+    DirectoryDeleted,  // key, sequence, data (the record that went with it, or empty)
     Signal,          // data
     LinkLost,        // the bus cannot reach the cluster; reason
     LinkRestored,    // it can again
@@ -126,8 +130,10 @@ class Bus {
   // last; else KeyLost.
   virtual void put(std::string key, protocol::Bytes record) = 0;
   // Deletes a key this server owns (revision 0), or another's if its revision is still
-  // `revision` (a dead server's users: a newer claim is left alone).
-  virtual void remove(std::string key, std::uint64_t revision = 0) = 0;
+  // `revision` (a dead server's users: a newer claim is left alone). `record`, if any, travels
+  // with the deletion (a departing user's record, with the quit's reason): a watcher that is
+  // behind may never see a value the key held only briefly, but it sees the deletion.
+  virtual void remove(std::string key, std::uint64_t revision = 0, protocol::Bytes record = {}) = 0;
   virtual void signal(protocol::Bytes signal) = 0;
   // What happened since the last call, in order, appended to `out`.
   virtual void poll(std::vector<BusEvent>& out) = 0;

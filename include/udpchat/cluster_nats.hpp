@@ -54,7 +54,7 @@ class NatsBus final : public Bus {
   void append(std::uint64_t tag, protocol::Bytes entry) override;
   void claim(std::uint64_t tag, std::string key, protocol::Bytes record) override;
   void put(std::string key, protocol::Bytes record) override;
-  void remove(std::string key, std::uint64_t revision = 0) override;
+  void remove(std::string key, std::uint64_t revision = 0, protocol::Bytes record = {}) override;
   void signal(protocol::Bytes signal) override;
   void poll(std::vector<BusEvent>& out) override;
 

@@ -2,6 +2,9 @@
 
 #include <poll.h>
 
+#include <algorithm>
+#include <charconv>
+
 #include <random>
 #include <utility>
 #include <variant>
@@ -36,10 +39,34 @@ ClientConfig withClientIdSeed(ClientConfig config) {
 
 }  // namespace
 
+std::optional<std::vector<ServerAddress>> parseServerList(std::string_view list,
+                                                          std::uint16_t port) {
+  std::vector<ServerAddress> out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = std::min(list.find(',', start), list.size());
+    std::string_view entry = list.substr(start, comma - start);
+    ServerAddress address{std::string(entry), port};
+    if (const std::size_t colon = entry.rfind(':'); colon != std::string_view::npos) {
+      const std::string_view digits = entry.substr(colon + 1);
+      unsigned value = 0;
+      const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+      if (ec != std::errc() || end != digits.data() + digits.size() || value < 1 ||
+          value > 65535) {
+        return std::nullopt;
+      }
+      address = {std::string(entry.substr(0, colon)), static_cast<std::uint16_t>(value)};
+    }
+    if (address.host.empty()) return std::nullopt;
+    out.push_back(std::move(address));
+    if (comma == list.size()) return out;
+    start = comma + 1;
+  }
+}
+
 ClientRunner::ClientRunner(std::string host, std::uint16_t port, ClientConfig config,
                            std::unique_ptr<ClientTransport> transport, EventSink sink)
-    : host_(std::move(host)),
-      port_(port),
+    : servers_(parseServerList(host, port).value_or(std::vector<ServerAddress>{{host, port}})),
       transport_(std::move(transport)),
       sink_(std::move(sink)),
       core_(withClientIdSeed(std::move(config)), *this) {}
@@ -56,8 +83,10 @@ void ClientRunner::pump() {
     if (std::holds_alternative<transport_event::Connected>(e)) {
       core_.connected(now);
     } else if (auto* failed = std::get_if<transport_event::ConnectFailed>(&e)) {
+      nextServer();
       core_.connectFailed(std::move(failed->reason), now);
     } else if (auto* gone = std::get_if<transport_event::Disconnected>(&e)) {
+      nextServer();
       core_.disconnected(std::move(gone->reason), now);
     } else if (auto* received = std::get_if<transport_event::Received>(&e)) {
       core_.received(received->channel, received->bytes, now);
@@ -65,6 +94,7 @@ void ClientRunner::pump() {
   }
   const Now now = readClocks();
   if (connectError_) {
+    nextServer();
     core_.connectFailed(*std::exchange(connectError_, std::nullopt), now);
   }
   core_.tick(now);
@@ -97,7 +127,11 @@ void ClientRunner::closeTransport() {
 
 void ClientRunner::connect() {
   // Reported on the next pump(), not from inside the core's call.
-  connectError_ = transport_->connect(host_, port_);
+  connectError_ = transport_->connect(host(), port());
+}
+
+void ClientRunner::nextServer() {
+  current_ = (current_ + 1) % servers_.size();
 }
 
 void ClientRunner::send(std::uint8_t channel, protocol::Bytes frame) {

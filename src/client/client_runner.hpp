@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "udpchat/client_core.hpp"
 #include "udpchat/client_transport.hpp"
@@ -26,10 +27,22 @@ inline constexpr int kPollTimeoutMs = 10;
 // Creates the transport named by `name` ("enet"; "tcp" where built). nullptr for an unknown name.
 std::unique_ptr<ClientTransport> makeClientTransport(std::string_view name, Millis connectTimeout);
 
+struct ServerAddress {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+// "a,b:7778,c": servers separated by commas, each with an optional ":port" (else `port`).
+// nullopt for an empty entry or a port that is not 1..65535.
+std::optional<std::vector<ServerAddress>> parseServerList(std::string_view list,
+                                                          std::uint16_t port);
+
 class ClientRunner final : private ClientHost {
  public:
   using EventSink = std::function<void(const ClientEvent&)>;
 
+  // `host`: one server, or several as parseServerList() reads them (servers sharing one chat):
+  // a connection that fails or is lost makes the next attempt go to the next one, in turn.
   ClientRunner(std::string host, std::uint16_t port, ClientConfig config,
                std::unique_ptr<ClientTransport> transport, EventSink sink);
   ~ClientRunner() override;
@@ -51,8 +64,9 @@ class ClientRunner final : private ClientHost {
   int exitStatus() const { return core_.exitStatus(); }
   const ClientCore& core() const { return core_; }
   const ClientTransport& transport() const { return *transport_; }
-  const std::string& host() const { return host_; }
-  std::uint16_t port() const { return port_; }
+  // The server connected to, or tried next.
+  const std::string& host() const { return servers_[current_].host; }
+  std::uint16_t port() const { return servers_[current_].port; }
   // The reason of the most recent ConnectionLost, e.g. "no answer within 5 s".
   const std::string& lastLossReason() const { return lastLossReason_; }
 
@@ -67,8 +81,10 @@ class ClientRunner final : private ClientHost {
   void disconnect() override;
   void event(const ClientEvent& event) override;
 
-  std::string host_;
-  std::uint16_t port_;
+  void nextServer();
+
+  std::vector<ServerAddress> servers_;
+  std::size_t current_ = 0;
   std::unique_ptr<ClientTransport> transport_;
   EventSink sink_;
   ClientCore core_;  // after transport_ and sink_: the core's host calls use them

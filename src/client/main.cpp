@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "client_runner.hpp"
 #include "discover.hpp"
 #include "line_client.hpp"
 #include "tui/tui_client.hpp"
@@ -68,7 +69,10 @@ int main(int argc, char** argv) {
   bool plain = false;
 
   CLI::App app{"udpchat-client: chat over UDP (ENet), one line per event"};
-  app.add_option("--host", options.host, "server address or name")->capture_default_str();
+  app.add_option("--host", options.host,
+                 "server address or name; several separated by commas (a,b:7778,c), for servers "
+                 "sharing one chat: a lost connection goes to the next")
+      ->capture_default_str();
   app.add_option("--port", options.port, "server UDP port")->capture_default_str();
   auto* nickOption =
       app.add_option("--nick", options.core.nick, "nickname; empty lets the server choose");
@@ -102,6 +106,13 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
     client::printError(stderr, wantsJson(argc, argv), "usage",
                        std::string(e.what()) + " (run with --help for the options)");
+    return kExitUsage;
+  }
+  if (!client::parseServerList(options.host, options.port)) {
+    client::printError(stderr, wantsJson(argc, argv), "usage",
+                       "--host: '" + options.host +
+                           "' is not a server or a list of servers such as a,b:7778,c (run with "
+                           "--help for the options)");
     return kExitUsage;
   }
   if (discover) {

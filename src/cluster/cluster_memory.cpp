@@ -103,7 +103,7 @@ class MemoryBus final : public Bus {
     owned->second = hub_.write(key, false, std::move(record));
   }
 
-  void remove(std::string key, std::uint64_t revision) override {
+  void remove(std::string key, std::uint64_t revision, protocol::Bytes record) override {
     Member& me = hub_.member(id_);
     if (!me.up) return;
     auto owned = me.owned.find(key);
@@ -115,7 +115,7 @@ class MemoryBus final : public Bus {
       if (owned != me.owned.end()) lost(me, key);
       return;
     }
-    hub_.write(key, true, {});
+    hub_.write(key, true, std::move(record));
     if (owned != me.owned.end()) me.owned.erase(owned);
   }
 

@@ -208,13 +208,13 @@ struct NatsBus::State {
     // Any other failure is the link's: the core writes its records again once it is back.
   }
 
-  void doRemove(const std::string& key, std::uint64_t revision) {
+  void doRemove(const std::string& key, std::uint64_t revision, const protocol::Bytes& record) {
     auto it = owned.find(key);
     if (revision == 0) {
       if (it == owned.end()) return;
       revision = it->second;
     }
-    const Written w = publish(kvPrefix + key, {}, true, revision, false);
+    const Written w = publish(kvPrefix + key, record, true, revision, false);
     if (w.status == NATS_OK || wrongSequence(w)) {
       if (it != owned.end()) owned.erase(it);
     }
@@ -266,7 +266,7 @@ struct NatsBus::State {
       const bool deleted = natsMsgHeader_Get(msg, kOperationHeader, &operation) == NATS_OK &&
                            operation != nullptr;
       event.kind = deleted ? BusEvent::Kind::DirectoryDeleted : BusEvent::Kind::DirectoryPut;
-      if (!deleted) event.data = dataOf(msg);
+      event.data = dataOf(msg);
       st->push(std::move(event));
     }
     natsMsg_Destroy(msg);
@@ -442,9 +442,11 @@ void NatsBus::put(std::string key, protocol::Bytes record) {
   st->later([st, key = std::move(key), record = std::move(record)] { st->doPut(key, record); });
 }
 
-void NatsBus::remove(std::string key, std::uint64_t revision) {
+void NatsBus::remove(std::string key, std::uint64_t revision, protocol::Bytes record) {
   State* st = state_.get();
-  st->later([st, key = std::move(key), revision] { st->doRemove(key, revision); });
+  st->later([st, key = std::move(key), revision, record = std::move(record)] {
+    st->doRemove(key, revision, record);
+  });
 }
 
 void NatsBus::signal(protocol::Bytes bytes) {

@@ -21,10 +21,12 @@ void entryFields(E& e, V& v) {
   v.enumeration(e.kind);
   v.u64(e.origin);
   v.u64(e.tag);
-  if (e.kind == EntryKind::Chat) {
-    protocol::ChatEvent::fields(e.chat, v);
-  } else {
-    protocol::PrivateEvent::fields(e.pm, v);
+  switch (e.kind) {
+    case EntryKind::Chat: return protocol::ChatEvent::fields(e.chat, v);
+    case EntryKind::Private: return protocol::PrivateEvent::fields(e.pm, v);
+    case EntryKind::Topic: return protocol::TopicEvent::fields(e.topic, v);
+    case EntryKind::Delete: return protocol::DeletedEvent::fields(e.deleted, v);
+    case EntryKind::Kick: return protocol::KickEvent::fields(e.kick, v);
   }
 }
 

@@ -23,6 +23,10 @@ namespace {
 constexpr std::string_view kDefaultRoom = "lobby";
 // Messages remembered by (sender, client id) to drop a second delivery of a resend.
 constexpr std::size_t kSeenMessages = 4096;
+// A nick still held after a reconnect is asked for again this often, for this long: longer
+// than a cluster takes to free the nicks of a server that died (4 s).
+constexpr Millis kHelloRetryMs = 1000;
+constexpr Millis kHelloRetryWindowMs = 15000;
 constexpr std::string_view kRoomRule =
     "room names are 1 to 32 letters, digits, '_' or '-', optionally after '#'";
 
@@ -105,6 +109,11 @@ struct ClientCore::State {
   std::vector<std::string> firstRooms;  // canonical rooms for the first Hello
   std::vector<std::string> helloRooms;  // rooms asked for in the latest Hello
   bool helloRejected = false;           // the latest Hello got NickInUse/NickInvalid/NickRegistered
+  // Back after a lost connection and the nick still held (the old session has not timed out,
+  // or the server it was on is gone and the cluster has not freed it yet): the same Hello is
+  // sent again every kHelloRetryMs until helloRetryUntil (mono; 0: not retrying).
+  Millis helloRetryAt = 0;
+  Millis helloRetryUntil = 0;
   // A registered nick to prove after each Welcome, and its password (from --password or
   // /identify); the Hello then asks for a name the server picks.
   std::string identifyNick;
@@ -298,6 +307,7 @@ struct ClientCore::State {
     if (helloRooms.empty()) helloRooms.emplace_back(kDefaultRoom);
     if (helloRooms.size() > kMaxRoomsPerUser) helloRooms.resize(kMaxRoomsPerUser);
     helloRejected = false;
+    helloRetryAt = 0;
     const bool proving = !identifyPassword.empty() && !identifyNick.empty();
     send(protocol::Hello{proving ? std::string() : nick, resumeToken, helloRooms,
                          config.clientName});
@@ -718,6 +728,7 @@ struct ClientCore::State {
   // ---- received messages -----------------------------------------------------------------
 
   void onWelcome(const protocol::Welcome& w, Now now) {
+    helloRetryUntil = 0;
     if (state != ConnectionState::Registering) return;
     nick = w.nick;
     resumeToken = w.resumeToken;
@@ -767,6 +778,20 @@ struct ClientCore::State {
              std::to_string(std::max<Millis>(e.retryAfterMs, 1)) + " ms");
         return;
       }
+    }
+    if (state == ConnectionState::Registering && everRegistered && !quitQueued &&
+        (e.code == ErrorCode::NickInUse || e.code == ErrorCode::ClusterUnavailable) &&
+        sameName(e.context, nick)) {
+      helloRejected = true;
+      if (helloRetryUntil == 0) {
+        emit(e);  // once: the retries are quiet
+        helloRetryUntil = now.mono + kHelloRetryWindowMs;
+        info("registering as " + nick + " again after the reconnect was refused; trying "
+             "every second for " + std::to_string(kHelloRetryWindowMs / 1000) +
+             " s (or choose another nick with /nick)");
+      }
+      if (now.mono < helloRetryUntil) helloRetryAt = now.mono + kHelloRetryMs;
+      return;
     }
     // Any other refusal is final for the message it names: it is not sent again.
     if (e.clientId != 0) takeFromUnconfirmed(e.clientId);
@@ -1002,6 +1027,7 @@ void ClientCore::connected(Now now) {
     return;
   }
   st.state = ConnectionState::Registering;
+  st.helloRetryUntil = 0;
   st.sendHello();
 }
 
@@ -1161,6 +1187,11 @@ void ClientCore::tick(Now now) {
       if (now.mono >= st.retryAt) {
         st.state = ConnectionState::Connecting;
         st.host.connect();
+      }
+      break;
+    case ConnectionState::Registering:
+      if (st.helloRejected && st.helloRetryAt != 0 && now.mono >= st.helloRetryAt) {
+        st.sendHello();
       }
       break;
     case ConnectionState::Closing:

@@ -39,6 +39,9 @@ constexpr std::string_view kDefaultRoom = "lobby";
 // resent after a reconnect is confirmed again instead of delivered twice. A client resends only
 // what it sent since its connection last carried an echo, which pacing keeps well below this.
 constexpr std::size_t kAcceptedPerToken = 64;
+// In a cluster, a message's id is its log entry's sequence times this, leaving the ids between
+// two entries to messages a server delivered alone while cut off from the others.
+constexpr std::uint64_t kClusterIdStep = 1024;
 // After a failed commit, chat and private messages are refused at once for this long before
 // the store is tried again, so a full disk does not cost every message a failed transaction.
 constexpr Millis kStoreRetryMs = 2000;
@@ -315,6 +318,8 @@ struct ServerCore::State {
   bool linkUp = true;
   Millis nextHeartbeat = 0;      // mono
   std::uint64_t appliedThrough = 0;  // the last log entry the store holds
+  std::uint64_t outageBase = 0;      // takeLocalId(): the entry its ids follow
+  std::uint64_t outageCount = 0;
 
   bool clustered() const { return bus != nullptr; }
 
@@ -742,9 +747,8 @@ struct ServerCore::State {
         cluster::UserRecord gone = recordOf(s);
         gone.rooms = memberOf;
         gone.gone = true;
-        gone.reason = quitReason.value_or("kicked");
-        bus->put(s.folded, cluster::encode(gone));
-        bus->remove(s.folded);
+        gone.reason = quitReason.value_or("kicked");  // the kick itself was in the log
+        bus->remove(s.folded, 0, cluster::encode(gone));
       }
     }
     if (s.address != 0) {
@@ -816,6 +820,21 @@ struct ServerCore::State {
     });
   }
 
+  // Ids of the messages that do not go through the log: alone, a counter; in a cluster, the
+  // ids after the last entry applied (cluster ids are sequence × kClusterIdStep), so they sort
+  // where they were sent and cannot meet an id of the log.
+  protocol::MessageId takeLocalId() {
+    if (!clustered()) return nextMessageId++;
+    if (outageBase != appliedThrough) {
+      outageBase = appliedThrough;
+      outageCount = 0;
+    }
+    return outageBase * kClusterIdStep + ++outageCount;
+  }
+  bool outageIdLeft() const {
+    return outageBase != appliedThrough || outageCount + 1 < kClusterIdStep;
+  }
+
   void appendEntry(const Session& s, protocol::ClientId clientId, cluster::LogEntry entry) {
     const std::uint64_t tag = nextTag++;
     entry.origin = bus->serverId();
@@ -849,7 +868,7 @@ struct ServerCore::State {
       case Kind::ClaimFailed: return claimFailed(e.tag, e.taken, now);
       case Kind::KeyLost: return keyLost(e.key);
       case Kind::DirectoryPut: return directoryPut(e.key, e.sequence, e.data, now);
-      case Kind::DirectoryDeleted: return directoryDeleted(e.key);
+      case Kind::DirectoryDeleted: return directoryDeleted(e.key, e.data);
       case Kind::Signal: return applySignal(e.data, now);
       case Kind::LinkLost: return linkLost(e.reason);
       case Kind::LinkRestored: return linkRestored(now);
@@ -875,10 +894,36 @@ struct ServerCore::State {
         appends.erase(it);
       }
     }
-    if (entry.kind == cluster::EntryKind::Chat) {
-      applyChat(sequence, entry.chat, author);
-    } else {
-      applyPrivate(sequence, entry.pm, author, entry.origin == bus->serverId());
+    switch (entry.kind) {
+      case cluster::EntryKind::Chat:
+        applyChat(sequence, entry.chat, author);
+        break;
+      case cluster::EntryKind::Private:
+        applyPrivate(sequence, entry.pm, author, entry.origin == bus->serverId());
+        break;
+      case cluster::EntryKind::Topic:
+        if (!roomOk(entry.topic.room) || !nickOk(entry.topic.setBy) ||
+            !lineOk(entry.topic.topic, false)) {
+          refuse("log entry " + std::to_string(sequence) + ": not a valid topic");
+          break;
+        }
+        applyTopic(entry.topic, author.session, author.token);
+        break;
+      case cluster::EntryKind::Delete:
+        if (!roomOk(entry.deleted.room) || !nickOk(entry.deleted.by)) {
+          refuse("log entry " + std::to_string(sequence) + ": not a valid deletion");
+          break;
+        }
+        applyDelete(entry.deleted, author.session, author.token);
+        break;
+      case cluster::EntryKind::Kick:
+        if (!nickOk(entry.kick.nick) || !nickOk(entry.kick.by) ||
+            !lineOk(entry.kick.reason, false)) {
+          refuse("log entry " + std::to_string(sequence) + ": not a valid kick");
+          break;
+        }
+        applyKick(entry.kick);
+        break;
     }
     markApplied(sequence);
     static_cast<void>(now);
@@ -902,7 +947,7 @@ struct ServerCore::State {
         !lineOk(event.text, true) || !lineOk(event.subject, false)) {
       return refuse("log entry " + std::to_string(sequence) + ": not a valid room message");
     }
-    event.id = sequence;
+    event.id = sequence * kClusterIdStep;
     event.flags &= protocol::kFlagAction;
     rememberToken(author.token, author.clientId, event.id, event.ts, event.room);
     auto authorSession = sessions.find(author.session);
@@ -936,7 +981,7 @@ struct ServerCore::State {
         !lineOk(event.text, true) || !lineOk(event.subject, false)) {
       return refuse("log entry " + std::to_string(sequence) + ": not a valid private message");
     }
-    event.id = sequence;
+    event.id = sequence * kClusterIdStep;
     event.flags &= protocol::kFlagAction;
     const auto recipient = byNick.find(text::foldCase(event.to));
     auto sender = sessions.find(author.session);
@@ -1196,9 +1241,20 @@ struct ServerCore::State {
     }
   }
 
-  void directoryDeleted(const std::string& key) {
+  // A key deleted: its user is gone, with the reason of the record sent along, if any.
+  void directoryDeleted(const std::string& key, const protocol::Bytes& data) {
     auto it = remoteUsers.find(key);
-    if (it != remoteUsers.end()) remoteLeaves(it, "left");
+    if (it == remoteUsers.end()) return;
+    std::string reason = "left";
+    if (!data.empty()) {
+      auto decoded = cluster::decodeUserRecord(data);
+      if (decoded && recordOk(key, decoded.value()) && decoded.value().gone) {
+        reason = decoded.value().reason;
+      } else {
+        refuse("departure record " + key);
+      }
+    }
+    remoteLeaves(it, reason);
   }
 
   // ---- signals
@@ -1279,7 +1335,8 @@ struct ServerCore::State {
     logLine("cluster: lost the link to the other servers (" + reason +
             "); local users stay connected, reconnecting");
     broadcastNotice("this server has lost its link to the other servers of the chat; it "
-                    "reconnects by itself, and until then messages cannot be sent");
+                    "reconnects by itself, and until then messages reach only the users of this "
+                    "server");
   }
 
   void linkRestored(Now now) {
@@ -1489,20 +1546,22 @@ struct ServerCore::State {
       // Through the log, so every server delivers the room's messages in one order; the room
       // hears it, and the author has it confirmed, when it comes back (applyChat).
       if (inFlight(s, m.clientId)) return;
-      if (!linkUp) return clusterDown(s.id, "");
-      cluster::LogEntry entry;
-      entry.kind = cluster::EntryKind::Chat;
-      entry.chat = protocol::ChatEvent{0, static_cast<std::uint64_t>(now.wall), *roomName, s.nick,
-                                       m.subject, m.text,
-                                       static_cast<std::uint8_t>(m.flags & protocol::kFlagAction),
-                                       m.clientId};
-      appendEntry(s, m.clientId, std::move(entry));
-      return;
+      if (linkUp) {
+        cluster::LogEntry entry;
+        entry.kind = cluster::EntryKind::Chat;
+        entry.chat = protocol::ChatEvent{
+            0, static_cast<std::uint64_t>(now.wall), *roomName, s.nick, m.subject, m.text,
+            static_cast<std::uint8_t>(m.flags & protocol::kFlagAction), m.clientId};
+        appendEntry(s, m.clientId, std::move(entry));
+        return;
+      }
+      // Cut off from the others: this server's users keep chatting among themselves.
+      if (!outageIdLeft()) return clusterDown(s.id, "");
     }
     Room& room = rooms.at(*roomName);
     StoredMessage stored;
     stored.authorToken = s.token;
-    stored.event = protocol::ChatEvent{nextMessageId++, static_cast<std::uint64_t>(now.wall),
+    stored.event = protocol::ChatEvent{takeLocalId(), static_cast<std::uint64_t>(now.wall),
                                        room.name, s.nick, m.subject, m.text,
                                        static_cast<std::uint8_t>(m.flags & protocol::kFlagAction),
                                        m.clientId};
@@ -1554,20 +1613,23 @@ struct ServerCore::State {
         return;
       }
       if (storeDown(s, now.mono) || inFlight(s, m.clientId)) return;
-      if (!linkUp) return clusterDown(s.id, "");
-      cluster::LogEntry entry;
-      entry.kind = cluster::EntryKind::Private;
-      entry.pm = protocol::PrivateEvent{
-          0, static_cast<std::uint64_t>(now.wall), s.nick,
-          local != byNick.end() ? sessions.at(local->second).nick : remote->second.record.nick,
-          m.subject, m.text, static_cast<std::uint8_t>(m.flags & protocol::kFlagAction),
-          m.clientId};
-      appendEntry(s, m.clientId, std::move(entry));
-      return;
+      if (linkUp) {
+        cluster::LogEntry entry;
+        entry.kind = cluster::EntryKind::Private;
+        entry.pm = protocol::PrivateEvent{
+            0, static_cast<std::uint64_t>(now.wall), s.nick,
+            local != byNick.end() ? sessions.at(local->second).nick : remote->second.record.nick,
+            m.subject, m.text, static_cast<std::uint8_t>(m.flags & protocol::kFlagAction),
+            m.clientId};
+        appendEntry(s, m.clientId, std::move(entry));
+        return;
+      }
+      // Cut off: only to someone on this server.
+      if (local == byNick.end() || !outageIdLeft()) return clusterDown(s.id, m.to);
     }
     Session* target = findNick(s, m.to);
     if (target == nullptr || storeDown(s, now.mono)) return;
-    protocol::PrivateEvent event{nextMessageId++, static_cast<std::uint64_t>(now.wall), s.nick,
+    protocol::PrivateEvent event{takeLocalId(), static_cast<std::uint64_t>(now.wall), s.nick,
                                  target->nick, m.subject, m.text,
                                  static_cast<std::uint8_t>(m.flags & protocol::kFlagAction),
                                  m.clientId};
@@ -1601,7 +1663,7 @@ struct ServerCore::State {
                 " messages waiting already; nothing more is kept until they read them");
       return;
     }
-    protocol::PrivateEvent event{nextMessageId++, static_cast<std::uint64_t>(now.wall), s.nick,
+    protocol::PrivateEvent event{takeLocalId(), static_cast<std::uint64_t>(now.wall), s.nick,
                                  account.nick, m.subject, m.text,
                                  static_cast<std::uint8_t>(m.flags & protocol::kFlagAction),
                                  m.clientId};
@@ -1640,17 +1702,35 @@ struct ServerCore::State {
   void onTopic(Session& s, const protocol::SetTopic& m, Now now) {
     auto roomName = memberRoom(s, m.room);
     if (!roomName || !checkLine(s.id, m.topic, false, "topic")) return;
-    Room& room = rooms.at(*roomName);
-    room.topic = m.topic;
-    room.topicBy = m.topic.empty() ? std::string() : s.nick;
-    room.topicTs = m.topic.empty() ? 0 : static_cast<std::uint64_t>(now.wall);
-    protocol::TopicEvent event{room.name, room.topic, room.topicBy, room.topicTs};
-    if (m.topic.empty()) event.setBy = s.nick;  // say who cleared it
-    if (store != nullptr) {
-      store->setTopic(room.name, {room.topic, room.topicBy, room.topicTs});
-      beginWrite({PendingWrite::Kind::Setting, s.id, s.token, 0, 0, room.name});
+    protocol::TopicEvent change{*roomName, m.topic, s.nick, static_cast<std::uint64_t>(now.wall)};
+    if (clustered()) {
+      if (!linkUp) return clusterDown(s.id, *roomName);
+      cluster::LogEntry entry;
+      entry.kind = cluster::EntryKind::Topic;
+      entry.topic = std::move(change);
+      return appendEntry(s, 0, std::move(entry));
     }
-    sendTo(room.members, event);
+    applyTopic(change, s.id, s.token);
+  }
+
+  // A topic set (or cleared, when empty) by change.setBy at change.ts.
+  void applyTopic(const protocol::TopicEvent& change, SessionId author, std::uint64_t token) {
+    const bool cleared = change.topic.empty();
+    const StoredTopic kept{change.topic, cleared ? std::string() : change.setBy,
+                           cleared ? 0 : change.ts};
+    if (store != nullptr) {
+      store->setTopic(change.room, kept);
+      beginWrite({PendingWrite::Kind::Setting, author, token, 0, 0, change.room});
+    }
+    if (auto it = rooms.find(change.room); it != rooms.end()) {
+      Room& room = it->second;
+      room.topic = kept.topic;
+      room.topicBy = kept.setBy;
+      room.topicTs = kept.ts;
+      protocol::TopicEvent event{room.name, room.topic, room.topicBy, room.topicTs};
+      if (cleared) event.setBy = change.setBy;  // say who cleared it
+      sendTo(room.members, event);
+    }
     endWrite();
   }
 
@@ -1761,12 +1841,27 @@ struct ServerCore::State {
             "message " + idText + " is not yours; you can delete only your own messages");
       return;
     }
-    room.recent.erase(it);
-    if (store != nullptr) {
-      store->markDeleted(room.name, m.id, s.nick);
-      beginWrite({PendingWrite::Kind::Setting, s.id, s.token, 0, 0, room.name});
+    protocol::DeletedEvent deletion{room.name, m.id, s.nick};
+    if (clustered()) {
+      if (!linkUp) return clusterDown(s.id, idText);
+      cluster::LogEntry entry;
+      entry.kind = cluster::EntryKind::Delete;
+      entry.deleted = std::move(deletion);
+      return appendEntry(s, 0, std::move(entry));
     }
-    sendTo(room.members, protocol::DeletedEvent{room.name, m.id, s.nick});
+    applyDelete(deletion, s.id, s.token);
+  }
+
+  void applyDelete(const protocol::DeletedEvent& deletion, SessionId author, std::uint64_t token) {
+    if (store != nullptr) {
+      store->markDeleted(deletion.room, deletion.id, deletion.by);
+      beginWrite({PendingWrite::Kind::Setting, author, token, 0, 0, deletion.room});
+    }
+    if (auto it = rooms.find(deletion.room); it != rooms.end()) {
+      std::erase_if(it->second.recent,
+                    [&](const StoredMessage& m) { return m.event.id == deletion.id; });
+      sendTo(it->second.members, deletion);
+    }
     endWrite();
   }
 
@@ -2092,6 +2187,23 @@ struct ServerCore::State {
       return;
     }
     if (!checkLine(s.id, m.reason, false, "reason")) return;
+    if (clustered()) {
+      // Through the log, so every server shows the kick; the target's server disconnects.
+      const std::string key = text::foldCase(m.nick);
+      if (key == s.folded) {
+        error(s.id, ErrorCode::CannotKickSelf, s.nick, "you cannot kick yourself; use /quit");
+        return;
+      }
+      if (!byNick.contains(key) && !remoteUsers.contains(key)) {
+        findNick(s, m.nick);  // says there is no such nick
+        return;
+      }
+      if (!linkUp) return clusterDown(s.id, m.nick);
+      cluster::LogEntry entry;
+      entry.kind = cluster::EntryKind::Kick;
+      entry.kick = protocol::KickEvent{"", m.nick, s.nick, m.reason};
+      return appendEntry(s, 0, std::move(entry));
+    }
     Session* target = findNick(s, m.nick);
     if (target == nullptr) return;
     if (target->id == s.id) {
@@ -2099,6 +2211,25 @@ struct ServerCore::State {
       return;
     }
     kickSession(*target, s.nick, m.reason);
+  }
+
+  void applyKick(const protocol::KickEvent& kick) {
+    const std::string key = text::foldCase(kick.nick);
+    if (auto local = byNick.find(key); local != byNick.end()) {
+      kickSession(sessions.at(local->second), kick.by, kick.reason);
+      return;
+    }
+    auto remote = remoteUsers.find(key);
+    if (remote == remoteUsers.end()) return;
+    const cluster::UserRecord record = std::move(remote->second.record);
+    remoteUsers.erase(remote);
+    for (const auto& name : record.rooms) {
+      auto room = rooms.find(name);
+      if (room == rooms.end()) continue;
+      std::erase(room->second.remoteMembers, key);
+      sendTo(room->second.members, protocol::KickEvent{name, record.nick, kick.by, kick.reason});
+      dropIfEmpty(name);
+    }
   }
 
   // Tells the user's rooms (and the user) and disconnects them.
@@ -2306,8 +2437,7 @@ void ServerCore::leaveCluster(Now now) {
     cluster::UserRecord gone = st.recordOf(s);
     gone.gone = true;
     gone.reason = "server shutting down";
-    st.bus->put(s.folded, cluster::encode(gone));
-    st.bus->remove(s.folded);
+    st.bus->remove(s.folded, 0, cluster::encode(gone));
   }
 }
 

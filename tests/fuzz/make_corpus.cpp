@@ -80,7 +80,7 @@ std::vector<protocol::Message> serverMessages() {
           DeletedEvent{"lobby", 1, "bob"},
           KickEvent{"lobby", "bob", "oper", "spam"},
           WhoReply{"lobby", {{"alice", PresenceState::Active, 3, 0}, {"bob", PresenceState::Away, 9, kUserOperator}}, false},
-          WhoisReply{"bob", PresenceState::Away, 1700000000000, 3000, "lunch", 12, 5, 200, 0, {"lobby"}},
+          WhoisReply{"bob", PresenceState::Away, 1700000000000, 3000, "lunch", 12, 5, 200, 0, {"lobby"}, "alpha"},
           PresenceEvent{"bob", PresenceState::Lagging, ""},
           AwayReply{"bob", "lunch"},
           NoticeEvent{NoticeKind::OperGranted, "you are now an operator"},

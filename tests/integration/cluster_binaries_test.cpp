@@ -152,7 +152,12 @@ TEST(Cluster, AKilledServersUsersQuitOnTheOthersAndTheirNicksAreFreed) {
   auto beta = std::make_unique<ServerProcess>(clusterArgs(nats, "beta"));
   auto alice = startClient(alpha.port(), "alice");
   waitUntilInLobby(*alice, "alice");
-  auto bob = startClient(beta->port(), "bob");
+  // bob's client knows both servers: beta first, then alpha.
+  const std::string both = "127.0.0.1:" + std::to_string(beta->port()) + ",127.0.0.1:" +
+                           std::to_string(alpha.port());
+  auto bob = std::make_unique<Subprocess>(
+      kClientBin, std::vector<std::string>{"--host", both, "--nick", "bob", "--json",
+                                           "--connect-timeout", "3"});
   waitUntilInLobby(*bob, "bob");
   ASSERT_TRUE(waitForEvent(*alice, {{"type", "join"}, {"nick", "bob"}}));
   beta->proc().kill(SIGKILL);
@@ -160,8 +165,12 @@ TEST(Cluster, AKilledServersUsersQuitOnTheOthersAndTheirNicksAreFreed) {
   const auto quit = waitForEvent(*alice, {{"type", "quit"}, {"nick", "bob"}}, after(3 * kStep));
   ASSERT_TRUE(quit);
   EXPECT_NE((*quit)["reason"].get<std::string>().find("beta"), std::string::npos);
-  auto bob2 = startClient(alpha.port(), "bob");
-  waitUntilInLobby(*bob2, "bob");
+  // bob's client notices the loss, goes to alpha, and gets its nick back once it is free.
+  ASSERT_TRUE(waitForEvent(*bob, {{"type", "welcome"}, {"nick", "bob"}}, after(8 * kStep)))
+      << "bob's client did not come back through alpha";
+  ASSERT_TRUE(waitForEvent(*alice, {{"type", "join"}, {"nick", "bob"}}, after(kStep)));
+  ASSERT_TRUE(bob->write("back through alpha\n"));
+  EXPECT_TRUE(waitForAllFrom(*alice, "bob", {"back through alpha"}, after(kStep)));
 }
 
 TEST(Cluster, NatsRestartedUnderLoadLosesNothingThatWasConfirmed) {
@@ -171,20 +180,28 @@ TEST(Cluster, NatsRestartedUnderLoadLosesNothingThatWasConfirmed) {
   ServerProcess beta(clusterArgs(nats, "beta", {"--data-dir", storeB.path().string()}));
   auto alice = startClient(alpha.port(), "alice");
   waitUntilInLobby(*alice, "alice");
+  auto ann = startClient(alpha.port(), "ann");
+  waitUntilInLobby(*ann, "ann");
   auto bob = startClient(beta.port(), "bob");
   waitUntilInLobby(*bob, "bob");
   ASSERT_TRUE(waitForEvent(*alice, {{"type", "join"}, {"nick", "bob"}}));
 
   // One message at a time, each answered (confirmed or refused) before the next; NATS is
-  // killed after the tenth and started again after the fifteenth.
-  std::vector<std::string> confirmed;
+  // killed after the tenth and started again after the fifteenth. alpha's notices say when its
+  // link is down: what it confirms then reaches its own users only.
+  std::vector<std::string> shared, alone;
   int refusedCount = 0;
+  bool linked = true;
   for (int i = 0; i < 30; ++i) {
     if (i == 10) nats.kill();
     if (i == 15) {
       nats.restart();
-      ASSERT_TRUE(waitForNotice(*alice, "again", after(3 * kStep)))
-          << "alpha did not say it is linked again";
+      // Until alpha says it is back, its answers still come from alone.
+      if (!linked) {
+        ASSERT_TRUE(waitForNotice(*alice, "again", after(3 * kStep)))
+            << "alpha did not say it is linked again";
+        linked = true;
+      }
     }
     const std::string text = "m" + std::to_string(i);
     ASSERT_TRUE(alice->write(text + "\n"));
@@ -193,22 +210,37 @@ TEST(Cluster, NatsRestartedUnderLoadLosesNothingThatWasConfirmed) {
       ASSERT_TRUE(line) << "no answer to " << text;
       const Json j = Json::parse(*line, nullptr, false);
       if (!j.is_object()) continue;
-      if (j.value("type", "") == "message" && j.value("text", "") == text) {
-        confirmed.push_back(text);
+      const std::string type = j.value("type", "");
+      if (type == "notice" && j.value("text", "").find("lost its link") != std::string::npos) {
+        linked = false;
+      }
+      if (type == "message" && j.value("text", "") == text) {
+        (linked ? shared : alone).push_back(text);
         break;
       }
-      if (j.value("type", "") == "error" && j.value("code", "") == "cluster_unavailable") {
+      if (type == "error" && j.value("code", "") == "cluster_unavailable") {
         ++refusedCount;
         break;
       }
     }
+    if (i == 14) {
+      ASSERT_FALSE(linked) << "alpha never said it lost its link";
+    }
   }
-  RecordProperty("confirmed", static_cast<int>(confirmed.size()));
+  RecordProperty("shared", static_cast<int>(shared.size()));
+  RecordProperty("alone", static_cast<int>(alone.size()));
   RecordProperty("refused", refusedCount);
-  EXPECT_GE(confirmed.size(), 15u);
-  EXPECT_GT(refusedCount, 0) << "NATS was down for five messages";
-  EXPECT_TRUE(waitForAllFrom(*bob, "alice", confirmed, after(6 * kStep)))
-      << "bob is missing a message alpha confirmed";
+  EXPECT_GE(shared.size(), 15u);
+  EXPECT_FALSE(alone.empty()) << "alpha's users kept chatting while NATS was down";
+  std::vector<std::string> confirmed = shared;
+  confirmed.insert(confirmed.end(), alone.begin(), alone.end());
+  EXPECT_TRUE(waitForAllFrom(*ann, "alice", confirmed, after(2 * kStep)))
+      << "ann, on alpha too, is missing a message alpha confirmed";
+  EXPECT_TRUE(waitForAllFrom(*bob, "alice", shared, after(6 * kStep)))
+      << "bob is missing a message the cluster confirmed";
+  for (const auto& text : alone) {
+    EXPECT_FALSE(messagesFrom(*bob, "alice").contains(text)) << text << " left alpha";
+  }
 }
 
 TEST(Cluster, NatsCredentialsAreUsedAndAWrongPasswordIsRefused) {

@@ -1060,6 +1060,58 @@ TEST_F(ClientCoreTest, ReconnectRejoinsRoomsKeepsNickAndQueuesInput) {
   EXPECT_EQ(host.sent<protocol::Hello>().at(0).resumeToken, 78u);
 }
 
+TEST_F(ClientCoreTest, ANickStillHeldAfterAReconnectIsAskedForAgainQuietlyForAWhile) {
+  registered();
+  core->disconnected("timed out", now());
+  advance(500);
+  core->connected(now());
+  ASSERT_EQ(host.sent<protocol::Hello>().size(), 1u);
+  host.clear();
+  // Another server of the cluster still holds the nick for the server that died.
+  feed(protocol::ErrorReply{ErrorCode::NickInUse, 0, "alice", "nick 'alice' is in use on beta"});
+  EXPECT_EQ(host.got<protocol::ErrorReply>().size(), 1u);
+  advance(999);
+  EXPECT_TRUE(host.sent<protocol::Hello>().empty());
+  advance(1);
+  ASSERT_EQ(host.sent<protocol::Hello>().size(), 1u);
+  EXPECT_EQ(host.sent<protocol::Hello>()[0].nick, "alice");
+  feed(protocol::ErrorReply{ErrorCode::NickInUse, 0, "alice", "nick 'alice' is in use on beta"});
+  EXPECT_EQ(host.got<protocol::ErrorReply>().size(), 1u) << "the retries are quiet";
+  advance(1000);
+  EXPECT_EQ(host.sent<protocol::Hello>().size(), 2u);
+  feed(welcome("alice", 80));
+  EXPECT_EQ(host.got<client_event::Welcome>().size(), 1u);
+  EXPECT_EQ(core->nick(), "alice");
+}
+
+TEST_F(ClientCoreTest, TheRetriesOfAHeldNickStopAfterTheirWindow) {
+  registered();
+  core->disconnected("timed out", now());
+  advance(500);
+  core->connected(now());
+  host.clear();
+  for (int i = 0; i < 40; ++i) {
+    feed(protocol::ErrorReply{ErrorCode::NickInUse, 0, "alice", "in use"});
+    advance(1000);
+  }
+  const auto hellos = host.sent<protocol::Hello>().size();
+  EXPECT_GE(hellos, 14u);
+  EXPECT_LE(hellos, 16u);
+  // Then it is the person's turn: /nick picks another.
+  core->input("/nick alice2", now());
+  EXPECT_EQ(host.sent<protocol::Hello>().back().nick, "alice2");
+}
+
+TEST_F(ClientCoreTest, AFirstRegistrationRefusedForItsNickIsNotRetried) {
+  make();
+  core->start(now());
+  core->connected(now());
+  host.clear();
+  feed(protocol::ErrorReply{ErrorCode::NickInUse, 0, "alice", "in use"});
+  advance(5000);
+  EXPECT_TRUE(host.sent<protocol::Hello>().empty());
+}
+
 TEST_F(ClientCoreTest, AwayIsRestoredAfterAReconnect) {
   registered();
   core->input("/away lunch", now());

@@ -65,7 +65,7 @@ std::vector<Sample> everyEvent(const std::string& s) {
   out.push_back({DeletedEvent{s, 9, s}, "deleted"});
   out.push_back({KickEvent{s, s, s, s}, "kick"});
   out.push_back(
-      {WhoisReply{s, PresenceState::Away, 1, 2, s, 3, 4, 5, kUserOperator, {s, s}}, "whois"});
+      {WhoisReply{s, PresenceState::Away, 1, 2, s, 3, 4, 5, kUserOperator, {s, s}, s}, "whois"});
   out.push_back({PresenceEvent{s, PresenceState::Away, s}, "presence"});
   out.push_back({AwayReply{s, s}, "away"});
   out.push_back({NoticeEvent{NoticeKind::Info, s}, "notice"});
@@ -236,9 +236,10 @@ TEST(HumanLine, WhoisIsSeveralIndentedLines) {
                          5,
                          200,
                          protocol::kUserOperator,
-                         {"dev", "lobby"}};
+                         {"dev", "lobby"},
+                         "beta"};
   EXPECT_EQ(humanLine(w, kWallNow),
-            "[22:14:21] -- bob: away (lunch), operator\n"
+            "[22:14:21] -- bob: away (lunch), operator, on server beta\n"
             "              rooms: #dev #lobby\n"
             "              round trip 12 ms, ping loss 0.5 %, last heard 200 ms ago, idle 3.0 s");
 }
@@ -438,8 +439,10 @@ TEST(JsonLine, Whois) {
                                              5,
                                              200,
                                              protocol::kUserOperator,
-                                             {"dev", "lobby"}});
+                                             {"dev", "lobby"},
+                                             "beta"});
   EXPECT_EQ(j.at("nick"), "bob");
+  EXPECT_EQ(j.at("server"), "beta");
   EXPECT_EQ(j.at("state"), "away");
   EXPECT_EQ(j.at("away_message"), "lunch");
   EXPECT_EQ(j.at("signon_ts"), 1000);

@@ -184,7 +184,8 @@ UDPCHAT_SAMPLE(WhoisReply, {"bob",
                             17,
                             830,
                             kUserOperator,
-                            {"lobby", "dev", "g\u00e9n\u00e9ral"}});
+                            {"lobby", "dev", "g\u00e9n\u00e9ral"},
+                            "campus-b\u00e2timent-2"});
 UDPCHAT_SAMPLE(PresenceEvent, {"bob", PresenceState::Lagging, "brb \u2615"});
 UDPCHAT_SAMPLE(AwayReply, {"bob", "on holiday \U0001F3DD"});
 UDPCHAT_SAMPLE(NoticeEvent, {NoticeKind::OperGranted, "you are now an operator \u2713"});

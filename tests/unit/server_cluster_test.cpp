@@ -23,8 +23,9 @@ struct Node {
   bool alive = true;
 };
 
+// Each with an operator password ("sesame"): operators are per server.
 ServerConfig named(const std::string& name) {
-  ServerConfig c;
+  ServerConfig c = withOper();
   c.serverName = name;
   return c;
 }
@@ -324,33 +325,54 @@ TEST_F(ClusterTest, ASilentServersUsersQuitEverywhereAndTheirNicksAreFreed) {
   EXPECT_EQ(C().core.stats().clusterPeers, 1u);
 }
 
-TEST_F(ClusterTest, AServerCutOffRefusesMessagesSaysSoAndRejoins) {
+TEST_F(ClusterTest, AServerCutOffKeepsItsUsersChattingSaysSoAndRejoins) {
   const SessionId alice = user(A(), "alice");
+  const SessionId ann = user(A(), "ann");
   const SessionId bob = user(B(), "bob");
   pass(1500);
+  say(A(), alice, "before", 8);
+  settle();
+  const auto before = A().take<protocol::ChatEvent>(alice);
+  ASSERT_EQ(before.size(), 1u);
   A().clearAll();
   B().clearAll();
   net.setLinkUp(11, false);
   settle();
   const auto notices = A().take<protocol::NoticeEvent>(alice);
   ASSERT_EQ(notices.size(), 1u);
-  EXPECT_NE(notices[0].text.find("lost its link"), std::string::npos);
-  say(A(), alice, "anyone?", 9);
+  EXPECT_NE(notices[0].text.find("only the users of this server"), std::string::npos);
+  // Between this server's users, chat goes on, with ids after the last entry of the log.
+  say(A(), alice, "anyone here?", 9);
+  const auto local = A().only<protocol::ChatEvent>(ann);
+  EXPECT_EQ(local.text, "anyone here?");
+  EXPECT_GT(local.id, before[0].id);
+  EXPECT_EQ(A().only<protocol::ChatEvent>(alice).clientId, 9u);
+  A().send(alice, protocol::SendPrivate{"ann", "", "still here", 0, 10});
+  EXPECT_EQ(A().only<protocol::PrivateEvent>(ann).text, "still here");
+  // Whatever needs the others is refused, with the reason.
+  A().send(alice, protocol::SendPrivate{"bob", "", "hello?", 0, 11});
   const auto refused = A().only<protocol::ErrorReply>(alice);
   EXPECT_EQ(refused.code, ErrorCode::ClusterUnavailable);
-  EXPECT_EQ(refused.clientId, 9u);
-  // Long enough for the others to take alpha for dead and free alice's nick.
+  EXPECT_EQ(refused.clientId, 11u);
+  A().send(alice, protocol::SetTopic{"lobby", "cut off"});
+  EXPECT_EQ(A().only<protocol::ErrorReply>(alice).code, ErrorCode::ClusterUnavailable);
+  const SessionId late = hello(A(), "late");
+  EXPECT_EQ(A().only<protocol::ErrorReply>(late).code, ErrorCode::ClusterUnavailable);
+  // Long enough for the others to take alpha for dead and free its users' nicks.
   pass(ServerConfig{}.clusterPeerTimeout + 1200);
-  EXPECT_EQ(B().take<protocol::QuitEvent>(bob).size(), 1u);
+  EXPECT_EQ(B().take<protocol::QuitEvent>(bob).size(), 2u);
   EXPECT_FALSE(net.record("alice").has_value());
+  EXPECT_TRUE(B().take<protocol::ChatEvent>(bob).empty()) << "what alpha said alone stays there";
   net.setLinkUp(11, true);
   pass(300);
-  // alpha claims alice's nick again, and everyone sees her back.
+  // alpha claims its users' nicks again, and everyone sees them back.
   ASSERT_TRUE(net.record("alice").has_value());
-  EXPECT_EQ(B().take<protocol::JoinEvent>(bob).size(), 1u);
-  say(A(), alice, "back", 10);
+  EXPECT_EQ(B().take<protocol::JoinEvent>(bob).size(), 2u);
+  say(A(), alice, "back", 12);
   settle();
-  EXPECT_EQ(B().only<protocol::ChatEvent>(bob).text, "back");
+  const auto back = B().only<protocol::ChatEvent>(bob);
+  EXPECT_EQ(back.text, "back");
+  EXPECT_GT(back.id, local.id);
 }
 
 TEST_F(ClusterTest, ANickTakenWhileCutOffIsLostToTheOtherUser) {
@@ -450,6 +472,64 @@ TEST_F(ClusterTest, WhatArrivesFromTheClusterIsCheckedLikeAClientFrame) {
   say(A(), alice, "still here");
   settle();
   EXPECT_EQ(A().only<protocol::ChatEvent>(alice).text, "still here");
+}
+
+TEST_F(ClusterTest, TopicsDeletionsAndKicksHoldOnEveryServer) {
+  const SessionId op = user(A(), "opal");
+  const SessionId bob = user(B(), "bob");
+  const SessionId carol = user(C(), "carol");
+  settle();
+  A().clearAll();
+  B().clearAll();
+  C().clearAll();
+
+  B().send(bob, protocol::SetTopic{"lobby", "plans for friday"});
+  settle();
+  for (auto [h, id] : {std::pair{&A(), op}, std::pair{&B(), bob}, std::pair{&C(), carol}}) {
+    const auto topic = h->only<protocol::TopicEvent>(id);
+    EXPECT_EQ(topic.topic, "plans for friday");
+    EXPECT_EQ(topic.setBy, "bob");
+  }
+
+  // bob deletes his own message; every server drops it.
+  say(B(), bob, "oops", 1);
+  settle();
+  const auto sent = B().only<protocol::ChatEvent>(bob);
+  A().clearAll();
+  C().clearAll();
+  C().send(carol, protocol::DeleteMessage{"lobby", sent.id});
+  EXPECT_EQ(C().only<protocol::ErrorReply>(carol).code, ErrorCode::NotYourMessage);
+  B().send(bob, protocol::DeleteMessage{"lobby", sent.id});
+  settle();
+  for (auto [h, id] : {std::pair{&A(), op}, std::pair{&B(), bob}, std::pair{&C(), carol}}) {
+    const auto deleted = h->only<protocol::DeletedEvent>(id);
+    EXPECT_EQ(deleted.id, sent.id);
+    EXPECT_EQ(deleted.by, "bob");
+  }
+  // A late joiner on any server does not get it back.
+  const SessionId dan = user(C(), "dan");
+  EXPECT_TRUE(C().take<protocol::ChatEvent>(dan).empty());
+
+  // An operator on alpha kicks carol, who is on gamma.
+  A().send(op, protocol::OperRequest{"sesame"});
+  A().clearAll();
+  B().clearAll();
+  A().send(op, protocol::KickRequest{"carol", "spam"});
+  settle();
+  const auto seenOnB = B().only<protocol::KickEvent>(bob);
+  EXPECT_EQ(seenOnB.nick, "carol");
+  EXPECT_EQ(seenOnB.by, "opal");
+  EXPECT_EQ(seenOnB.reason, "spam");
+  EXPECT_EQ(A().only<protocol::KickEvent>(op).nick, "carol");
+  EXPECT_NE(std::find(C().outbox.closed.begin(), C().outbox.closed.end(), carol),
+            C().outbox.closed.end());
+  EXPECT_TRUE(B().take<protocol::QuitEvent>(bob).empty()) << "the kick, not a quit as well";
+  EXPECT_FALSE(net.record("carol").has_value());
+  // Not an operator: refused on bob's own server, nothing reaches the log.
+  const auto logBefore = net.logSize();
+  B().send(bob, protocol::KickRequest{"opal", ""});
+  EXPECT_EQ(B().only<protocol::ErrorReply>(bob).code, ErrorCode::NotOperator);
+  EXPECT_EQ(net.logSize(), logBefore);
 }
 
 TEST(ClusterWire, RecordsRoundTripAndTruncationsAreRefused) {
