@@ -100,6 +100,25 @@ TEST(BenchSmoke, FanoutWithReferenceAddsUp) {
   EXPECT_GT(j["ratio"].get<double>(), 0.0);
 }
 
+TEST(BenchSmoke, ClusterSpreadsTheClientsAndComparesWithOneServer) {
+  // Three servers through a nats-server the bench starts; every message reaches every client
+  // whichever server it is on, and one server alone runs first for the comparison.
+  const BenchRun run = runBench(
+      "fanout --clients 6 --threads 2 --window 8 --warmup 0.2 --duration 1 --cluster 3");
+  ASSERT_EQ(run.status, 0) << run.err;
+  const auto j = nlohmann::json::parse(run.out);
+  ASSERT_TRUE(j.contains("chat"));
+  ASSERT_TRUE(j.contains("reference"));
+  EXPECT_EQ(j["chat"]["server"], "3 servers + NATS");
+  EXPECT_EQ(j["reference"]["server"], "1 server");
+  for (const char* side : {"chat", "reference"}) {
+    SCOPED_TRACE(side);
+    expectConsistentClients(j[side], 6);
+    expectConsistentMessages(j[side], 6);
+  }
+  EXPECT_GT(j["ratio"].get<double>(), 0.0);
+}
+
 TEST(BenchSmoke, RateAddsUp) {
   const BenchRun run = runBench("rate --clients 3 --threads 1 --rate 20 --warmup 0.2 --duration 1");
   ASSERT_EQ(run.status, 0) << run.err;

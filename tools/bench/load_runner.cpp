@@ -406,6 +406,22 @@ std::size_t trackerSlots(const LoadConfig& c, std::size_t maxMembers) {
 
 }  // namespace
 
+namespace {
+
+// The CPU time of the server and of every process measured with it.
+std::optional<CpuTimes> serverCpu(const LoadTarget& target) {
+  auto total = readCpuTimes(target.serverPid);
+  for (pid_t pid : target.alsoMeasured) {
+    auto more = readCpuTimes(pid);
+    if (!total || !more) return std::nullopt;
+    total->user += more->user;
+    total->system += more->system;
+  }
+  return total;
+}
+
+}  // namespace
+
 RunReport runLoad(const LoadConfig& config, const LoadTarget& target) {
   const std::string transportName = config.reference ? "enet" : config.transport;
   const Millis connectTimeoutMs = static_cast<Millis>(config.connectTimeoutSeconds * 1000.0);
@@ -413,7 +429,8 @@ RunReport runLoad(const LoadConfig& config, const LoadTarget& target) {
     throw std::runtime_error("transport \"" + transportName +
                              "\" is not built yet: makeClientTransport() has no such transport");
   }
-  const std::string label = config.reference ? "reference" : "chat";
+  const std::string label =
+      !config.label.empty() ? config.label : config.reference ? "reference" : "chat";
   auto progress = [&](const std::string& line) {
     if (config.progress) std::cerr << "udpchat-bench: " << label << ": " << line << std::endl;
   };
@@ -434,6 +451,9 @@ RunReport runLoad(const LoadConfig& config, const LoadTarget& target) {
     id.nick = config.nickPrefix + std::to_string(i);
     id.roomName = rooms == 1 ? config.roomPrefix : config.roomPrefix + std::to_string(id.room);
     Worker& worker = *workers[i % threads];
+    const auto& [host, port] = target.spread.empty()
+                                   ? std::pair<std::string, std::uint16_t>{target.host, target.port}
+                                   : target.spread[i % target.spread.size()];
     auto transport = client::makeClientTransport(transportName, connectTimeoutMs);
     if (config.reference) {
       // Pad so the echoed frame is as long as the ChatEvent this sender's text becomes on the
@@ -442,13 +462,13 @@ RunReport runLoad(const LoadConfig& config, const LoadTarget& target) {
                                   ? 0
                                   : chatEventBytes(id.roomName, id.nick, config.messageBytes) -
                                         sendChatBytes(id.roomName, config.messageBytes);
-      worker.add(makeRawSimClient(std::move(id), worker, target.host, target.port,
+      worker.add(makeRawSimClient(std::move(id), worker, host, port,
                                   std::move(transport), pad));
     } else if (config.clientStack == "core") {
       worker.add(
-          makeCoreSimClient(std::move(id), worker, target.host, target.port, std::move(transport)));
+          makeCoreSimClient(std::move(id), worker, host, port, std::move(transport)));
     } else {
-      worker.add(makeProtocolSimClient(std::move(id), worker, target.host, target.port,
+      worker.add(makeProtocolSimClient(std::move(id), worker, host, port,
                                        std::move(transport)));
     }
   }
@@ -468,7 +488,7 @@ RunReport runLoad(const LoadConfig& config, const LoadTarget& target) {
 
   progress("connecting " + std::to_string(config.clients) + " clients to " + target.host + ":" +
            std::to_string(target.port));
-  const auto cpuBeforeConnect = measureServer ? readCpuTimes(target.serverPid) : std::nullopt;
+  const auto cpuBeforeConnect = measureServer ? serverCpu(target) : std::nullopt;
   const double benchBeforeConnect = selfCpuSeconds();
   const auto machineBeforeConnect = readMachineBusySeconds();
   const Nanos connectStart = monoNanos();
@@ -479,7 +499,7 @@ RunReport runLoad(const LoadConfig& config, const LoadTarget& target) {
   const bool allSettled =
       waitFor(settled, connectStart + fromSeconds(config.connectTimeoutSeconds));
   const Nanos connectSeen = monoNanos();
-  const auto cpuAfterConnect = measureServer ? readCpuTimes(target.serverPid) : std::nullopt;
+  const auto cpuAfterConnect = measureServer ? serverCpu(target) : std::nullopt;
   const double benchAfterConnect = selfCpuSeconds();
   const auto machineAfterConnect = readMachineBusySeconds();
   const Nanos lastIn = shared.lastIn.load();
@@ -513,12 +533,12 @@ RunReport runLoad(const LoadConfig& config, const LoadTarget& target) {
     progress(line);
     sleepUntil(measureStart);
     tA = monoNanos();
-    cpuA = measureServer ? readCpuTimes(target.serverPid) : std::nullopt;
+    cpuA = measureServer ? serverCpu(target) : std::nullopt;
     benchA = selfCpuSeconds();
     machineA = readMachineBusySeconds();
     sleepUntil(measureEnd);
     tB = monoNanos();
-    cpuB = measureServer ? readCpuTimes(target.serverPid) : std::nullopt;
+    cpuB = measureServer ? serverCpu(target) : std::nullopt;
     benchB = selfCpuSeconds();
     machineB = readMachineBusySeconds();
     shared.phase.store(Phase::Draining, std::memory_order_release);

@@ -45,6 +45,7 @@ struct LoadConfig {
   std::string nickPrefix = "bench";
   std::string roomPrefix = "bench";  // rooms "bench" (one room) or "bench0", "bench1", ...
   bool quitAtEnd = false;            // leave politely (a server the bench did not start)
+  std::string label;                 // the report's name; empty: "chat" or "reference"
   bool progress = true;              // progress lines on stderr
 };
 
@@ -52,6 +53,10 @@ struct LoadTarget {
   std::string host;
   std::uint16_t port = 0;
   pid_t serverPid = -1;  // -1: the server's CPU and memory are not measured
+  // Servers sharing one chat: client i goes to spread[i % size] (empty: all to host:port), and
+  // the CPU of these processes counts as the server's too (the other servers, NATS).
+  std::vector<std::pair<std::string, std::uint16_t>> spread;
+  std::vector<pid_t> alsoMeasured;
 };
 
 // Runs the load and returns what it measured. Throws std::runtime_error before any traffic when

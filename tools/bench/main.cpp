@@ -14,7 +14,9 @@
 #include <iostream>
 #include <optional>
 #include <stdexcept>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "client_runner.hpp"
@@ -48,6 +50,39 @@ std::filesystem::path selfPath() {
 }
 
 // udpchat-server next to this binary, else the one this binary was built with.
+// A folder under the system's temporary directory, removed with what is in it.
+struct TempFolder {
+  explicit TempFolder(const std::string& prefix) {
+    std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "XXXXXX")).string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("cannot make a temporary folder");
+    path = pattern;
+  }
+  TempFolder(TempFolder&& other) noexcept : path(std::exchange(other.path, {})) {}
+  TempFolder(const TempFolder&) = delete;
+  TempFolder& operator=(const TempFolder&) = delete;
+  TempFolder& operator=(TempFolder&&) = delete;
+  ~TempFolder() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
+  std::filesystem::path path;
+};
+
+// nats-server from PATH (Debian puts it in /usr/sbin).
+std::string findNats() {
+  std::string path = "/usr/sbin:/usr/bin";
+  if (const char* env = std::getenv("PATH")) path = std::string(env) + ":" + path;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t colon = std::min(path.find(':', start), path.size());
+    const auto candidate = std::filesystem::path(path.substr(start, colon - start)) / "nats-server";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    if (colon == path.size()) break;
+    start = colon + 1;
+  }
+  throw std::runtime_error("--cluster needs nats-server (Debian package nats-server); none on PATH");
+}
+
 std::string findServer() {
   const auto next = selfPath().parent_path() / "udpchat-server";
   if (::access(next.c_str(), X_OK) == 0) return next.string();
@@ -170,6 +205,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--room", config.roomPrefix, "room name (with --rooms > 1: ROOM0, ROOM1, ...)")
       ->capture_default_str();
+  std::size_t clusterServers = 0;
+  app.add_option("--cluster", clusterServers,
+                 "also start N servers sharing one chat through a nats-server the bench starts, "
+                 "spread the clients over them, and compare with one server in the same run")
+      ->check(CLI::Range(std::size_t{2}, std::size_t{8}));
+  std::string natsBin;
+  app.add_option("--nats-bin", natsBin, "nats-server to start for --cluster (default: from PATH)");
   app.add_flag("--json", json, "print the report as JSON");
   app.add_flag("--quiet,-q", quiet, "no progress lines on stderr");
   app.add_flag("--server-stderr", showServerStderr, "let the started server write to stderr");
@@ -206,6 +248,14 @@ int main(int argc, char** argv) {
   if (external && port == 0) return usage("--host needs --port");
   if (reference && config.workload != Workload::Fanout) {
     return usage("--reference applies to the fanout workload");
+  }
+  if (clusterServers != 0 && (reference || external)) {
+    return usage("--cluster starts its own servers and compares them with one; drop --reference, "
+                 "--host and --port");
+  }
+  if (clusterServers != 0 && (config.workload == Workload::Connect ||
+                              config.workload == Workload::Idle)) {
+    return usage("--cluster applies to the fanout and rate workloads");
   }
   if (reference && external) {
     return usage(
@@ -254,7 +304,7 @@ int main(int argc, char** argv) {
     if (external) {
       description.target = host + ":" + std::to_string(port);
       config.quitAtEnd = true;
-      chat = runLoad(config, LoadTarget{host, port, serverPid});
+      chat = runLoad(config, LoadTarget{host, port, serverPid, {}, {}});
     } else {
       if (serverBin.empty()) serverBin = findServer();
       description.target = "udpchat-server started on 127.0.0.1 (" + serverBin + ")";
@@ -286,7 +336,52 @@ int main(int argc, char** argv) {
         ServerProcess server(serverBin, args, serverAffinity, showServerStderr,
                              kServerStartTimeout);
         if (!quiet) std::cerr << "udpchat-bench: " << server.listeningLine() << "\n";
-        chat = runLoad(config, LoadTarget{"127.0.0.1", server.port(), server.pid()});
+        chat = runLoad(config, LoadTarget{"127.0.0.1", server.port(), server.pid(), {}, {}});
+      }
+      if (clusterServers != 0) {
+        // The run above was one server alone: it becomes the comparison, and the cluster's run
+        // the main report.
+        ref = std::move(chat);
+        ref->server = "1 server";
+        if (natsBin.empty()) natsBin = findNats();
+        const TempFolder natsStore("udpchat-bench-nats-");
+        ServerProcess nats(natsBin,
+                           {"-js", "-a", "127.0.0.1", "-p", "-1", "-sd", natsStore.path.string()},
+                           serverAffinity, false, kServerStartTimeout,
+                           ReadyLine{"Listening for client connections on ", true});
+        const std::string url = "nats://127.0.0.1:" + std::to_string(nats.port());
+        if (!quiet) std::cerr << "udpchat-bench: nats-server on " << url << "\n";
+        std::vector<std::unique_ptr<ServerProcess>> servers;
+        std::vector<TempFolder> stores;
+        LoadTarget target;
+        for (std::size_t k = 0; k < clusterServers; ++k) {
+          std::vector<std::string> a = args;
+          if (withStore) {
+            stores.emplace_back("udpchat-bench-");
+            std::replace(a.begin(), a.end(), storeDir.string(), stores.back().path.string());
+          }
+          a.insert(a.end(), {"--cluster", url, "--cluster-name", "bench", "--server-name",
+                             "bench-" + std::to_string(k)});
+          servers.push_back(std::make_unique<ServerProcess>(serverBin, a, serverAffinity,
+                                                            showServerStderr, kServerStartTimeout));
+          if (!quiet) std::cerr << "udpchat-bench: " << servers.back()->listeningLine() << "\n";
+          target.spread.emplace_back("127.0.0.1", servers.back()->port());
+          if (k == 0) {
+            target.serverPid = servers.back()->pid();
+          } else {
+            target.alsoMeasured.push_back(servers.back()->pid());
+          }
+        }
+        target.alsoMeasured.push_back(nats.pid());
+        target.host = "127.0.0.1";
+        target.port = servers.front()->port();
+        LoadConfig clusterConfig = config;
+        clusterConfig.label = std::to_string(clusterServers) + " servers + NATS";
+        chat = runLoad(clusterConfig, target);
+        description.target += "; then " + std::to_string(clusterServers) +
+                              " such servers sharing one chat through nats-server (" + natsBin +
+                              "), the clients spread over them, CPU counted over all of them "
+                              "and NATS";
       }
       if (reference) {
         LoadConfig refConfig = config;
@@ -296,7 +391,7 @@ int main(int argc, char** argv) {
                               "--reference-max-clients", std::to_string(maxClients)},
                              serverAffinity, showServerStderr, kServerStartTimeout);
         if (!quiet) std::cerr << "udpchat-bench: " << server.listeningLine() << "\n";
-        ref = runLoad(refConfig, LoadTarget{"127.0.0.1", server.port(), server.pid()});
+        ref = runLoad(refConfig, LoadTarget{"127.0.0.1", server.port(), server.pid(), {}, {}});
       }
     }
   } catch (const std::exception& e) {

@@ -235,7 +235,7 @@ std::string toTable(const RunDescription& d, const RunReport& chat,
     out << "\n";
   }
   if (reference && reference->deliveriesPerSecond > 0) {
-    out << "\nratio chat/reference deliveries/s: "
+    out << "\nratio " << chat.server << "/" << reference->server << " deliveries/s: "
         << fixed(chat.deliveriesPerSecond / reference->deliveriesPerSecond, 3) << "\n";
   }
   for (const RunReport* r : columns) {

@@ -26,11 +26,10 @@ int decodeStatus(int status) {
 
 }  // namespace
 
-std::optional<std::uint16_t> parseListeningPort(std::string_view line) {
-  constexpr std::string_view kMarker = "listening on ";
-  const auto at = line.find(kMarker);
+std::optional<std::uint16_t> parseListeningPort(std::string_view line, std::string_view marker) {
+  const auto at = line.find(marker);
   if (at == std::string_view::npos) return std::nullopt;
-  std::string_view address = line.substr(at + kMarker.size());
+  std::string_view address = line.substr(at + marker.size());
   address = address.substr(0, address.find_first_of(" \t\r"));
   const auto colon = address.rfind(':');
   if (colon == std::string_view::npos) return std::nullopt;
@@ -44,7 +43,8 @@ std::optional<std::uint16_t> parseListeningPort(std::string_view line) {
 }
 
 ServerProcess::ServerProcess(std::string path, std::vector<std::string> args, std::vector<int> cpus,
-                             bool showStderr, std::chrono::milliseconds startTimeout)
+                             bool showStderr, std::chrono::milliseconds startTimeout,
+                             ReadyLine ready)
     : path_(std::move(path)) {
   if (::access(path_.c_str(), X_OK) != 0) {
     throw std::runtime_error("cannot run " + path_ + ": " + std::strerror(errno));
@@ -61,7 +61,12 @@ ServerProcess::ServerProcess(std::string path, std::vector<std::string> args, st
   cpu_set_t set;
   CPU_ZERO(&set);
   for (int cpu : cpus) CPU_SET(cpu, &set);
-  const int devNull = showStderr ? -1 : ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  // The ready line is read from whichever stream carries it; the other one is discarded unless
+  // `showStderr` (stdout always is then: the line's stream is the pipe).
+  const int devNull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  const int target = ready.onStderr ? STDERR_FILENO : STDOUT_FILENO;
+  const int other = ready.onStderr ? STDOUT_FILENO : STDERR_FILENO;
+  const bool quietOther = ready.onStderr || !showStderr;
 
   pid_ = ::fork();
   if (pid_ < 0) {
@@ -73,8 +78,8 @@ ServerProcess::ServerProcess(std::string path, std::vector<std::string> args, st
   }
   if (pid_ == 0) {
     if (!cpus.empty() && ::sched_setaffinity(0, sizeof set, &set) != 0) ::_exit(126);
-    ::dup2(out[1], STDOUT_FILENO);  // dup2 clears O_CLOEXEC on the copy
-    if (devNull >= 0) ::dup2(devNull, STDERR_FILENO);
+    ::dup2(out[1], target);  // dup2 clears O_CLOEXEC on the copy
+    if (devNull >= 0 && quietOther) ::dup2(devNull, other);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
@@ -90,7 +95,7 @@ ServerProcess::ServerProcess(std::string path, std::vector<std::string> args, st
     if (nl != std::string::npos) {
       std::string line = buffer.substr(0, nl);
       buffer.erase(0, nl + 1);
-      if (auto port = parseListeningPort(line)) {
+      if (auto port = parseListeningPort(line, ready.marker)) {
         port_ = *port;
         listeningLine_ = std::move(line);
         return;
@@ -101,13 +106,13 @@ ServerProcess::ServerProcess(std::string path, std::vector<std::string> args, st
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) {
       stop(std::chrono::milliseconds(1000));
-      throw std::runtime_error(path_ + " printed no \"listening on\" line within " +
+      throw std::runtime_error(path_ + " printed no \"" + ready.marker + "\" line within " +
                                std::to_string(startTimeout.count()) + " ms");
     }
     pollfd fd{stdoutFd_, POLLIN, 0};
-    const int ready = ::poll(&fd, 1, static_cast<int>(left));
-    if (ready < 0 && errno != EINTR) break;
-    if (ready <= 0) continue;
+    const int polled = ::poll(&fd, 1, static_cast<int>(left));
+    if (polled < 0 && errno != EINTR) break;
+    if (polled <= 0) continue;
     char chunk[4096];
     const ssize_t n = ::read(stdoutFd_, chunk, sizeof chunk);
     if (n <= 0) break;  // EOF: the child exited

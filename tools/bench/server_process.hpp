@@ -16,8 +16,17 @@
 
 namespace udpchat::bench {
 
-// The port of a line such as "udpchat-server listening on 127.0.0.1:40123 (UDP, ENet)".
-std::optional<std::uint16_t> parseListeningPort(std::string_view line);
+// The port of a line such as "udpchat-server listening on 127.0.0.1:40123 (UDP, ENet)": the
+// ADDRESS:PORT after `marker`.
+std::optional<std::uint16_t> parseListeningPort(std::string_view line,
+                                                std::string_view marker = "listening on ");
+
+// How a child says it is ready: a line holding `marker` and then ADDRESS:PORT, on its standard
+// output (udpchat-server) or its standard error (nats-server's log).
+struct ReadyLine {
+  std::string marker = "listening on ";
+  bool onStderr = false;
+};
 
 class ServerProcess {
  public:
@@ -26,7 +35,8 @@ class ServerProcess {
   // Throws std::runtime_error naming the binary and what went wrong (no such file, exited,
   // no listening line in time); the child is then already gone.
   ServerProcess(std::string path, std::vector<std::string> args, std::vector<int> cpus,
-                bool showStderr, std::chrono::milliseconds startTimeout);
+                bool showStderr, std::chrono::milliseconds startTimeout,
+                ReadyLine ready = {});
   ~ServerProcess();  // stop()s
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
