@@ -10,6 +10,7 @@
 #include <array>
 #include <bit>
 #include <cerrno>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -166,6 +167,17 @@ struct SqliteStore::State {
   SqliteStoreOptions options;
   UniqueFd lock;
   sqlite3* db = nullptr;
+  // Closes db once every Statement below is finalized: members go in reverse order of
+  // declaration, and sqlite3_close refuses (and keeps the connection's memory) while a
+  // prepared statement is alive, so a statement added below needs no list kept by hand.
+  struct Closer {
+    sqlite3*& db;
+    ~Closer() {
+      if (db && sqlite3_close(db) != SQLITE_OK) {
+        std::fprintf(stderr, "udpchat store: connection not closed: %s\n", sqlite3_errmsg(db));
+      }
+    }
+  } closer{db};
   bool inBatch = false;
   bool batchFailed = false;
   std::string error;
@@ -187,19 +199,6 @@ struct SqliteStore::State {
   Statement selectAccounts, upsertAccount, deleteAccount, selectOffline, insertOffline,
       deleteOffline;
 
-  ~State() {
-    // Statements first: sqlite3_close refuses while any is alive.
-    for (Statement* q : {&begin, &commitStmt, &rollback, &insertMessage, &insertPrivate,
-                         &unindexMessage, &deleteMessage, &upsertTopic, &upsertToken,
-                         &selectRecent, &selectTopic, &selectTokens, &selectAccepted, &countRoom,
-                         &searchRoom, &listRooms, &trimRoom, &listRecipients, &trimRecipient,
-                         &unindexTrimmed, &selectBans, &upsertBan, &deleteBan, &selectAccounts,
-                         &upsertAccount, &deleteAccount, &selectOffline, &insertOffline,
-                         &deleteOffline}) {
-      *q = Statement();
-    }
-    if (db) sqlite3_close(db);
-  }
 
   // Runs SQL with no results; returns false and records the error.
   bool exec(std::string_view sql) {
