@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "udpchat/cluster.hpp"
 #include "udpchat/enet_bundle.hpp"
 #include "udpchat/limits.hpp"
 #include "udpchat/protocol.hpp"
@@ -214,6 +215,86 @@ int main(int argc, char** argv) {
     append(s, {0});
     appendSized(s, protocol::encode(serverMessages().front()));
     write(root / "client_core_fuzz", "session-00", s);
+  }
+  // Between servers: a selector byte (0 log entry, 1 user record, 2 signal), then the payload.
+  cluster::LogEntry chat;
+  chat.origin = 9;
+  chat.tag = 3;
+  chat.chat = protocol::ChatEvent{0, 1700000000000, "lobby", "bob", "re: lunch", "on my way", 0, 4};
+  cluster::LogEntry topic;
+  topic.kind = cluster::EntryKind::Topic;
+  topic.origin = 9;
+  topic.topic = protocol::TopicEvent{"lobby", "friday", "bob", 1700000000000};
+  cluster::LogEntry kick;
+  kick.kind = cluster::EntryKind::Kick;
+  kick.origin = 9;
+  kick.kick = protocol::KickEvent{"", "alice", "bob", "spam"};
+  cluster::UserRecord bob;
+  bob.server = 9;
+  bob.serverName = "beta";
+  bob.nick = "bob";
+  bob.rooms = {"lobby", "dev"};
+  bob.away = true;
+  bob.awayMessage = "lunch";
+  cluster::UserRecord gone = bob;
+  gone.gone = true;
+  gone.reason = "bye";
+  cluster::Signal beat;
+  beat.from = 9;
+  beat.serverName = "beta";
+  cluster::Signal answer;
+  answer.kind = cluster::SignalKind::WhoisAnswer;
+  answer.from = 9;
+  answer.to = 7;
+  answer.tag = 1;
+  answer.serverName = "beta";
+  answer.whois = protocol::WhoisReply{"bob", protocol::PresenceState::Away, 1, 2, "lunch", 12, 5, 200, 0, {"lobby"}, ""};
+  const std::vector<std::pair<int, Bytes>> wire = {
+      {0, cluster::encode(chat)}, {0, cluster::encode(topic)}, {0, cluster::encode(kick)},
+      {1, cluster::encode(bob)},  {2, cluster::encode(beat)},  {2, cluster::encode(answer)}};
+  for (std::size_t i = 0; i < wire.size(); ++i) {
+    Bytes payload;
+    append(payload, {wire[i].first});
+    append(payload, wire[i].second);
+    write(root / "cluster_wire_fuzz", numbered("payload", i), payload);
+  }
+
+  // ServerCore in a cluster: op 0 connect, 1 frame (session, size byte, bytes), 2 bus event
+  // (kind, sequence, tag, key size, key, data size low/high, data), 3 time, 4 grant on/off.
+  {
+    auto event = [](Bytes& s, int kind, int sequence, int tag, const std::string& key,
+                    const Bytes& payload) {
+      append(s, {2, kind, sequence, tag, static_cast<int>(key.size())});
+      for (char c : key) s.push_back(static_cast<std::byte>(c));
+      appendSized(s, payload);
+    };
+    auto frame = [](Bytes& s, int session, const protocol::Message& m) {
+      const Bytes f = protocol::encode(m);
+      append(s, {1, session, static_cast<int>(f.size())});
+      append(s, f);
+    };
+    Bytes s;
+    append(s, {0});
+    frame(s, 0, protocol::Hello{"alice", 0, {}, ""});
+    event(s, 5, 1, 0, "bob", cluster::encode(bob));
+    event(s, 7, 0, 0, "", cluster::encode(beat));
+    frame(s, 0, protocol::SendChat{"lobby", "", "hi bob", 0, 1});
+    event(s, 0, 5, 0, "", cluster::encode(chat));
+    frame(s, 0, protocol::WhoisRequest{"bob"});
+    event(s, 7, 0, 0, "", cluster::encode(answer));
+    frame(s, 0, protocol::SendPrivate{"bob", "", "psst", 0, 2});
+    event(s, 0, 6, 0, "", cluster::encode(topic));
+    append(s, {3, 50});
+    event(s, 8, 0, 0, "", {});
+    frame(s, 0, protocol::SendChat{"lobby", "", "alone", 0, 3});
+    event(s, 9, 0, 0, "", {});
+    event(s, 4, 0, 0, "alice", {});
+    event(s, 6, 2, 0, "bob", cluster::encode(gone));
+    event(s, 0, 7, 0, "", cluster::encode(kick));
+    append(s, {134, 0});
+    frame(s, 1, protocol::Hello{"carol", 0, {}, ""});
+    append(s, {3, 60});
+    write(root / "cluster_core_fuzz", "session-00", s);
   }
   std::cout << "wrote " << written << " seed inputs under " << root << "\n";
   return 0;
