@@ -38,6 +38,7 @@
 #include "chat_session.hpp"
 #include "connect_window.hpp"
 #include "gui_app.hpp"
+#include "integration/restartable_port.hpp"
 #include "integration/subprocess.hpp"
 #include "main_window.hpp"
 #include "udpchat/unique_fd.hpp"
@@ -579,7 +580,8 @@ void GuiWindowTest::theProgramConnectsFromItsFlagsAndQuitsOnSigterm() {
 }
 
 void GuiWindowTest::reconnectKeepsTypedText() {
-  auto server = std::make_unique<Server>();
+  // It comes back on the same port: one the kernel does not hand out meanwhile.
+  auto server = std::make_unique<Server>(udpchat::test::restartablePort());
   const std::uint16_t port = server->port();
   QVERIFY(port != 0);
 

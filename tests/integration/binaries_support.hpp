@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "restartable_port.hpp"
 #include "subprocess.hpp"
 
 namespace udpchat::test {

@@ -320,7 +320,7 @@ TEST_P(Binaries, ServerStopsCleanlyOnSigtermAndTellsItsClients) {
 }
 
 TEST_P(Binaries, AClientReconnectsToARestartedServerAndRejoinsItsRoom) {
-  auto server = std::make_unique<ServerProcess>();
+  auto server = std::make_unique<ServerProcess>(std::vector<std::string>{}, restartablePort());
   const std::uint16_t port = server->port();
   ASSERT_NE(port, 0);
   auto alice = client(port, "alice", {"--json", "--room", "dev"});
@@ -378,7 +378,7 @@ TEST_P(Binaries, NumberedMessagesSurviveRepeatedServerKillsNoneLostNoneDoubled) 
   // everything, so what reaches bob is what alice's client kept and resent.
   constexpr int kRounds = 3;
   constexpr int kPerBatch = 10;
-  auto server = std::make_unique<ServerProcess>();
+  auto server = std::make_unique<ServerProcess>(std::vector<std::string>{}, restartablePort());
   const std::uint16_t port = server->port();
   ASSERT_NE(port, 0);
   auto alice = client(port, "alice");

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "restartable_port.hpp"
 #include "subprocess.hpp"
 #include "temp_dir.hpp"
 
@@ -21,7 +22,7 @@ class NatsProcess {
  public:
   // `extra`: more nats-server options (say "--user", "u", "--pass", "p").
   explicit NatsProcess(std::vector<std::string> extra = {}) : extra_(std::move(extra)) {
-    start(-1);
+    start(restartablePort());
   }
 
   std::uint16_t port() const { return port_; }

@@ -45,7 +45,7 @@ void stop(std::unique_ptr<ServerProcess>& server) {
 
 TEST(StoreBinaries, ARestartKeepsHistoryTopicsDeletionsAndIds) {
   TempDir dir;
-  auto server = std::make_unique<ServerProcess>(storeArgs(dir));
+  auto server = std::make_unique<ServerProcess>(storeArgs(dir), restartablePort());
   const std::uint16_t port = server->port();
   auto alice = startClient(port, "alice");
   waitUntilInLobby(*alice, "alice");
@@ -80,7 +80,7 @@ TEST(StoreBinaries, ARestartKeepsHistoryTopicsDeletionsAndIds) {
 
 TEST(StoreBinaries, HistoryPagesBackAndSearchFindsKeptWordsAfterARestart) {
   TempDir dir;
-  auto server = std::make_unique<ServerProcess>(storeArgs(dir));
+  auto server = std::make_unique<ServerProcess>(storeArgs(dir), restartablePort());
   const std::uint16_t port = server->port();
   auto alice = startClient(port, "alice");
   waitUntilInLobby(*alice, "alice");
@@ -126,7 +126,7 @@ TEST(StoreBinaries, HistoryPagesBackAndSearchFindsKeptWordsAfterARestart) {
 
 TEST(StoreBinaries, ABanHoldsAcrossARestartAndTheBannedClientIsToldWhy) {
   TempDir dir;
-  auto server = std::make_unique<ServerProcess>(storeArgs(dir, {"--oper-password", "sesame"}));
+  auto server = std::make_unique<ServerProcess>(storeArgs(dir, {"--oper-password", "sesame"}), restartablePort());
   const std::uint16_t port = server->port();
   auto op = startClient(port, "oper");
   waitUntilInLobby(*op, "oper");
@@ -150,7 +150,7 @@ TEST(StoreBinaries, ABanHoldsAcrossARestartAndTheBannedClientIsToldWhy) {
 
 TEST(StoreBinaries, AMessageKeptForARegisteredNickReachesItsOwnerAfterARestart) {
   TempDir dir;
-  auto server = std::make_unique<ServerProcess>(storeArgs(dir));
+  auto server = std::make_unique<ServerProcess>(storeArgs(dir), restartablePort());
   const std::uint16_t port = server->port();
   auto alice = startClient(port, "alice");
   waitUntilInLobby(*alice, "alice");

@@ -49,7 +49,7 @@ TEST_P(StoreSoak, TwentyKillsLoseNothingConfirmedAndDoubleNothing) {
   const std::vector<std::string> args = {"--data-dir", (dir.path() / "data").string(),
                                          "--history", "1000", "--rate", "500",
                                          "--rate-burst", "500"};
-  auto server = std::make_unique<ServerProcess>(args);
+  auto server = std::make_unique<ServerProcess>(args, restartablePort());
   const std::uint16_t port = server->port();
   ASSERT_NE(port, 0);
   auto alice = startClient(port, "alice", {"--json"}, GetParam());
