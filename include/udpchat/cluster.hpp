@@ -9,6 +9,8 @@
 //   every server, so everyone sees a room in the same order and ids are unique cluster-wide.
 // - the directory: one record per registered nick, under its folded form, created with
 //   compare-and-set (exactly one of two racing claims succeeds) and watched by every server.
+// - the settings: registered accounts and bans, one value per key (account.NICK, ban.TARGET),
+//   last writer wins, watched by every server and kept by each in its store.
 // - signals: heartbeats and whois questions, heard by every server and not kept.
 //
 // Everything that arrives is decoded with the protocol's bounds-checked reader and the same
@@ -19,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "udpchat/protocol.hpp"
@@ -71,6 +74,25 @@ struct UserRecord {
   std::string formerNick;
 };
 
+// A registered account or a ban, under settingKey(); a deletion of the key undoes it.
+enum class SettingKind : std::uint8_t { Account = 0, Ban = 1 };
+inline constexpr std::uint8_t enumCount(SettingKind) { return 2; }
+
+struct Setting {
+  SettingKind kind = SettingKind::Account;
+  ServerId origin = 0;
+  // kind Account: the nick as registered, its Argon2id hash string, when it was registered
+  std::string nick;
+  std::string hash;
+  std::uint64_t createdTs = 0;
+  protocol::BanEntry ban;  // kind Ban
+};
+
+// The key of an account (its folded nick) or of a ban (a folded nick or a dotted IPv4 address).
+std::string settingKey(SettingKind kind, std::string_view key);
+// The kind and the inner key of a setting's key; nullopt if it is neither.
+std::optional<std::pair<SettingKind, std::string>> parseSettingKey(std::string_view key);
+
 enum class SignalKind : std::uint8_t { Heartbeat = 0, WhoisAsk = 1, WhoisAnswer = 2 };
 inline constexpr std::uint8_t enumCount(SignalKind) { return 3; }
 
@@ -87,9 +109,11 @@ struct Signal {
 protocol::Bytes encode(const LogEntry& entry);
 protocol::Bytes encode(const UserRecord& record);
 protocol::Bytes encode(const Signal& signal);
+protocol::Bytes encode(const Setting& setting);
 Result<LogEntry, protocol::DecodeError> decodeLogEntry(protocol::ByteSpan bytes);
 Result<UserRecord, protocol::DecodeError> decodeUserRecord(protocol::ByteSpan bytes);
 Result<Signal, protocol::DecodeError> decodeSignal(protocol::ByteSpan bytes);
+Result<Setting, protocol::DecodeError> decodeSetting(protocol::ByteSpan bytes);
 
 // ---- the bus -----------------------------------------------------------------------------
 
@@ -102,6 +126,8 @@ struct BusEvent {
     KeyLost,         // key: a put() or remove() on a key this server owns found it changed
     DirectoryPut,    // key, sequence (its revision), data (a UserRecord)
     DirectoryDeleted,  // key, sequence, data (the record that went with it, or empty)
+    SettingPut,      // key (settingKey()), data (a Setting); this server's own included
+    SettingDeleted,  // key
     Signal,          // data
     LinkLost,        // the bus cannot reach the cluster; reason
     LinkRestored,    // it can again
@@ -134,6 +160,11 @@ class Bus {
   // with the deletion (a departing user's record, with the quit's reason): a watcher that is
   // behind may never see a value the key held only briefly, but it sees the deletion.
   virtual void remove(std::string key, std::uint64_t revision = 0, protocol::Bytes record = {}) = 0;
+  // Sets or deletes a setting (an account, a ban), whoever wrote it last; every server, this
+  // one included, hears it as SettingPut or SettingDeleted. Lost while the link is down (the
+  // core refuses such changes then).
+  virtual void putSetting(std::string key, protocol::Bytes setting) = 0;
+  virtual void deleteSetting(std::string key) = 0;
   virtual void signal(protocol::Bytes signal) = 0;
   // What happened since the last call, in order, appended to `out`.
   virtual void poll(std::vector<BusEvent>& out) = 0;

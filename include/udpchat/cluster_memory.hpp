@@ -1,4 +1,4 @@
-// A cluster in one process, for tests: the log, the directory and the signals of cluster.hpp
+// A cluster in one process, for tests: the log, the directory, the settings and the signals of cluster.hpp
 // with NATS's semantics (one order for the log, compare-and-set on keys, revisions, watchers
 // that catch up after a link comes back), applied at once when a bus is called and delivered
 // when its server polls. Links can be cut and restored to exercise the failure paths.

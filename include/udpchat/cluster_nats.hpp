@@ -55,6 +55,8 @@ class NatsBus final : public Bus {
   void claim(std::uint64_t tag, std::string key, protocol::Bytes record) override;
   void put(std::string key, protocol::Bytes record) override;
   void remove(std::string key, std::uint64_t revision = 0, protocol::Bytes record = {}) override;
+  void putSetting(std::string key, protocol::Bytes setting) override;
+  void deleteSetting(std::string key) override;
   void signal(protocol::Bytes signal) override;
   void poll(std::vector<BusEvent>& out) override;
 

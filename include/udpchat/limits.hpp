@@ -21,6 +21,8 @@ inline constexpr std::size_t kMaxReasonBytes = 300;
 inline constexpr std::size_t kMaxAwayBytes = 300;
 inline constexpr std::size_t kMaxMotdBytes = 1000;
 inline constexpr std::size_t kMaxPasswordBytes = 128;
+// A password hash string (Argon2id, as libsodium writes it: under its crypto_pwhash_STRBYTES).
+inline constexpr std::size_t kMaxHashBytes = 128;
 inline constexpr std::size_t kMaxErrorTextBytes = 400;
 inline constexpr std::size_t kMaxNameBytes = 64;          // server and client software names
 inline constexpr std::size_t kMaxRoomsPerUser = 16;

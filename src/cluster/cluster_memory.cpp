@@ -19,6 +19,7 @@ struct Member {
   bool up = true;
   std::size_t logSeen = 0;        // entries of the log delivered
   std::size_t directorySeen = 0;  // changes delivered
+  std::size_t settingsSeen = 0;   // setting changes delivered
   std::deque<BusEvent> results;   // its own calls' outcomes and the signals it heard
   std::map<std::string, std::uint64_t> owned;  // key -> the revision this server wrote last
 };
@@ -32,6 +33,7 @@ struct MemoryCluster::Hub {
   std::vector<protocol::Bytes> log;
   std::vector<DirectoryChange> changes;
   std::map<std::string, DirectoryChange> current;  // live keys
+  std::vector<DirectoryChange> settingChanges;     // puts and deletions, last writer wins
   std::uint64_t revision = 0;
   std::map<ServerId, Member> members;
 
@@ -119,6 +121,16 @@ class MemoryBus final : public Bus {
     if (owned != me.owned.end()) me.owned.erase(owned);
   }
 
+  void putSetting(std::string key, protocol::Bytes setting) override {
+    if (!hub_.member(id_).up) return;
+    hub_.settingChanges.push_back({std::move(key), 0, false, std::move(setting)});
+  }
+
+  void deleteSetting(std::string key) override {
+    if (!hub_.member(id_).up) return;
+    hub_.settingChanges.push_back({std::move(key), 0, true, {}});
+  }
+
   void signal(protocol::Bytes bytes) override {
     if (!hub_.member(id_).up) return;
     for (auto& [id, member] : hub_.members) {
@@ -140,6 +152,14 @@ class MemoryBus final : public Bus {
       event.kind = change.deleted ? BusEvent::Kind::DirectoryDeleted : BusEvent::Kind::DirectoryPut;
       event.key = change.key;
       event.sequence = change.revision;
+      event.data = change.record;
+      out.push_back(std::move(event));
+    }
+    for (; me.settingsSeen < hub_.settingChanges.size(); ++me.settingsSeen) {
+      const DirectoryChange& change = hub_.settingChanges[me.settingsSeen];
+      BusEvent event;
+      event.kind = change.deleted ? BusEvent::Kind::SettingDeleted : BusEvent::Kind::SettingPut;
+      event.key = change.key;
       event.data = change.record;
       out.push_back(std::move(event));
     }

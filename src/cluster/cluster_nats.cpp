@@ -36,11 +36,13 @@ struct NatsBus::State {
   NatsBusOptions options;
   ServerId id = 0;
   std::string prefix, logSubject, signalSubject, stream, bucket, kvStream, kvPrefix;
+  std::string settingsBucket, settingsStream, settingsPrefix;
   natsOptions* opts = nullptr;
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
   natsSubscription* logSub = nullptr;
   natsSubscription* kvSub = nullptr;
+  natsSubscription* settingsSub = nullptr;
   natsSubscription* signalSub = nullptr;
   int wake = -1;
 
@@ -65,7 +67,7 @@ struct NatsBus::State {
     }
     workCv.notify_all();
     if (worker.joinable()) worker.join();
-    for (natsSubscription* sub : {logSub, kvSub, signalSub}) {
+    for (natsSubscription* sub : {logSub, kvSub, settingsSub, signalSub}) {
       if (sub != nullptr) {
         natsSubscription_Unsubscribe(sub);
         natsSubscription_Destroy(sub);
@@ -230,6 +232,12 @@ struct NatsBus::State {
     push(std::move(event));
   }
 
+  void doSetting(const std::string& key, const protocol::Bytes& setting, bool deleted) {
+    // Last writer wins: no expected revision. A failure is the link's; the core refuses
+    // setting changes while the link is down, and the value held in memory stays.
+    static_cast<void>(publish(settingsPrefix + key, setting, deleted, 0, false));
+  }
+
   // ---- NATS's threads
 
   static protocol::Bytes dataOf(natsMsg* msg) {
@@ -267,6 +275,22 @@ struct NatsBus::State {
                            operation != nullptr;
       event.kind = deleted ? BusEvent::Kind::DirectoryDeleted : BusEvent::Kind::DirectoryPut;
       event.data = dataOf(msg);
+      st->push(std::move(event));
+    }
+    natsMsg_Destroy(msg);
+  }
+
+  static void onSettings(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+    auto* st = static_cast<State*>(closure);
+    const std::string subject = natsMsg_GetSubject(msg);
+    if (subject.rfind(st->settingsPrefix, 0) == 0) {
+      BusEvent event;
+      event.key = subject.substr(st->settingsPrefix.size());
+      const char* operation = nullptr;
+      const bool deleted = natsMsgHeader_Get(msg, kOperationHeader, &operation) == NATS_OK &&
+                           operation != nullptr;
+      event.kind = deleted ? BusEvent::Kind::SettingDeleted : BusEvent::Kind::SettingPut;
+      if (!deleted) event.data = dataOf(msg);
       st->push(std::move(event));
     }
     natsMsg_Destroy(msg);
@@ -320,6 +344,9 @@ NatsBus::NatsBus(NatsBusOptions options) : state_(std::make_unique<State>()) {
   st.bucket = "udpchat-" + o.clusterName + "-users";
   st.kvStream = "KV_" + st.bucket;
   st.kvPrefix = "$KV." + st.bucket + ".";
+  st.settingsBucket = "udpchat-" + o.clusterName + "-settings";
+  st.settingsStream = "KV_" + st.settingsBucket;
+  st.settingsPrefix = "$KV." + st.settingsBucket + ".";
   st.wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (st.wake < 0) throw NatsBusError("cannot create an eventfd");
 
@@ -389,6 +416,14 @@ NatsBus::NatsBus(NatsBusOptions options) : state_(std::make_unique<State>()) {
   kc.StorageType = js_FileStorage;
   check(js_CreateKeyValue(&kv, st.js, &kc), "the key-value bucket " + st.bucket);
   kvStore_Destroy(kv);
+  // The settings (accounts, bans): one value per key, on disk, kept until deleted.
+  kvConfig sc;
+  kvConfig_Init(&sc);
+  sc.Bucket = st.settingsBucket.c_str();
+  sc.History = 1;
+  sc.StorageType = js_FileStorage;
+  check(js_CreateKeyValue(&kv, st.js, &sc), "the key-value bucket " + st.settingsBucket);
+  kvStore_Destroy(kv);
 
   st.worker = std::thread([&st] { st.runWorker(); });
 
@@ -414,6 +449,15 @@ NatsBus::NatsBus(NatsBusOptions options) : state_(std::make_unique<State>()) {
   check(js_Subscribe(&st.kvSub, st.js, everyKey.c_str(), &State::onDirectory, &st, nullptr, &kvo,
                      &code),
         "watching the directory");
+  jsSubOptions sso;
+  jsSubOptions_Init(&sso);
+  sso.Ordered = true;
+  sso.Stream = st.settingsStream.c_str();
+  sso.Config.DeliverPolicy = js_DeliverLastPerSubject;
+  const std::string everySetting = st.settingsPrefix + ">";
+  check(js_Subscribe(&st.settingsSub, st.js, everySetting.c_str(), &State::onSettings, &st,
+                     nullptr, &sso, &code),
+        "watching the settings");
   check(natsConnection_Subscribe(&st.signalSub, st.nc, st.signalSubject.c_str(),
                                  &State::onSignal, &st),
         "subscribing to signals");
@@ -447,6 +491,18 @@ void NatsBus::remove(std::string key, std::uint64_t revision, protocol::Bytes re
   st->later([st, key = std::move(key), revision, record = std::move(record)] {
     st->doRemove(key, revision, record);
   });
+}
+
+void NatsBus::putSetting(std::string key, protocol::Bytes setting) {
+  State* st = state_.get();
+  st->later([st, key = std::move(key), setting = std::move(setting)] {
+    st->doSetting(key, setting, false);
+  });
+}
+
+void NatsBus::deleteSetting(std::string key) {
+  State* st = state_.get();
+  st->later([st, key = std::move(key)] { st->doSetting(key, {}, true); });
 }
 
 void NatsBus::signal(protocol::Bytes bytes) {

@@ -46,6 +46,19 @@ void recordFields(R& r, V& v) {
 }
 
 template <class S, class V>
+void settingFields(S& s, V& v) {
+  v.enumeration(s.kind);
+  v.u64(s.origin);
+  if (s.kind == SettingKind::Account) {
+    v.str(s.nick, kMaxNickBytes);
+    v.str(s.hash, kMaxHashBytes);
+    v.u64(s.createdTs);
+  } else {
+    protocol::BanEntry::fields(s.ban, v);
+  }
+}
+
+template <class S, class V>
 void signalFields(S& s, V& v) {
   v.enumeration(s.kind);
   v.u64(s.from);
@@ -94,11 +107,33 @@ std::optional<std::string> clusterNameProblem(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+constexpr std::string_view kAccountPrefix = "account.";
+constexpr std::string_view kBanPrefix = "ban.";
+}  // namespace
+
+std::string settingKey(SettingKind kind, std::string_view key) {
+  return std::string(kind == SettingKind::Account ? kAccountPrefix : kBanPrefix) + std::string(key);
+}
+
+std::optional<std::pair<SettingKind, std::string>> parseSettingKey(std::string_view key) {
+  for (auto [kind, prefix] : {std::pair{SettingKind::Account, kAccountPrefix},
+                              std::pair{SettingKind::Ban, kBanPrefix}}) {
+    if (key.size() > prefix.size() && key.substr(0, prefix.size()) == prefix) {
+      return std::pair{kind, std::string(key.substr(prefix.size()))};
+    }
+  }
+  return std::nullopt;
+}
+
 Bytes encode(const LogEntry& entry) {
   return encodeWith(entry, [](const LogEntry& e, auto& w) { entryFields(e, w); });
 }
 Bytes encode(const UserRecord& record) {
   return encodeWith(record, [](const UserRecord& r, auto& w) { recordFields(r, w); });
+}
+Bytes encode(const Setting& setting) {
+  return encodeWith(setting, [](const Setting& s, auto& w) { settingFields(s, w); });
 }
 Bytes encode(const Signal& signal) {
   return encodeWith(signal, [](const Signal& s, auto& w) { signalFields(s, w); });
@@ -109,6 +144,9 @@ Result<LogEntry, DecodeError> decodeLogEntry(ByteSpan bytes) {
 }
 Result<UserRecord, DecodeError> decodeUserRecord(ByteSpan bytes) {
   return decodeWith<UserRecord>(bytes, [](UserRecord& u, auto& r) { recordFields(u, r); });
+}
+Result<Setting, DecodeError> decodeSetting(ByteSpan bytes) {
+  return decodeWith<Setting>(bytes, [](Setting& s, auto& r) { settingFields(s, r); });
 }
 Result<Signal, DecodeError> decodeSignal(ByteSpan bytes) {
   return decodeWith<Signal>(bytes, [](Signal& s, auto& r) { signalFields(s, r); });

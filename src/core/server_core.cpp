@@ -869,6 +869,8 @@ struct ServerCore::State {
       case Kind::KeyLost: return keyLost(e.key);
       case Kind::DirectoryPut: return directoryPut(e.key, e.sequence, e.data, now);
       case Kind::DirectoryDeleted: return directoryDeleted(e.key, e.data);
+      case Kind::SettingPut: return settingPut(e.key, e.data);
+      case Kind::SettingDeleted: return settingDeleted(e.key);
       case Kind::Signal: return applySignal(e.data, now);
       case Kind::LinkLost: return linkLost(e.reason);
       case Kind::LinkRestored: return linkRestored(now);
@@ -1257,6 +1259,132 @@ struct ServerCore::State {
     remoteLeaves(it, reason);
   }
 
+  // ---- the settings: accounts and bans, the same on every server
+
+  // Tells the other servers (and, through the echo, this one: applying is idempotent, so the
+  // order the settings bucket gives wins everywhere).
+  void shareAccount(const std::string& key, const StoredAccount& account) {
+    if (!clustered()) return;
+    cluster::Setting setting;
+    setting.kind = cluster::SettingKind::Account;
+    setting.origin = bus->serverId();
+    setting.nick = account.nick;
+    setting.hash = account.hash;
+    setting.createdTs = account.createdTs;
+    bus->putSetting(cluster::settingKey(setting.kind, key), cluster::encode(setting));
+  }
+  void shareBan(const std::string& key, const protocol::BanEntry& ban) {
+    if (!clustered()) return;
+    cluster::Setting setting;
+    setting.kind = cluster::SettingKind::Ban;
+    setting.origin = bus->serverId();
+    setting.ban = ban;
+    bus->putSetting(cluster::settingKey(setting.kind, key), cluster::encode(setting));
+  }
+  void unshare(cluster::SettingKind kind, const std::string& key) {
+    if (clustered()) bus->deleteSetting(cluster::settingKey(kind, key));
+  }
+
+  // A change to an account or a ban that must reach the other servers: refused while the link
+  // is down, so that no server keeps one the others never hear of.
+  bool settingsReachable(const Session& s, const std::string& context) {
+    if (!clustered() || linkUp) return true;
+    clusterDown(s.id, context);
+    return false;
+  }
+
+  static bool hashOk(const std::string& hash) {
+    return hash.rfind("$argon2id$", 0) == 0 && lineOk(hash, false);
+  }
+
+  void settingPut(const std::string& key, const protocol::Bytes& data) {
+    auto parsed = cluster::parseSettingKey(key);
+    if (!parsed) return refuse("setting " + key + ": not an account's or a ban's key");
+    auto decoded = cluster::decodeSetting(data);
+    if (!decoded) {
+      return refuse("setting " + key + ": " + std::string(protocol::toString(decoded.error())));
+    }
+    cluster::Setting& setting = decoded.value();
+    const std::string& inner = parsed->second;
+    if (setting.kind != parsed->first) return refuse("setting " + key + ": not of its key's kind");
+    if (setting.kind == cluster::SettingKind::Account) {
+      if (!nickOk(setting.nick) || text::foldCase(setting.nick) != inner || !hashOk(setting.hash)) {
+        return refuse("setting " + key + ": not a valid account");
+      }
+      StoredAccount account{setting.nick, setting.hash, setting.createdTs};
+      if (auto it = accounts.find(inner);
+          it != accounts.end() && it->second.nick == account.nick && it->second.hash == account.hash) {
+        return;  // known: this server's own, heard back
+      }
+      if (store != nullptr) {
+        store->putAccount(inner, account);
+        beginWrite({PendingWrite::Kind::Setting, 0, 0, 0, 0, account.nick});
+      }
+      logLine("cluster: " + account.nick + " is registered");
+      accounts[inner] = std::move(account);
+      return endWrite();
+    }
+    protocol::BanEntry& ban = setting.ban;
+    const bool targetOk = parseIpv4(ban.target) || nickOk(ban.target);
+    if (!targetOk || banKeyOf(ban.target) != inner || !lineOk(ban.reason, false) ||
+        !nickOk(ban.by)) {
+      return refuse("setting " + key + ": not a valid ban");
+    }
+    auto it = bans.find(inner);
+    if (it != bans.end() && it->second == ban) return;  // known
+    if (it == bans.end() && bans.size() >= kMaxBans) {
+      return refuse("setting " + key + ": this server holds " + std::to_string(kMaxBans) +
+                    " bans already");
+    }
+    if (store != nullptr) {
+      store->addBan(inner, ban);
+      beginWrite({PendingWrite::Kind::Setting, 0, 0, 0, 0, ban.target});
+    }
+    logLine("cluster: " + ban.by + " banned " + ban.target +
+            (ban.reason.empty() ? "" : " (" + ban.reason + ")"));
+    bans[inner] = ban;
+    // Whoever it names goes, here as on the server where it was set.
+    const auto address = parseIpv4(inner);
+    std::vector<SessionId> victims;
+    for (auto& [id, other] : sessions) {
+      if (!other.registered) continue;
+      if (other.folded == inner || (address && other.peerAddress == *address)) victims.push_back(id);
+    }
+    for (SessionId id : victims) {
+      kickSession(sessions.at(id), ban.by, "banned" + (ban.reason.empty() ? "" : ": " + ban.reason));
+    }
+    endWrite();
+  }
+
+  void settingDeleted(const std::string& key) {
+    auto parsed = cluster::parseSettingKey(key);
+    if (!parsed) return refuse("setting " + key + ": not an account's or a ban's key");
+    const std::string& inner = parsed->second;
+    if (parsed->first == cluster::SettingKind::Account) {
+      auto it = accounts.find(inner);
+      if (it == accounts.end()) return;  // this server's own, heard back
+      logLine("cluster: " + it->second.nick + " is no longer registered");
+      accounts.erase(it);
+      for (auto& [id, other] : sessions) {
+        if (other.account == inner) other.account.clear();
+      }
+      if (store != nullptr) {
+        store->removeAccount(inner);
+        beginWrite({PendingWrite::Kind::Setting, 0, 0, 0, 0, inner});
+      }
+      return endWrite();
+    }
+    auto it = bans.find(inner);
+    if (it == bans.end()) return;
+    logLine("cluster: the ban on " + it->second.target + " is lifted");
+    bans.erase(it);
+    if (store != nullptr) {
+      store->removeBan(inner);
+      beginWrite({PendingWrite::Kind::Setting, 0, 0, 0, 0, inner});
+    }
+    endWrite();
+  }
+
   // ---- signals
 
   void applySignal(const protocol::Bytes& data, Now now) {
@@ -1600,8 +1728,8 @@ struct ServerCore::State {
     }
     if (!checkMessageText(s.id, m.text) || !checkLine(s.id, m.subject, false, "subject")) return;
     const std::string toKey = text::foldCase(m.to);
-    if (!byNick.contains(toKey) && accounts.contains(toKey)) {
-      keepForLater(s, m, toKey, now);
+    if (!byNick.contains(toKey) && !remoteUsers.contains(toKey) && accounts.contains(toKey)) {
+      keepForLater(s, m, toKey, now);  // (kept on this server: see docs/ARCHITECTURE.md)
       return;
     }
     if (clustered()) {
@@ -1881,6 +2009,7 @@ struct ServerCore::State {
     return true;
   }
 
+  static_assert(crypto_pwhash_STRBYTES - 1 <= kMaxHashBytes, "a hash travels as a setting");
   std::optional<std::string> hashPassword(std::string_view password) {
     std::string out(crypto_pwhash_STRBYTES, '\0');
     if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(), config.passwordOps,
@@ -1954,6 +2083,7 @@ struct ServerCore::State {
   }
 
   void onRegister(Session& s, const protocol::RegisterRequest& m, Now now) {
+    if (!settingsReachable(s, s.nick)) return;
     if (accounts.contains(s.folded)) {
       error(s.id, ErrorCode::NickRegistered, s.nick,
             "nick " + s.nick + " is registered already; /passwd changes its password");
@@ -1970,6 +2100,7 @@ struct ServerCore::State {
       store->putAccount(s.folded, account);
       beginWrite({PendingWrite::Kind::Setting, s.id, s.token, 0, 0, s.nick});
     }
+    shareAccount(s.folded, account);
     accounts[s.folded] = std::move(account);
     s.account = s.folded;
     logLine(s.nick + " registered their nick");
@@ -2026,8 +2157,11 @@ struct ServerCore::State {
             "nick " + s.nick + " is not registered to you; /identify first");
       return;
     }
-    if (!proveAccount(s, s.folded, s.nick, m.password, now.mono)) return;
+    if (!settingsReachable(s, s.nick) || !proveAccount(s, s.folded, s.nick, m.password, now.mono)) {
+      return;
+    }
     accounts.erase(s.folded);
+    unshare(cluster::SettingKind::Account, s.folded);
     if (store != nullptr) {
       store->removeAccount(s.folded);
       beginWrite({PendingWrite::Kind::Setting, s.id, s.token, 0, 0, s.nick});
@@ -2044,7 +2178,7 @@ struct ServerCore::State {
       return;
     }
     const std::string nick = accounts.at(s.account).nick;
-    if (!proveAccount(s, s.account, nick, m.oldPassword, now.mono) ||
+    if (!settingsReachable(s, nick) || !proveAccount(s, s.account, nick, m.oldPassword, now.mono) ||
         !passwordAcceptable(s, m.newPassword)) {
       return;
     }
@@ -2059,6 +2193,7 @@ struct ServerCore::State {
       store->putAccount(s.account, account);
       beginWrite({PendingWrite::Kind::Setting, s.id, s.token, 0, 0, nick});
     }
+    shareAccount(s.account, account);
     notice(s.id, "the password of " + nick + " is changed");
     endWrite();
   }
@@ -2281,7 +2416,7 @@ struct ServerCore::State {
   void onBan(Session& s, const protocol::BanRequest& m, Now now) {
     if (!operatorOnly(s, "ban") || !checkLine(s.id, m.reason, false, "reason")) return;
     auto key = banKey(s, m.target);
-    if (!key) return;
+    if (!key || !settingsReachable(s, m.target)) return;
     const auto address = parseIpv4(*key);
     if (*key == s.folded || (address && *address == s.peerAddress)) {
       error(s.id, ErrorCode::CannotKickSelf, m.target, "that would ban you; nothing was changed");
@@ -2294,6 +2429,7 @@ struct ServerCore::State {
     }
     protocol::BanEntry ban{m.target, m.reason, s.nick, static_cast<std::uint64_t>(now.wall)};
     bans[*key] = ban;
+    shareBan(*key, ban);
     if (store != nullptr) {
       store->addBan(*key, ban);
       beginWrite({PendingWrite::Kind::Setting, s.id, s.token, 0, 0, m.target});
@@ -2317,13 +2453,14 @@ struct ServerCore::State {
   void onUnban(Session& s, const protocol::UnbanRequest& m) {
     if (!operatorOnly(s, "unban")) return;
     auto key = banKey(s, m.target);
-    if (!key) return;
+    if (!key || !settingsReachable(s, m.target)) return;
     auto it = bans.find(*key);
     if (it == bans.end()) {
       error(s.id, ErrorCode::NotBanned, m.target, m.target + " is not banned; see /bans");
       return;
     }
     bans.erase(it);
+    unshare(cluster::SettingKind::Ban, *key);
     if (store != nullptr) {
       store->removeBan(*key);
       beginWrite({PendingWrite::Kind::Setting, s.id, s.token, 0, 0, m.target});

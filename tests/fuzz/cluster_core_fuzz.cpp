@@ -1,6 +1,7 @@
 // ServerCore in a cluster, fed by a bus whose events come from the input: log entries,
-// directory records and deletions, signals, claim answers, lost keys and links, with the
-// server's own users connecting and sending frames between them. Whatever arrives from the
+// directory records and deletions, settings (accounts, bans) and their deletions, signals,
+// claim answers, lost keys and links, with the server's own users connecting and sending
+// frames between them. Whatever arrives from the
 // cluster must leave the server consistent: every frame it sends decodes, is a server-to-client
 // type on its own channel and fits a frame, and registrations never outnumber sessions.
 #include <cstddef>
@@ -64,6 +65,20 @@ class FuzzBus final : public cluster::Bus {
   }
   void put(std::string, protocol::Bytes) override {}
   void remove(std::string, std::uint64_t, protocol::Bytes) override {}
+  // Heard back, as every server hears the settings bucket.
+  void putSetting(std::string key, protocol::Bytes setting) override {
+    cluster::BusEvent e;
+    e.kind = cluster::BusEvent::Kind::SettingPut;
+    e.key = std::move(key);
+    e.data = std::move(setting);
+    if (grant) events.push_back(std::move(e));
+  }
+  void deleteSetting(std::string key) override {
+    cluster::BusEvent e;
+    e.kind = cluster::BusEvent::Kind::SettingDeleted;
+    e.key = std::move(key);
+    if (grant) events.push_back(std::move(e));
+  }
   void signal(protocol::Bytes) override {}
   void poll(std::vector<cluster::BusEvent>& out) override {
     for (auto& e : events) out.push_back(std::move(e));
@@ -131,7 +146,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       case 2: {  // the cluster reports something: kind, sequence, key, data
         cluster::BusEvent e;
-        e.kind = static_cast<cluster::BusEvent::Kind>(in.byte() % 10);
+        e.kind = static_cast<cluster::BusEvent::Kind>(in.byte() % 12);
         e.sequence = in.byte();
         e.tag = in.byte();
         e.taken = (op & 0x80) != 0;

@@ -1,5 +1,5 @@
 // What servers of one chat send each other (docs/PROTOCOL.md section 13): the first byte picks
-// the layout (log entry, user record, signal), the rest is decoded; whatever decodes re-encodes
+// the layout (log entry, user record, setting, signal), the rest is decoded; whatever decodes re-encodes
 // to the same bytes (the layouts are canonical) and decodes again to the same encoding.
 #include <algorithm>
 #include <cstddef>
@@ -28,9 +28,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace udpchat;
   if (size == 0) return 0;
   const protocol::ByteSpan in(reinterpret_cast<const std::byte*>(data + 1), size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0: roundTrip(in, cluster::decodeLogEntry); break;
     case 1: roundTrip(in, cluster::decodeUserRecord); break;
+    case 2: roundTrip(in, cluster::decodeSetting); break;
     default: roundTrip(in, cluster::decodeSignal); break;
   }
   return 0;

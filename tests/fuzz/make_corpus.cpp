@@ -216,7 +216,8 @@ int main(int argc, char** argv) {
     appendSized(s, protocol::encode(serverMessages().front()));
     write(root / "client_core_fuzz", "session-00", s);
   }
-  // Between servers: a selector byte (0 log entry, 1 user record, 2 signal), then the payload.
+  // Between servers: a selector byte (0 log entry, 1 user record, 2 setting, 3 signal), then
+  // the payload.
   cluster::LogEntry chat;
   chat.origin = 9;
   chat.tag = 3;
@@ -249,9 +250,19 @@ int main(int argc, char** argv) {
   answer.tag = 1;
   answer.serverName = "beta";
   answer.whois = protocol::WhoisReply{"bob", protocol::PresenceState::Away, 1, 2, "lunch", 12, 5, 200, 0, {"lobby"}, ""};
+  cluster::Setting account;
+  account.origin = 9;
+  account.nick = "Bob";
+  account.hash = "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNo";
+  account.createdTs = 1700000000000;
+  cluster::Setting ban;
+  ban.kind = cluster::SettingKind::Ban;
+  ban.origin = 9;
+  ban.ban = protocol::BanEntry{"mallory", "spam", "bob", 1700000000000};
   const std::vector<std::pair<int, Bytes>> wire = {
-      {0, cluster::encode(chat)}, {0, cluster::encode(topic)}, {0, cluster::encode(kick)},
-      {1, cluster::encode(bob)},  {2, cluster::encode(beat)},  {2, cluster::encode(answer)}};
+      {0, cluster::encode(chat)},    {0, cluster::encode(topic)}, {0, cluster::encode(kick)},
+      {1, cluster::encode(bob)},     {2, cluster::encode(account)}, {2, cluster::encode(ban)},
+      {3, cluster::encode(beat)},    {3, cluster::encode(answer)}};
   for (std::size_t i = 0; i < wire.size(); ++i) {
     Bytes payload;
     append(payload, {wire[i].first});
@@ -261,6 +272,8 @@ int main(int argc, char** argv) {
 
   // ServerCore in a cluster: op 0 connect, 1 frame (session, size byte, bytes), 2 bus event
   // (kind, sequence, tag, key size, key, data size low/high, data), 3 time, 4 grant on/off.
+  // Event kinds: 0 logged, 4 key lost, 5 directory put, 6 deleted, 7 setting put, 8 setting
+  // deleted, 9 signal, 10 link lost, 11 link restored.
   {
     auto event = [](Bytes& s, int kind, int sequence, int tag, const std::string& key,
                     const Bytes& payload) {
@@ -277,17 +290,20 @@ int main(int argc, char** argv) {
     append(s, {0});
     frame(s, 0, protocol::Hello{"alice", 0, {}, ""});
     event(s, 5, 1, 0, "bob", cluster::encode(bob));
-    event(s, 7, 0, 0, "", cluster::encode(beat));
+    event(s, 9, 0, 0, "", cluster::encode(beat));
     frame(s, 0, protocol::SendChat{"lobby", "", "hi bob", 0, 1});
     event(s, 0, 5, 0, "", cluster::encode(chat));
     frame(s, 0, protocol::WhoisRequest{"bob"});
-    event(s, 7, 0, 0, "", cluster::encode(answer));
+    event(s, 9, 0, 0, "", cluster::encode(answer));
     frame(s, 0, protocol::SendPrivate{"bob", "", "psst", 0, 2});
     event(s, 0, 6, 0, "", cluster::encode(topic));
+    event(s, 7, 0, 0, "account.bob", cluster::encode(account));
+    event(s, 7, 0, 0, "ban.mallory", cluster::encode(ban));
+    event(s, 8, 0, 0, "ban.mallory", {});
     append(s, {3, 50});
-    event(s, 8, 0, 0, "", {});
+    event(s, 10, 0, 0, "", {});
     frame(s, 0, protocol::SendChat{"lobby", "", "alone", 0, 3});
-    event(s, 9, 0, 0, "", {});
+    event(s, 11, 0, 0, "", {});
     event(s, 4, 0, 0, "alice", {});
     event(s, 6, 2, 0, "bob", cluster::encode(gone));
     event(s, 0, 7, 0, "", cluster::encode(kick));

@@ -243,6 +243,43 @@ TEST(Cluster, NatsRestartedUnderLoadLosesNothingThatWasConfirmed) {
   }
 }
 
+TEST(Cluster, AnAccountAndABanMadeOnOneServerHoldOnTheOthers) {
+  NatsProcess nats;
+  TempDir betaStore;
+  ServerProcess alpha(clusterArgs(nats, "alpha", {"--oper-password", "sesame"}));
+  ServerProcess beta(clusterArgs(nats, "beta", {"--data-dir", betaStore.path().string()}));
+  auto alice = startClient(alpha.port(), "alice");
+  waitUntilInLobby(*alice, "alice");
+  ASSERT_TRUE(alice->write("/register correct-horse\n"));
+  ASSERT_TRUE(waitForNotice(*alice, "is registered to you", after(kStep)));
+  // beta says in its log when the account reaches it.
+  ASSERT_TRUE(beta.proc().waitForLine(Stream::Stderr, "cluster: alice is registered", after(kStep)));
+  ASSERT_TRUE(alice->write("/quit\n"));
+  EXPECT_EQ(alice->wait(after(kStep)), 0);
+
+  // On beta the nick needs its password too; with it, alice is herself there.
+  auto impostor = startClient(beta.port(), "alice");
+  ASSERT_TRUE(waitForEvent(*impostor, {{"type", "error"}, {"code", "nick_registered"}}));
+  auto back = startClient(beta.port(), "alice", {"--json", "--password", "correct-horse"});
+  ASSERT_TRUE(waitForNotice(*back, "you are identified as alice", after(kStep)));
+
+  // An operator on alpha bans mallory, who is on beta: she goes, and cannot come back there.
+  auto mallory = startClient(beta.port(), "mallory");
+  waitUntilInLobby(*mallory, "mallory");
+  auto op = startClient(alpha.port(), "opal");
+  waitUntilInLobby(*op, "opal");
+  ASSERT_TRUE(op->write("/oper sesame\n"));
+  ASSERT_TRUE(waitForNotice(*op, "operator", after(kStep)));
+  ASSERT_TRUE(op->write("/ban mallory spam\n"));
+  const auto kicked = waitForEvent(*back, {{"type", "kick"}, {"nick", "mallory"}});
+  ASSERT_TRUE(kicked);
+  EXPECT_EQ((*kicked)["by"], "opal");
+  auto again = startClient(beta.port(), "mallory");
+  const auto refused = waitForEvent(*again, {{"type", "error"}, {"code", "banned"}});
+  ASSERT_TRUE(refused);
+  EXPECT_NE((*refused)["message"].get<std::string>().find("spam"), std::string::npos);
+}
+
 TEST(Cluster, NatsCredentialsAreUsedAndAWrongPasswordIsRefused) {
   NatsProcess nats({"--user", "chat", "--pass", "s3cret-pass"});
   Subprocess refused(kServerBin, ServerProcess::args(clusterArgs(nats, "alpha",

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <memory>
+#include <stdexcept>
 
 #include "udpchat/cluster_memory.hpp"
+#include "udpchat/limits.hpp"
 #include "unit/memory_store.hpp"
 #include "unit/server_fixture.hpp"
 
@@ -24,9 +26,12 @@ struct Node {
 };
 
 // Each with an operator password ("sesame"): operators are per server.
+// Passwords hash at libsodium's least cost: what is tested is where accounts travel.
 ServerConfig named(const std::string& name) {
   ServerConfig c = withOper();
   c.serverName = name;
+  c.passwordOps = 1;
+  c.passwordMemoryBytes = 8192;
   return c;
 }
 
@@ -532,6 +537,146 @@ TEST_F(ClusterTest, TopicsDeletionsAndKicksHoldOnEveryServer) {
   EXPECT_EQ(net.logSize(), logBefore);
 }
 
+TEST_F(ClusterTest, AnAccountRegisteredOnOneServerHoldsOnEveryServer) {
+  const SessionId guest = user(B(), "guest");
+  B().send(guest, protocol::IdentifyRequest{"alice", "correct horse"});
+  EXPECT_EQ(B().only<protocol::ErrorReply>(guest).code, ErrorCode::AccountUnknown);
+
+  const SessionId alice = user(A(), "alice");
+  A().send(alice, protocol::RegisterRequest{"correct horse"});
+  settle();
+  A().disconnect(alice);
+  settle();
+  // Elsewhere the nick now needs its password, as on alpha.
+  const SessionId impostor = hello(C(), "alice");
+  settle();
+  EXPECT_EQ(C().only<protocol::ErrorReply>(impostor).code, ErrorCode::NickRegistered);
+  B().clearAll();
+  B().send(guest, protocol::IdentifyRequest{"alice", "wrong horse"});
+  EXPECT_EQ(B().only<protocol::ErrorReply>(guest).code, ErrorCode::BadPassword);
+  B().send(guest, protocol::IdentifyRequest{"alice", "correct horse"});
+  settle();
+  const auto notices = B().take<protocol::NoticeEvent>(guest);
+  ASSERT_FALSE(notices.empty());
+  EXPECT_NE(notices.back().text.find("you are identified as alice"), std::string::npos);
+  ASSERT_TRUE(net.record("alice").has_value());
+  EXPECT_EQ(net.record("alice")->server, 12u) << "alice is on beta now";
+
+  // Registered and on beta: a private message from alpha reaches her there, not a mailbox.
+  const SessionId carol = user(A(), "carol");
+  A().send(carol, protocol::SendPrivate{"alice", "", "where are you?", 0, 5});
+  settle();
+  EXPECT_EQ(B().only<protocol::PrivateEvent>(guest).text, "where are you?");
+
+  // A new password set on beta is the one gamma checks; a server joining later learns it too.
+  B().send(guest, protocol::PasswordChange{"correct horse", "battery staple"});
+  settle();
+  Node& late = add("delta", true);
+  settle();
+  ASSERT_TRUE(late.store->accountsByKey.contains("alice"));
+  B().disconnect(guest);
+  settle();
+  const SessionId again = user(C(), "someone");
+  C().send(again, protocol::IdentifyRequest{"alice", "correct horse"});
+  EXPECT_EQ(C().only<protocol::ErrorReply>(again).code, ErrorCode::BadPassword);
+  C().send(again, protocol::IdentifyRequest{"alice", "battery staple"});
+  settle();
+  EXPECT_TRUE(C().take<protocol::ErrorReply>(again).empty());
+
+  // Given up on gamma: free everywhere, and gone from the late server's store.
+  C().send(again, protocol::UnregisterRequest{"battery staple"});
+  settle();
+  EXPECT_FALSE(late.store->accountsByKey.contains("alice"));
+  C().disconnect(again);
+  settle();
+  user(A(), "alice");
+}
+
+TEST_F(ClusterTest, ABanSetOnOneServerHoldsOnEveryServerUntilLifted) {
+  const SessionId op = user(A(), "opal");
+  const SessionId mallory = user(B(), "mallory");
+  Node& withStore = add("delta", true);
+  settle();
+  A().send(op, protocol::OperRequest{"sesame"});
+  A().send(op, protocol::BanRequest{"mallory", "spam"});
+  settle();
+  // Put out on her own server, by the operator of another.
+  EXPECT_NE(std::find(B().outbox.closed.begin(), B().outbox.closed.end(), mallory),
+            B().outbox.closed.end());
+  EXPECT_FALSE(net.record("mallory").has_value());
+  ASSERT_TRUE(withStore.store->banned.contains("mallory"));
+  EXPECT_EQ(withStore.store->banned.at("mallory").by, "opal");
+  for (ServerHarness* h : {&B(), &C()}) {
+    const SessionId back = hello(*h, "mallory");
+    settle();
+    const auto refused = h->only<protocol::ErrorReply>(back);
+    EXPECT_EQ(refused.code, ErrorCode::Banned);
+    EXPECT_NE(refused.message.find("spam"), std::string::npos) << refused.message;
+  }
+  // Any server's operator sees it and may lift it.
+  const SessionId op2 = user(C(), "otto");
+  C().send(op2, protocol::OperRequest{"sesame"});
+  C().send(op2, protocol::UnbanRequest{"mallory"});
+  settle();
+  EXPECT_FALSE(withStore.store->banned.contains("mallory"));
+  user(B(), "mallory");
+}
+
+TEST_F(ClusterTest, AccountsAndBansAreNotChangedWhileCutOff) {
+  const SessionId op = user(A(), "opal");
+  const SessionId bob = user(A(), "bob");
+  A().send(op, protocol::OperRequest{"sesame"});
+  settle();
+  A().clearAll();
+  net.setLinkUp(11, false);
+  settle();
+  A().clearAll();
+  A().send(bob, protocol::RegisterRequest{"correct horse"});
+  EXPECT_EQ(A().only<protocol::ErrorReply>(bob).code, ErrorCode::ClusterUnavailable);
+  A().send(op, protocol::BanRequest{"198.18.0.9", ""});
+  EXPECT_EQ(A().only<protocol::ErrorReply>(op).code, ErrorCode::ClusterUnavailable);
+  net.setLinkUp(11, true);
+  settle();
+  A().send(bob, protocol::RegisterRequest{"correct horse"});
+  settle();
+  const SessionId guest = user(C(), "guest");
+  A().disconnect(bob);
+  settle();
+  C().send(guest, protocol::IdentifyRequest{"bob", "correct horse"});
+  settle();
+  EXPECT_TRUE(C().take<protocol::ErrorReply>(guest).empty());
+}
+
+TEST_F(ClusterTest, SettingsThatDoNotHoldUpAreRefused) {
+  const SessionId alice = user(A(), "alice");
+  settle();
+  A().clearAll();
+  auto evil = net.connect(99);
+  cluster::Setting account;
+  account.origin = 99;
+  account.nick = "mallory";
+  account.hash = "plain text";  // not a hash
+  evil->putSetting(cluster::settingKey(cluster::SettingKind::Account, "mallory"),
+                   cluster::encode(account));
+  account.hash = "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA";
+  evil->putSetting(cluster::settingKey(cluster::SettingKind::Account, "alice"),
+                   cluster::encode(account));  // the key is not its nick
+  cluster::Setting ban;
+  ban.kind = cluster::SettingKind::Ban;
+  ban.origin = 99;
+  ban.ban = protocol::BanEntry{"alice", "\x1b[2J", "mallory", 1};
+  evil->putSetting(cluster::settingKey(cluster::SettingKind::Ban, "alice"), cluster::encode(ban));
+  evil->putSetting("ban.", cluster::encode(ban));
+  evil->putSetting(cluster::settingKey(cluster::SettingKind::Ban, "bob"),
+                   protocol::Bytes{std::byte{1}, std::byte{1}});
+  settle();
+  EXPECT_EQ(A().core.stats().clusterRefused, 5u);
+  EXPECT_TRUE(A().outbox.closed.empty()) << "alice is not put out by a ban that fails its checks";
+  say(A(), alice, "still here");
+  settle();
+  EXPECT_EQ(A().only<protocol::ChatEvent>(alice).text, "still here");
+}
+
 TEST(ClusterWire, RecordsRoundTripAndTruncationsAreRefused) {
   cluster::UserRecord r;
   r.server = 7;
@@ -555,6 +700,33 @@ TEST(ClusterWire, RecordsRoundTripAndTruncationsAreRefused) {
   protocol::Bytes otherVersion = bytes;
   otherVersion[0] = std::byte{2};
   EXPECT_EQ(cluster::decodeUserRecord(otherVersion).error(), protocol::DecodeError::BadVersion);
+}
+
+TEST(ClusterWire, SettingsRoundTripAndTheirKeysSayTheirKind) {
+  cluster::Setting ban;
+  ban.kind = cluster::SettingKind::Ban;
+  ban.origin = 3;
+  ban.ban = protocol::BanEntry{"198.18.0.9", "flood", "opal", 42};
+  const protocol::Bytes bytes = cluster::encode(ban);
+  auto back = cluster::decodeSetting(bytes);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back.value().ban, ban.ban);
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(cluster::decodeSetting(protocol::ByteSpan(bytes.data(), n)).ok()) << n;
+  }
+  cluster::Setting account;
+  account.nick = "Alice";
+  account.hash = std::string(kMaxHashBytes, 'h');
+  EXPECT_TRUE(cluster::decodeSetting(cluster::encode(account)).ok());
+  account.hash.push_back('h');
+  EXPECT_THROW(cluster::encode(account), std::length_error) << "over the hash limit";
+  EXPECT_EQ(cluster::settingKey(cluster::SettingKind::Ban, "198.18.0.9"), "ban.198.18.0.9");
+  const auto parsed = cluster::parseSettingKey("account.alice");
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->first, cluster::SettingKind::Account);
+  EXPECT_EQ(parsed->second, "alice");
+  EXPECT_FALSE(cluster::parseSettingKey("account.").has_value());
+  EXPECT_FALSE(cluster::parseSettingKey("users.alice").has_value());
 }
 
 TEST(ClusterWire, ClusterNamesAreSubjectTokens) {
