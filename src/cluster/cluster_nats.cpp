@@ -57,6 +57,7 @@ struct NatsBus::State {
   std::chrono::steady_clock::time_point drainUntil;
   std::thread worker;
   std::map<std::string, std::uint64_t> owned;  // the worker's: key -> revision written last
+  bool appendsInFlight = false;                // the worker's: js_PublishMsgAsync since the last wait
 
   ~State() {
     {
@@ -67,6 +68,12 @@ struct NatsBus::State {
     }
     workCv.notify_all();
     if (worker.joinable()) worker.join();
+    if (js != nullptr) {
+      jsPubOptions po;
+      jsPubOptions_Init(&po);
+      po.MaxWait = 1000;
+      static_cast<void>(js_PublishAsyncComplete(js, &po));
+    }
     for (natsSubscription* sub : {logSub, kvSub, settingsSub, signalSub}) {
       if (sub != nullptr) {
         natsSubscription_Unsubscribe(sub);
@@ -168,6 +175,7 @@ struct NatsBus::State {
   }
 
   void doClaim(std::uint64_t tag, const std::string& key, const protocol::Bytes& record) {
+    awaitAppends();
     const std::string subject = kvPrefix + key;
     Written w = publish(subject, record, false, 0, true);
     if (wrongSequence(w)) {
@@ -199,6 +207,7 @@ struct NatsBus::State {
   }
 
   void doPut(const std::string& key, const protocol::Bytes& record) {
+    awaitAppends();
     auto it = owned.find(key);
     if (it == owned.end()) return lost(key);
     const Written w = publish(kvPrefix + key, record, false, it->second, false);
@@ -211,6 +220,7 @@ struct NatsBus::State {
   }
 
   void doRemove(const std::string& key, std::uint64_t revision, const protocol::Bytes& record) {
+    awaitAppends();
     auto it = owned.find(key);
     if (revision == 0) {
       if (it == owned.end()) return;
@@ -222,17 +232,62 @@ struct NatsBus::State {
     }
   }
 
+  // Appends are pipelined: several in flight, in the order asked (one connection keeps the
+  // order, and JetStream numbers them as they arrive); the sequence comes back with the entry
+  // through the subscription, a failure through onAppendFailed. Any other write first waits
+  // for the appends before it, so the writes still take effect in the order the core asked.
   void doAppend(std::uint64_t tag, const protocol::Bytes& entry) {
-    const Written w = publish(logSubject, entry, false, 0, false);
-    if (w.status == NATS_OK) return;  // it comes back through the subscription
+    natsMsg* msg = nullptr;
+    natsStatus status = natsMsg_Create(&msg, logSubject.c_str(), nullptr,
+                                       reinterpret_cast<const char*>(entry.data()),
+                                       static_cast<int>(entry.size()));
+    if (status == NATS_OK) {
+      jsPubOptions po;
+      jsPubOptions_Init(&po);
+      po.MaxWait = options.requestTimeout;
+      status = js_PublishMsgAsync(js, &msg, &po);
+    }
+    natsMsg_Destroy(msg);  // nothing if the library took it
+    if (status == NATS_OK) {
+      appendsInFlight = true;
+      return;
+    }
+    appendFailed(tag, statusText(status));
+  }
+
+  void appendFailed(std::uint64_t tag, std::string reason) {
     BusEvent event;
     event.kind = BusEvent::Kind::AppendFailed;
     event.tag = tag;
-    event.reason = w.error;
+    event.reason = std::move(reason);
     push(std::move(event));
   }
 
+  void awaitAppends() {
+    if (!appendsInFlight) return;
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = options.requestTimeout;
+    // A timeout here is reported per append, through onAppendFailed.
+    static_cast<void>(js_PublishAsyncComplete(js, &po));
+    appendsInFlight = false;
+  }
+
+  // NATS's thread: JetStream refused an append, or its acknowledgement did not come in time.
+  // The entry carries its tag.
+  static void onAppendFailed(jsCtx*, jsPubAckErr* pae, void* closure) {
+    auto* st = static_cast<State*>(closure);
+    if (pae == nullptr || pae->Msg == nullptr) return;
+    auto entry = decodeLogEntry(dataOf(pae->Msg));
+    if (!entry) return;
+    std::string reason = pae->ErrText != nullptr && *pae->ErrText != '\0'
+                             ? std::string(pae->ErrText)
+                             : std::string(natsStatus_GetText(pae->Err));
+    st->appendFailed(entry.value().tag, std::move(reason));
+  }
+
   void doSetting(const std::string& key, const protocol::Bytes& setting, bool deleted) {
+    awaitAppends();
     // Last writer wins: no expected revision. A failure is the link's; the core refuses
     // setting changes while the link is down, and the value held in memory stays.
     static_cast<void>(publish(settingsPrefix + key, setting, deleted, 0, false));
@@ -381,6 +436,9 @@ NatsBus::NatsBus(NatsBusOptions options) : state_(std::make_unique<State>()) {
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = o.requestTimeout;
+  jo.PublishAsync.ErrHandler = &State::onAppendFailed;
+  jo.PublishAsync.ErrHandlerClosure = &st;
+  jo.PublishAsync.MaxPending = 1024;
   check(natsConnection_JetStream(&st.js, st.nc, &jo), "JetStream");
 
   // The log: kept on disk by NATS, one subject, in the order JetStream gave.
