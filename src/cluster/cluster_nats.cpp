@@ -46,6 +46,33 @@ struct NatsBus::State {
   natsSubscription* signalSub = nullptr;
   int wake = -1;
 
+  // How far NATS's threads are with this object: subscriptions whose handler is done for
+  // good, and the connection's closed callback.
+  std::mutex lifeMutex;
+  std::condition_variable lifeCv;
+  int subscriptionsWatched = 0;
+  int subscriptionsDone = 0;
+  bool closed = false;
+
+  void watch(natsSubscription* sub) {
+    if (natsSubscription_SetOnCompleteCB(sub, &State::onSubscriptionDone, this) == NATS_OK) {
+      std::lock_guard lock(lifeMutex);
+      ++subscriptionsWatched;
+    }
+  }
+  static void onSubscriptionDone(void* closure) {
+    auto* st = static_cast<State*>(closure);
+    std::lock_guard lock(st->lifeMutex);
+    ++st->subscriptionsDone;
+    st->lifeCv.notify_all();
+  }
+  static void onClosed(natsConnection*, void* closure) {
+    auto* st = static_cast<State*>(closure);
+    std::lock_guard lock(st->lifeMutex);
+    st->closed = true;
+    st->lifeCv.notify_all();
+  }
+
   std::mutex mutex;  // guards `ready`
   std::vector<BusEvent> ready;
 
@@ -68,21 +95,37 @@ struct NatsBus::State {
     }
     workCv.notify_all();
     if (worker.joinable()) worker.join();
+    // NATS calls back from its own threads, and the callbacks use this object, so it goes only
+    // once none can come any more (each wait bounded, for a NATS that does not answer).
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2000);
     if (js != nullptr) {
       jsPubOptions po;
       jsPubOptions_Init(&po);
       po.MaxWait = 1000;
-      static_cast<void>(js_PublishAsyncComplete(js, &po));
+      if (js_PublishAsyncComplete(js, &po) != NATS_OK) {
+        // Unanswered appends: taken back, so their handler is not called after this.
+        natsMsgList pending;
+        if (js_PublishAsyncGetPendingList(&pending, js) == NATS_OK) natsMsgList_Destroy(&pending);
+      }
     }
     for (natsSubscription* sub : {logSub, kvSub, settingsSub, signalSub}) {
-      if (sub != nullptr) {
-        natsSubscription_Unsubscribe(sub);
-        natsSubscription_Destroy(sub);
-      }
+      if (sub != nullptr) natsSubscription_Unsubscribe(sub);
+    }
+    {
+      // Each subscription's handler has returned for the last time.
+      std::unique_lock lock(lifeMutex);
+      lifeCv.wait_until(lock, until, [&] { return subscriptionsDone == subscriptionsWatched; });
+    }
+    for (natsSubscription* sub : {logSub, kvSub, settingsSub, signalSub}) {
+      if (sub != nullptr) natsSubscription_Destroy(sub);
     }
     if (js != nullptr) jsCtx_Destroy(js);
     if (nc != nullptr) {
       natsConnection_Close(nc);
+      // The connection's callbacks run in order on one thread; the closed one comes last.
+      std::unique_lock lock(lifeMutex);
+      lifeCv.wait_until(lock, until + std::chrono::milliseconds(1000), [&] { return closed; });
+      lock.unlock();
       natsConnection_Destroy(nc);
     }
     if (opts != nullptr) natsOptions_Destroy(opts);
@@ -418,6 +461,7 @@ NatsBus::NatsBus(NatsBusOptions options) : state_(std::make_unique<State>()) {
   natsOptions_SetMaxPingsOut(st.opts, 2);
   natsOptions_SetDisconnectedCB(st.opts, &State::onDisconnected, &st);
   natsOptions_SetReconnectedCB(st.opts, &State::onReconnected, &st);
+  natsOptions_SetClosedCB(st.opts, &State::onClosed, &st);
   if (o.url.rfind("tls://", 0) == 0) check(natsOptions_SetSecure(st.opts, true), "TLS");
   if (!o.caFile.empty()) {
     check(natsOptions_LoadCATrustedCertificates(st.opts, o.caFile.c_str()),
@@ -498,6 +542,7 @@ NatsBus::NatsBus(NatsBusOptions options) : state_(std::make_unique<State>()) {
   check(js_Subscribe(&st.logSub, st.js, st.logSubject.c_str(), &State::onLog, &st, nullptr, &so,
                      &code),
         "subscribing to the log");
+  st.watch(st.logSub);
   jsSubOptions kvo;
   jsSubOptions_Init(&kvo);
   kvo.Ordered = true;
@@ -507,6 +552,7 @@ NatsBus::NatsBus(NatsBusOptions options) : state_(std::make_unique<State>()) {
   check(js_Subscribe(&st.kvSub, st.js, everyKey.c_str(), &State::onDirectory, &st, nullptr, &kvo,
                      &code),
         "watching the directory");
+  st.watch(st.kvSub);
   jsSubOptions sso;
   jsSubOptions_Init(&sso);
   sso.Ordered = true;
@@ -516,9 +562,11 @@ NatsBus::NatsBus(NatsBusOptions options) : state_(std::make_unique<State>()) {
   check(js_Subscribe(&st.settingsSub, st.js, everySetting.c_str(), &State::onSettings, &st,
                      nullptr, &sso, &code),
         "watching the settings");
+  st.watch(st.settingsSub);
   check(natsConnection_Subscribe(&st.signalSub, st.nc, st.signalSubject.c_str(),
                                  &State::onSignal, &st),
         "subscribing to signals");
+  st.watch(st.signalSub);
 }
 
 NatsBus::~NatsBus() = default;

@@ -44,7 +44,12 @@ bool waitForCount(Subprocess& p, std::size_t count, Deadline deadline) {
 // report makes the status non-zero, so this is where a race in the cluster's threads shows.
 void stopCleanly(ServerProcess& server) {
   server.proc().kill(SIGTERM);
-  EXPECT_EQ(server.proc().wait(after(2 * kStep)), 0);
+  const auto status = server.proc().wait(after(2 * kStep));
+  EXPECT_EQ(status, 0);
+  if (status != 0) {
+    server.proc().drain(after(kStep));
+    for (const auto& line : server.proc().seen(Stream::Stderr)) ADD_FAILURE() << line;
+  }
 }
 
 // Reads a JSON client's output until a notice whose text holds `needle`.
