@@ -3,7 +3,7 @@
 // MemoryCluster (cluster_memory.hpp) in tests. The rules (ordering, nick ownership, dead
 // servers) live in the core; a bus only carries bytes and reports what happened.
 //
-// Three things travel:
+// Four things travel:
 // - the log: one ordered, kept sequence of entries (room and private messages). Every server
 //   applies every entry in log order, and an entry's sequence number is the message's id on
 //   every server, so everyone sees a room in the same order and ids are unique cluster-wide.
