@@ -63,9 +63,11 @@ class EnetClientTransport final : public ClientTransport {
   EnetClientTransport(const EnetClientTransport&) = delete;
   EnetClientTransport& operator=(const EnetClientTransport&) = delete;
 
-  // Starts connecting (dropping any previous connection at once). Returns an error for people
-  // when `host` cannot be resolved or ENet has no peer to spare; nullopt when the attempt has
-  // started and serviceOnce() will report Connected or ConnectFailed.
+  // Starts connecting (dropping any previous connection at once). Every attempt after the first
+  // is made from a new socket, so nothing the server still sends to an abandoned connection can
+  // end it. Returns an error for people when `host` cannot be resolved or ENet has no peer to
+  // spare; nullopt when the attempt has started and serviceOnce() will report Connected or
+  // ConnectFailed.
   std::optional<std::string> connect(const std::string& host, std::uint16_t port) override;
 
   // Waits up to maxWait milliseconds for network activity (0: just look), then returns what
@@ -95,7 +97,7 @@ class EnetClientTransport final : public ClientTransport {
   bool busy() const override;
 
   std::string_view name() const override { return "enet"; }
-  // The UDP socket, polled for input. Owned by the transport.
+  // The UDP socket, polled for input. Owned by the transport; connect() replaces it.
   PollInterest pollInterest() const override;
   int socketFd() const;
 

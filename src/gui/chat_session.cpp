@@ -66,8 +66,8 @@ void ChatSession::pump() {
   watchDescriptor();
 }
 
-// The descriptor changes when the TCP transport reconnects (a new socket each time); the ENet
-// one keeps its socket. Only readability is watched: a TCP connect in progress and queued output
+// The descriptor changes whenever a transport reconnects (each attempt is made on a new
+// socket). Only readability is watched: a TCP connect in progress and queued output
 // are finished by the timer's pumps.
 void ChatSession::watchDescriptor() {
   const int fd = runner_->pollInterest().fd;

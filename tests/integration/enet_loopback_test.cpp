@@ -511,6 +511,52 @@ TEST(EnetLoopback, ConnectToAPortWithNoServerFailsAtItsDeadline) {
   EXPECT_FALSE(client.transport.busy());
 }
 
+// A client that drops its connection without a word (a reconnect after a lost link, a lab
+// client's next attempt) while the server still holds it: the server's DISCONNECT to the old
+// connection leaves before it reads the new CONNECT. ENet checks no session id on a peer that is
+// still connecting, so on the old socket that DISCONNECT ended the new attempt as a refusal.
+TEST(EnetLoopback, ANewAttemptIsNotEndedByWhatTheServerSendsToTheConnectionItReplaced) {
+  ENetAddress bindAt{};
+  enet_address_set_host(&bindAt, "127.0.0.1");
+  bindAt.port = 0;
+  ENetHost* server = enet_host_create(&bindAt, 4, kChannelCount, 0, 0);
+  ASSERT_NE(server, nullptr);
+  std::vector<ENetPeer*> accepted;
+  ENetEvent event{};
+  const auto serviceServer = [&] {
+    while (enet_host_service(server, &event, 0) > 0) {
+      if (event.type == ENET_EVENT_TYPE_CONNECT) accepted.push_back(event.peer);
+      if (event.type == ENET_EVENT_TYPE_RECEIVE) enet_packet_destroy(event.packet);
+    }
+  };
+  TestClient client;
+  ASSERT_EQ(client.transport.connect("127.0.0.1", server->address.port), std::nullopt);
+  ASSERT_TRUE(pumpUntil({&client}, [&] {
+    serviceServer();
+    return client.count<transport_event::Connected>() == 1 && accepted.size() == 1;
+  }));
+  const int firstSocket = client.transport.pollInterest().fd;
+
+  client.transport.reset();  // gone without a word: the server still has the connection
+  ASSERT_EQ(client.transport.connect("127.0.0.1", server->address.port), std::nullopt);
+  enet_peer_disconnect(accepted.front(), 0);  // sent before the server reads the new CONNECT
+  enet_host_flush(server);
+  const bool settled = pumpUntil({&client}, [&] {
+    serviceServer();
+    return client.count<transport_event::Connected>() == 2 ||
+           client.count<transport_event::ConnectFailed>() > 0;
+  });
+  const int secondSocket = client.transport.pollInterest().fd;
+  const std::size_t acceptedTotal = accepted.size();
+  client.transport.reset();
+  enet_host_destroy(server);
+  ASSERT_TRUE(settled);
+  EXPECT_EQ(client.count<transport_event::ConnectFailed>(), 0u);
+  EXPECT_EQ(client.count<transport_event::Connected>(), 2u);
+  EXPECT_EQ(acceptedTotal, 2u);
+  EXPECT_NE(firstSocket, secondSocket);  // the new attempt came from a new socket
+}
+
 TEST(EnetLoopback, UnresolvableHostIsAnError) {
   EnetClientTransport client;
   const auto error = client.connect("no-such-host.invalid", 7777);

@@ -16,6 +16,14 @@ std::string describeDuration(Millis ms) {
   return std::to_string(ms) + " ms";
 }
 
+// The client's ENet host: an unbound UDP socket with one peer slot. Null if ENet cannot make one.
+enet::HostPtr newHost(std::size_t channelCount) {
+  enet::HostPtr host(enet_host_create(/*address=*/nullptr, /*peerCount=*/1, channelCount,
+                                      /*incomingBandwidth=*/0, /*outgoingBandwidth=*/0));
+  if (host) enet::applyHostLimits(*host);
+  return host;
+}
+
 }  // namespace
 
 struct EnetClientTransport::State {
@@ -31,6 +39,8 @@ struct EnetClientTransport::State {
   // the server has sent something, it may not have completed its half of the handshake, and the
   // first message must not give up sooner than the CONNECT would have.
   bool handshakeTimeouts = false;
+  // Whether `host` has sent a CONNECT; the next connect() then starts on a fresh host.
+  bool hostUsed = false;
   std::vector<ClientTransportEvent> pending;
   EnetClientStats stats;
 
@@ -120,10 +130,8 @@ EnetClientTransport::EnetClientTransport(EnetClientOptions options)
     throw std::invalid_argument("ENet client: initialRttMs must be 0 to " +
                                 std::to_string(kMaxInitialRttMs));
   }
-  state_->host.reset(enet_host_create(/*address=*/nullptr, /*peerCount=*/1, options.channelCount,
-                                      /*incomingBandwidth=*/0, /*outgoingBandwidth=*/0));
+  state_->host = newHost(options.channelCount);
   if (!state_->host) throw std::runtime_error("cannot create an ENet client host");
-  enet::applyHostLimits(*state_->host);
 }
 
 EnetClientTransport::~EnetClientTransport() = default;
@@ -131,6 +139,18 @@ EnetClientTransport::~EnetClientTransport() = default;
 std::optional<std::string> EnetClientTransport::connect(const std::string& host,
                                                         std::uint16_t port) {
   reset();
+  // Every attempt after the first starts on a new socket (a new local port). The server may
+  // still be sending to the connection this one replaces, resending its VERIFY_CONNECT or a
+  // DISCONNECT, and ENet 1.3.17 checks no session id on a peer that is still connecting: on the
+  // old socket such a datagram ends the new attempt at once, which the caller would see as a
+  // refusal. The new host is made before the old one is destroyed, so its descriptor differs
+  // and whoever watches pollInterest() sees the change.
+  if (state_->hostUsed) {
+    enet::HostPtr fresh = newHost(state_->options.channelCount);
+    if (!fresh) return std::string("cannot create an ENet client host");
+    state_->host = std::move(fresh);
+    state_->hostUsed = false;
+  }
   ENetAddress address{};
   if (enet_address_set_host(&address, host.c_str()) != 0) {
     return "cannot resolve host \"" + host + "\"";
@@ -140,6 +160,7 @@ std::optional<std::string> EnetClientTransport::connect(const std::string& host,
       enet_host_connect(state_->host.get(), &address, state_->options.channelCount,
                         enet::kConnectAcceptsBundles);
   if (peer == nullptr) return std::string("no ENet peer available");
+  state_->hostUsed = true;
   enet::applyHandshakeTiming(*peer, state_->options.initialRttMs);
   state_->handshakeTimeouts = state_->options.initialRttMs != 0;
   state_->peer = peer;
