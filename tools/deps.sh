@@ -14,9 +14,9 @@ udpchat_packages=(g++ cmake make pkg-config libenet-dev libcli11-dev nlohmann-js
                   fonts-dejavu-core libnats-dev)
 
 # Only for ./test.sh: Chromium, which opens the lab's HTML report headless the way a person
-# would (tests/lab/browser_check.cpp), and nats-server, which the cluster tests start on
-# loopback; ./run.sh needs neither.
-udpchat_test_packages=(chromium nats-server)
+# would (tests/lab/browser_check.cpp), nats-server, which the cluster tests start on loopback,
+# and openssl, which makes the certificates of the cluster's TLS test; ./run.sh needs none.
+udpchat_test_packages=(chromium nats-server openssl)
 
 # Only for ./test.sh --fuzz: clang and its libFuzzer.
 udpchat_fuzz_packages=(clang libfuzzer-14-dev)

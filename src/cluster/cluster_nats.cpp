@@ -475,7 +475,16 @@ NatsBus::NatsBus(NatsBusOptions options) : state_(std::make_unique<State>()) {
     check(natsOptions_SetUserInfo(st.opts, o.user.c_str(), o.password.c_str()), "NATS user");
   }
   if (natsStatus s = natsConnection_Connect(&st.nc, st.opts); s != NATS_OK) {
-    throw NatsBusError("cannot reach NATS at " + o.url + ": " + statusText(s));
+    std::string hint;
+    if (s == NATS_SSL_ERROR) {
+      hint = o.caFile.empty() ? "; if NATS's certificate is signed by a CA of your own, give "
+                                "its certificate with --cluster-ca FILE"
+                              : "; is NATS's certificate signed by the CA in " + o.caFile +
+                                    " and issued for the host in the URL?";
+    } else if (s == NATS_SECURE_CONNECTION_WANTED) {
+      hint = "; this NATS does not offer TLS: start nats-server with --tls, or use nats://";
+    }
+    throw NatsBusError("cannot reach NATS at " + o.url + ": " + statusText(s) + hint);
   }
   jsOptions jo;
   jsOptions_Init(&jo);

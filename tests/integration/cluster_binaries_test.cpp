@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "binaries_support.hpp"
@@ -310,6 +312,72 @@ TEST(Cluster, NatsCredentialsAreUsedAndAWrongPasswordIsRefused) {
       clusterArgs(nats, "alpha", {"--cluster-user", "chat", "--cluster-password", "s3cret-pass"}));
   auto alice = startClient(alpha.port(), "alice");
   waitUntilInLobby(*alice, "alice");
+}
+
+// A certificate authority and a server certificate for 127.0.0.1 it signed, made with the
+// openssl command in `dir` (ca.pem, server.pem, server.key); false if openssl failed.
+bool makeCertificates(const std::filesystem::path& dir) {
+  {
+    std::ofstream ext(dir / "server.ext");
+    ext << "subjectAltName=IP:127.0.0.1\n";
+  }
+  const std::string d = dir.string() + "/";
+  const std::vector<std::vector<std::string>> steps = {
+      {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+       "-keyout", d + "ca.key", "-out", d + "ca.pem", "-days", "2", "-subj", "/CN=udpchat test CA"},
+      {"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+       d + "server.key", "-out", d + "server.csr", "-subj", "/CN=127.0.0.1"},
+      {"x509", "-req", "-in", d + "server.csr", "-CA", d + "ca.pem", "-CAkey", d + "ca.key",
+       "-CAcreateserial", "-out", d + "server.pem", "-days", "2", "-extfile", d + "server.ext"},
+  };
+  for (const auto& args : steps) {
+    Subprocess openssl(UDPCHAT_OPENSSL_BIN, args);
+    openssl.drain(after(kStep));
+    if (openssl.wait(after(kStep)) != 0) {
+      for (const auto& line : openssl.seen(Stream::Stderr)) ADD_FAILURE() << line;
+      return false;
+    }
+  }
+  return true;
+}
+
+// The cluster's link with TLS: a NATS that asks for TLS gets it, its certificate checked
+// against --cluster-ca; a certificate nobody vouched for is refused at start with what to do,
+// and so is a tls:// URL to a NATS that offers no TLS (never a silent fall back to clear text).
+TEST(Cluster, ATlsUrlEncryptsTheLinkAndAnUntrustedCertificateIsRefused) {
+  TempDir certs;
+  ASSERT_TRUE(makeCertificates(certs.path()));
+  const std::string dir = certs.path().string() + "/";
+  NatsProcess nats({"--tls", "--tlscert", dir + "server.pem", "--tlskey", dir + "server.key"});
+  const auto tlsArgs = [&](const std::string& name, std::vector<std::string> extra) {
+    std::vector<std::string> a = {"--cluster", nats.tlsUrl(), "--server-name", name};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  const auto refusedWith = [](std::vector<std::string> args, std::string_view reason) {
+    Subprocess refused(kServerBin, ServerProcess::args(std::move(args), 0));
+    EXPECT_EQ(refused.wait(after(kStep)), 1);
+    refused.drain(after(kStep));
+    EXPECT_TRUE(anyLineContains(refused.seen(Stream::Stderr), "cannot join the cluster"));
+    EXPECT_TRUE(anyLineContains(refused.seen(Stream::Stderr), reason)) << reason;
+  };
+  refusedWith(tlsArgs("alpha", {}), "give its certificate with --cluster-ca FILE");
+  NatsProcess clearText;
+  refusedWith({"--cluster", clearText.tlsUrl(), "--server-name", "alpha"},
+              "this NATS does not offer TLS");
+
+  ServerProcess alpha(tlsArgs("alpha", {"--cluster-ca", dir + "ca.pem"}));
+  ServerProcess beta(tlsArgs("beta", {"--cluster-ca", dir + "ca.pem"}));
+  auto alice = startClient(alpha.port(), "alice");
+  waitUntilInLobby(*alice, "alice");
+  auto bob = startClient(beta.port(), "bob");
+  waitUntilInLobby(*bob, "bob");
+  ASSERT_TRUE(waitForEvent(*alice, {{"type", "join"}, {"nick", "bob"}}));
+  ASSERT_TRUE(alice->write("over tls\n"));
+  const auto said = waitForEvent(*bob, {{"type", "message"}, {"from", "alice"}});
+  ASSERT_TRUE(said);
+  EXPECT_EQ((*said)["text"], "over tls");
+  for (ServerProcess* server : {&alpha, &beta}) stopCleanly(*server);
 }
 
 }  // namespace

@@ -27,6 +27,8 @@ class NatsProcess {
 
   std::uint16_t port() const { return port_; }
   std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+  // The same server asked for TLS (it must have been started with --tls).
+  std::string tlsUrl() const { return "tls://127.0.0.1:" + std::to_string(port_); }
 
   // SIGKILL: JetStream keeps only what it had written.
   void kill() {
