@@ -30,6 +30,20 @@ std::string statusText(natsStatus status) {
   return out;
 }
 
+// What a person can change when the connection failed over TLS ("" for other failures).
+std::string tlsHint(natsStatus status, const std::string& caFile) {
+  if (status == NATS_SECURE_CONNECTION_WANTED) {
+    return "; this NATS does not offer TLS: start nats-server with --tls, or use nats://";
+  }
+  if (status != NATS_SSL_ERROR) return "";
+  if (caFile.empty()) {
+    return "; if NATS's certificate is signed by a CA of your own, give its certificate with "
+           "--cluster-ca FILE";
+  }
+  return "; is NATS's certificate signed by the CA in " + caFile +
+         " and issued for the host in the URL?";
+}
+
 }  // namespace
 
 struct NatsBus::State {
@@ -475,16 +489,8 @@ NatsBus::NatsBus(NatsBusOptions options) : state_(std::make_unique<State>()) {
     check(natsOptions_SetUserInfo(st.opts, o.user.c_str(), o.password.c_str()), "NATS user");
   }
   if (natsStatus s = natsConnection_Connect(&st.nc, st.opts); s != NATS_OK) {
-    std::string hint;
-    if (s == NATS_SSL_ERROR) {
-      hint = o.caFile.empty() ? "; if NATS's certificate is signed by a CA of your own, give "
-                                "its certificate with --cluster-ca FILE"
-                              : "; is NATS's certificate signed by the CA in " + o.caFile +
-                                    " and issued for the host in the URL?";
-    } else if (s == NATS_SECURE_CONNECTION_WANTED) {
-      hint = "; this NATS does not offer TLS: start nats-server with --tls, or use nats://";
-    }
-    throw NatsBusError("cannot reach NATS at " + o.url + ": " + statusText(s) + hint);
+    throw NatsBusError("cannot reach NATS at " + o.url + ": " + statusText(s) +
+                       tlsHint(s, o.caFile));
   }
   jsOptions jo;
   jsOptions_Init(&jo);

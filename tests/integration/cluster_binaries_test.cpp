@@ -66,12 +66,22 @@ bool waitForNotice(Subprocess& p, std::string_view needle, Deadline deadline) {
   return false;
 }
 
+// A server started with `args` that cannot join its cluster: it exits with status 1 and its
+// stderr says "cannot join the cluster" and each of `reasons`.
+void expectRefusedAtStart(std::vector<std::string> args,
+                          std::initializer_list<std::string_view> reasons = {}) {
+  Subprocess refused(kServerBin, ServerProcess::args(std::move(args), 0));
+  EXPECT_EQ(refused.wait(after(kStep)), 1);
+  refused.drain(after(kStep));
+  EXPECT_TRUE(anyLineContains(refused.seen(Stream::Stderr), "cannot join the cluster"));
+  for (std::string_view reason : reasons) {
+    EXPECT_TRUE(anyLineContains(refused.seen(Stream::Stderr), reason)) << reason;
+  }
+}
+
 TEST(Cluster, UnreachableNatsIsAClearErrorAndExitStatus1) {
-  Subprocess server(kServerBin, ServerProcess::args({"--cluster", "nats://127.0.0.1:1"}, 0));
-  EXPECT_EQ(server.wait(after(kStep)), 1);
-  server.drain(after(kStep));
-  EXPECT_TRUE(anyLineContains(server.seen(Stream::Stderr), "cannot join the cluster"));
-  EXPECT_TRUE(anyLineContains(server.seen(Stream::Stderr), "cannot reach NATS at nats://127.0.0.1:1"));
+  expectRefusedAtStart({"--cluster", "nats://127.0.0.1:1"},
+                       {"cannot reach NATS at nats://127.0.0.1:1"});
 }
 
 TEST(Cluster, ThreeServersShareRoomsPrivateMessagesWhoAndWhois) {
@@ -301,13 +311,8 @@ TEST(Cluster, AnAccountAndABanMadeOnOneServerHoldOnTheOthers) {
 
 TEST(Cluster, NatsCredentialsAreUsedAndAWrongPasswordIsRefused) {
   NatsProcess nats({"--user", "chat", "--pass", "s3cret-pass"});
-  Subprocess refused(kServerBin, ServerProcess::args(clusterArgs(nats, "alpha",
-                                                                 {"--cluster-user", "chat",
-                                                                  "--cluster-password", "wrong"}),
-                                                     0));
-  EXPECT_EQ(refused.wait(after(kStep)), 1);
-  refused.drain(after(kStep));
-  EXPECT_TRUE(anyLineContains(refused.seen(Stream::Stderr), "cannot join the cluster"));
+  expectRefusedAtStart(
+      clusterArgs(nats, "alpha", {"--cluster-user", "chat", "--cluster-password", "wrong"}));
   ServerProcess alpha(
       clusterArgs(nats, "alpha", {"--cluster-user", "chat", "--cluster-password", "s3cret-pass"}));
   auto alice = startClient(alpha.port(), "alice");
@@ -354,17 +359,10 @@ TEST(Cluster, ATlsUrlEncryptsTheLinkAndAnUntrustedCertificateIsRefused) {
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   };
-  const auto refusedWith = [](std::vector<std::string> args, std::string_view reason) {
-    Subprocess refused(kServerBin, ServerProcess::args(std::move(args), 0));
-    EXPECT_EQ(refused.wait(after(kStep)), 1);
-    refused.drain(after(kStep));
-    EXPECT_TRUE(anyLineContains(refused.seen(Stream::Stderr), "cannot join the cluster"));
-    EXPECT_TRUE(anyLineContains(refused.seen(Stream::Stderr), reason)) << reason;
-  };
-  refusedWith(tlsArgs("alpha", {}), "give its certificate with --cluster-ca FILE");
+  expectRefusedAtStart(tlsArgs("alpha", {}), {"give its certificate with --cluster-ca FILE"});
   NatsProcess clearText;
-  refusedWith({"--cluster", clearText.tlsUrl(), "--server-name", "alpha"},
-              "this NATS does not offer TLS");
+  expectRefusedAtStart({"--cluster", clearText.tlsUrl(), "--server-name", "alpha"},
+                       {"this NATS does not offer TLS"});
 
   ServerProcess alpha(tlsArgs("alpha", {"--cluster-ca", dir + "ca.pem"}));
   ServerProcess beta(tlsArgs("beta", {"--cluster-ca", dir + "ca.pem"}));

@@ -3,9 +3,7 @@
 // timing threshold beyond "it finished"); connecting under 20 % loss each way is tested with
 // the lab's own client and policy. Needs root or unprivileged user namespaces: skipped with the
 // reason otherwise, except under CI=true, where the tests fail instead.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -254,37 +252,24 @@ TEST_F(LabToolTest, PresenceRunSamplesTheServersView) {
 }
 
 // Starts the lab's server behind a link of `lossy` each way and connects kClients lab clients
-// of both kinds at once from the client side (one address, as in every lab run); returns each
-// client's outcome and, in `lost`, the datagrams the link dropped.
+// of both kinds at once from the client side (one address, as in every lab run).
 constexpr int kClients = 8;
-std::vector<ConnectOutcome> connectAllAtOnce(const DirectionConfig& lossy, std::uint64_t seed,
-                                             std::uint64_t& lost) {
+struct ConnectRound {
+  std::vector<ConnectOutcome> outcomes = std::vector<ConnectOutcome>(kClients);
+  std::uint64_t lost = 0;  // datagrams the link dropped, both ways
+};
+ConnectRound connectAllAtOnce(const DirectionConfig& lossy, std::uint64_t seed) {
   LinkOptions options;
   options.config = LinkConfig::symmetric(lossy, seed);
   options.publishNamespaces = false;
   TunLink link(options);
   CompareOptions o;
   o.serverBinary = UDPCHAT_SERVER_BIN;
-  int ready[2];
-  EXPECT_EQ(::pipe2(ready, O_CLOEXEC), 0);
-  ChildStdio stdio;
-  stdio.out = ready[1];
-  ChildProcess server = spawnIn(link.serverSide(), serverCommand(o), stdio);
-  ::close(ready[1]);
-  std::string said;
-  while (said.find("(TCP)") == std::string::npos) {
-    pollfd p{ready[0], POLLIN, 0};
-    if (::poll(&p, 1, 5000) <= 0) break;
-    char buffer[512];
-    const ssize_t got = ::read(ready[0], buffer, sizeof buffer);
-    if (got <= 0) break;
-    said.append(buffer, static_cast<std::size_t>(got));
-  }
-  ::close(ready[0]);
-  std::vector<ConnectOutcome> outcomes(kClients);
-  if (said.find("(TCP)") == std::string::npos) {
-    ADD_FAILURE() << "the server did not start: " << said;
-    return outcomes;
+  LabServer server;
+  ConnectRound round;
+  if (const auto error = server.start(link.serverSide(), o)) {
+    ADD_FAILURE() << *error;
+    return round;
   }
   std::vector<std::thread> threads;
   for (int i = 0; i < kClients; ++i) {
@@ -294,14 +279,14 @@ std::vector<ConnectOutcome> connectAllAtOnce(const DirectionConfig& lossy, std::
       config.tcp = i % 2 == 0;
       config.nick = "client" + std::to_string(i);
       LabClient client(config);  // the lab's defaults: 4 attempts of 10 s
-      outcomes[static_cast<std::size_t>(i)] = client.connect(kServerAddress, kLabPort);
+      round.outcomes[static_cast<std::size_t>(i)] = client.connect(kServerAddress, kLabPort);
       client.close(100);
     });
   }
   for (std::thread& t : threads) t.join();
   const LinkStats stats = link.stats();
-  lost = stats.clientToServer.lost + stats.serverToClient.lost;
-  return outcomes;
+  round.lost = stats.clientToServer.lost + stats.serverToClient.lost;
+  return round;
 }
 
 std::string describe(int i, const ConnectOutcome& c) {
@@ -317,15 +302,14 @@ TEST_F(LabToolTest, EveryClientConnectsAtTwentyPercentLossEachWay) {
     DirectionConfig lossy;
     lossy.lossPct = 20;
     lossy.delayMs = 10;
-    std::uint64_t lost = 0;
-    const std::vector<ConnectOutcome> outcomes = connectAllAtOnce(lossy, seed, lost);
+    const ConnectRound round = connectAllAtOnce(lossy, seed);
     for (int i = 0; i < kClients; ++i) {
-      const ConnectOutcome& c = outcomes[static_cast<std::size_t>(i)];
+      const ConnectOutcome& c = round.outcomes[static_cast<std::size_t>(i)];
       EXPECT_TRUE(c.ok) << describe(i, c);
       RecordProperty("attempts_" + std::to_string(seed) + "_" + std::to_string(i),
                      static_cast<int>(c.attempts));
     }
-    EXPECT_GT(lost, 0u);  // the loss was real
+    EXPECT_GT(round.lost, 0u);  // the loss was real
   }
 }
 
@@ -336,14 +320,13 @@ TEST_F(LabToolTest, EveryClientConnectsAtTwentyPercentLossEachWay) {
 TEST_F(LabToolTest, EveryClientGetsInAtItsFirstAttemptOnALosslessLink) {
   DirectionConfig slow;
   slow.delayMs = 50;  // every client is still waiting to register when the last one connects
-  std::uint64_t lost = 0;
-  const std::vector<ConnectOutcome> outcomes = connectAllAtOnce(slow, 1, lost);
+  const ConnectRound round = connectAllAtOnce(slow, 1);
   for (int i = 0; i < kClients; ++i) {
-    const ConnectOutcome& c = outcomes[static_cast<std::size_t>(i)];
+    const ConnectOutcome& c = round.outcomes[static_cast<std::size_t>(i)];
     EXPECT_TRUE(c.ok) << describe(i, c);
     EXPECT_EQ(c.attempts, 1u) << describe(i, c);
   }
-  EXPECT_EQ(lost, 0u);
+  EXPECT_EQ(round.lost, 0u);
 }
 
 // The other half of the policy: a dead link fails after exactly the attempts allowed.
