@@ -586,6 +586,11 @@ NatsBus::NatsBus(NatsBusOptions options) : state_(std::make_unique<State>()) {
 
 NatsBus::~NatsBus() = default;
 
+NatsLibrary::~NatsLibrary() {
+  // NATS_TIMEOUT: a thread still ends later; nothing more can be done at exit than to wait.
+  static_cast<void>(nats_CloseAndWait(static_cast<std::int64_t>(wait_)));
+}
+
 int NatsBus::wakeFd() const { return state_->wake; }
 std::string NatsBus::subjectPrefix() const { return state_->prefix; }
 ServerId NatsBus::serverId() const { return state_->id; }

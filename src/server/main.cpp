@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "udpchat/cluster_nats.hpp"
@@ -195,8 +196,11 @@ int main(int argc, char** argv) {
               << " (--no-store keeps nothing)" << std::endl;
   }
 
+  // Before the bus, so that it ends after it: see NatsLibrary.
+  std::optional<cluster::NatsLibrary> natsLibrary;
   std::unique_ptr<cluster::NatsBus> bus;
   if (clustered) {
+    natsLibrary.emplace();
     if (store && store->clusterPosition() == 0 && store->nextMessageId() > 1) {
       std::cerr << "udpchat-server: the store in " << dataDir
                 << " holds the messages of a server that ran alone; a server joining a cluster "
