@@ -61,8 +61,8 @@ if [ "$tsan" = 1 ]; then
         -DUDPCHAT_GUI=OFF -DUDPCHAT_TSAN=ON >/dev/null
   cmake --build build-tsan -j"$(nproc)" --target threaded-tests
   # Only what threaded-tests built: the other executables' tests are NOT_BUILT placeholders
-  # without labels, left out by -L. A race aborts with its report; tests/tsan.supp holds the one
-  # suppression, for a race inside libnats's TLS, and says why.
+  # without labels, left out by -L. A race aborts with its report; tests/tsan.supp leaves out only
+  # one, inside libnats's use of OpenSSL, and says why.
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp" \
     ctest --test-dir build-tsan --output-on-failure --timeout 900 -j2 \
       -L 'unit|integration|flood|netns|bench-smoke' "${ctest_args[@]}"

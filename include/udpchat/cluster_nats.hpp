@@ -69,17 +69,14 @@ class NatsBus final : public Bus {
 // The NATS library's own threads (dispatchers, timers, the last holder of a connection) go on
 // for a moment after the last NatsBus is destroyed. A process that uses NATS keeps one of these
 // alive longer than every NatsBus (declare it before them): its destructor waits, at most
-// `wait`, until those threads have ended, so that none is still freeing a connection's TLS
+// 3 s, until those threads have ended, so that none is still freeing a connection's TLS
 // state while the exit-time cleanup of OpenSSL runs on the main thread.
 class NatsLibrary {
  public:
-  explicit NatsLibrary(Millis wait = 3000) : wait_(wait) {}
+  NatsLibrary() = default;
   ~NatsLibrary();
   NatsLibrary(const NatsLibrary&) = delete;
   NatsLibrary& operator=(const NatsLibrary&) = delete;
-
- private:
-  Millis wait_;
 };
 
 }  // namespace udpchat::cluster

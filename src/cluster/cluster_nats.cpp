@@ -588,7 +588,7 @@ NatsBus::~NatsBus() = default;
 
 NatsLibrary::~NatsLibrary() {
   // NATS_TIMEOUT: a thread still ends later; nothing more can be done at exit than to wait.
-  static_cast<void>(nats_CloseAndWait(static_cast<std::int64_t>(wait_)));
+  static_cast<void>(nats_CloseAndWait(3000));
 }
 
 int NatsBus::wakeFd() const { return state_->wake; }
