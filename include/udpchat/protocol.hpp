@@ -135,7 +135,11 @@ inline constexpr std::uint8_t kFlagAction = 0x01;   // /me
 inline constexpr std::uint8_t kFlagHistory = 0x02;  // replayed from history (server -> client)
 // A private message kept while its registered recipient was offline, delivered on identifying.
 inline constexpr std::uint8_t kFlagOffline = 0x04;
-inline constexpr std::uint8_t kKnownMessageFlags = kFlagAction | kFlagHistory | kFlagOffline;
+// With kFlagHistory: part of a page answering a HistoryRequest or SearchRequest, so the client
+// shows it even if it was seen before (a join's replay has kFlagHistory alone).
+inline constexpr std::uint8_t kFlagPage = 0x08;
+inline constexpr std::uint8_t kKnownMessageFlags =
+    kFlagAction | kFlagHistory | kFlagOffline | kFlagPage;
 // Bits of WhoEntry::flags and WhoisReply::flags.
 inline constexpr std::uint8_t kUserOperator = 0x01;
 inline constexpr std::uint8_t kUserTyping = 0x02;
@@ -291,7 +295,7 @@ struct DeleteMessage {
 };
 
 // A page of a room's history: up to `count` messages older than `beforeId` (0: the newest),
-// answered with ChatEvents flagged kFlagHistory, oldest first, then a HistoryEnd. count 0 asks
+// answered with ChatEvents flagged kFlagHistory | kFlagPage, oldest first, then a HistoryEnd. count 0 asks
 // for the server's page size; more than kMaxHistoryPage is cut to it.
 struct HistoryRequest {
   static constexpr MessageType kType = MessageType::HistoryRequest;

@@ -151,8 +151,6 @@ struct ClientCore::State {
   protocol::ClientId lastClientId = 0;
   std::deque<OutgoingMessage> unconfirmed;  // oldest first
   std::unordered_set<std::uint64_t> seen;  // sightingKey()s
-  // /history and /search requests not yet closed by their HistoryEnd (on this connection).
-  std::size_t pagesAsked = 0;
   std::deque<std::uint64_t> seenOrder;
 
   // Presence.
@@ -569,7 +567,6 @@ struct ClientCore::State {
             [&](const command::History& c) -> R {
               const std::optional<std::string> name = roomOrCurrent(c.room);
               if (!name) return std::nullopt;
-              ++pagesAsked;
               return protocol::HistoryRequest{*name, c.beforeId, c.count};
             },
             [&](const command::Search& c) -> R {
@@ -577,7 +574,6 @@ struct ClientCore::State {
                   !checkField(c.words, kMaxSearchBytes, false, "search text")) {
                 return std::nullopt;
               }
-              ++pagesAsked;
               return protocol::SearchRequest{currentRoom, c.words};
             },
             [&](const command::Oper& c) -> R {
@@ -732,7 +728,6 @@ struct ClientCore::State {
     if (state != ConnectionState::Registering) return;
     nick = w.nick;
     resumeToken = w.resumeToken;
-    pagesAsked = 0;  // what was asked on a lost connection is not answered
     maxMessageBytes = w.maxMessageBytes == 0
                           ? kMaxTextBytes
                           : std::min<std::size_t>(w.maxMessageBytes, kMaxTextBytes);
@@ -910,7 +905,7 @@ struct ClientCore::State {
             [&](const protocol::ErrorReply& m) { onError(m, now); },
             [&](const protocol::ChatEvent& m) {
               // Pages asked for with /history or /search are shown whole, seen before or not.
-              const bool asked = pagesAsked > 0 && (m.flags & protocol::kFlagHistory) != 0;
+              const bool asked = (m.flags & protocol::kFlagPage) != 0;
               if (!asked && !delivered(m.from, m.clientId)) return;
               if ((m.flags & protocol::kFlagHistory) == 0) {
                 stopTypingOf(m.from, m.room, false);
@@ -964,10 +959,7 @@ struct ClientCore::State {
               emit(m);
             },
             [&](const protocol::BanListReply& m) { emit(m); },
-            [&](const protocol::HistoryEnd& m) {
-              if (pagesAsked > 0) --pagesAsked;
-              emit(m);
-            },
+            [&](const protocol::HistoryEnd& m) { emit(m); },
             [&](const protocol::PresencePong& m) { onPong(m, now); },
             [&](const protocol::TypingEvent& m) { onTyping(m, now); },
             // Client-to-server types never come from a server; ignore them.

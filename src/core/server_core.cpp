@@ -2248,7 +2248,7 @@ struct ServerCore::State {
                 std::vector<protocol::ChatEvent>& events, bool more) {
     protocol::MessageId oldest = 0;
     for (auto& e : events) {
-      e.flags |= protocol::kFlagHistory;
+      e.flags |= protocol::kFlagHistory | protocol::kFlagPage;
       oldest = oldest == 0 ? e.id : std::min(oldest, e.id);
       sendTo(s.id, e);
     }

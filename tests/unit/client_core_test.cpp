@@ -205,12 +205,31 @@ TEST_F(ClientCoreTest, AnAskedForPageIsShownWholeEvenWhatWasSeenLive) {
   EXPECT_TRUE(host.got<protocol::ChatEvent>().empty());
   // ...but a page the person asked for is shown in full, closed by its end.
   core->input("/history", now());
-  feed(replay);
+  protocol::ChatEvent paged = live;
+  paged.flags = protocol::kFlagHistory | protocol::kFlagPage;
+  feed(paged);
   feed(protocol::HistoryEnd{"lobby", false, 1, 5, false});
   EXPECT_EQ(host.got<protocol::ChatEvent>().size(), 1u);
   EXPECT_EQ(host.got<protocol::HistoryEnd>().size(), 1u);
   host.clear();
-  feed(replay);  // after the end, dedup applies again
+  feed(replay);  // a replay is still a replay
+  EXPECT_TRUE(host.got<protocol::ChatEvent>().empty());
+}
+
+TEST_F(ClientCoreTest, ARefusedSearchLeavesReplaysDeduplicated) {
+  registered();
+  protocol::ChatEvent live{5, 1, "lobby", "bob", "", "hello", 0, 77};
+  feed(live);
+  host.clear();
+  // A --no-store server refuses the search, and no HistoryEnd follows...
+  core->input("/search hello", now());
+  feed(protocol::ErrorReply{ErrorCode::StorageUnavailable, 0, "lobby",
+                            "this server keeps nothing on disk"});
+  host.clear();
+  // ...so a later replay of what was seen (rejoining the room) must not come back.
+  protocol::ChatEvent replay = live;
+  replay.flags = protocol::kFlagHistory;
+  feed(replay);
   EXPECT_TRUE(host.got<protocol::ChatEvent>().empty());
 }
 

@@ -630,7 +630,8 @@ TEST(Flags, BitsArePinned) {
   EXPECT_EQ(kFlagAction, 0x01);
   EXPECT_EQ(kFlagHistory, 0x02);
   EXPECT_EQ(kFlagOffline, 0x04);
-  EXPECT_EQ(kKnownMessageFlags, 0x07);
+  EXPECT_EQ(kFlagPage, 0x08);
+  EXPECT_EQ(kKnownMessageFlags, 0x0F);
   EXPECT_EQ(kUserOperator, 0x01);
   EXPECT_EQ(kUserTyping, 0x02);
   EXPECT_EQ(kKnownUserFlags, 0x03);

@@ -461,7 +461,9 @@ TEST(ServerChat, ActionFlagIsKeptAndUnknownFlagsAreDropped) {
   ServerHarness h;
   const SessionId a = h.registerUser("alice");
   h.clearAll();
-  h.send(a, protocol::SendChat{"lobby", "", "waves", protocol::kFlagAction | protocol::kFlagHistory | 0x80});
+  h.send(a, protocol::SendChat{"lobby", "", "waves",
+                               protocol::kFlagAction | protocol::kFlagHistory |
+                                   protocol::kFlagPage | 0x80});
   EXPECT_EQ(h.only<protocol::ChatEvent>(a).flags, protocol::kFlagAction);
 }
 
@@ -809,7 +811,10 @@ TEST(ServerHistory, LastMessagesAreReplayedOnJoinMarkedAsHistory) {
   ASSERT_EQ(history.size(), 3u);
   EXPECT_EQ(history[0].text, "m3");
   EXPECT_EQ(history[2].text, "m5");
-  for (auto& m : history) EXPECT_TRUE(m.flags & protocol::kFlagHistory);
+  for (auto& m : history) {
+    EXPECT_TRUE(m.flags & protocol::kFlagHistory);
+    EXPECT_EQ(m.flags & protocol::kFlagPage, 0) << "a replay nobody asked for is not a page";
+  }
   EXPECT_EQ(history[0].from, "alice");
 }
 

@@ -239,7 +239,10 @@ TEST(ServerHistory, PagesGoBackFromTheNewestWithAnEndThatSaysWhereToContinue) {
     ASSERT_EQ(page.size(), 3u);
     EXPECT_EQ(page[0].text, "m5");
     EXPECT_EQ(page[2].text, "m7");
-    for (const auto& e : page) EXPECT_TRUE(e.flags & protocol::kFlagHistory);
+    for (const auto& e : page) {
+      EXPECT_EQ(e.flags & (protocol::kFlagHistory | protocol::kFlagPage),
+                protocol::kFlagHistory | protocol::kFlagPage);
+    }
     ASSERT_TRUE(std::holds_alternative<protocol::HistoryEnd>(got.back().message)) << "end last";
     auto end = std::get<protocol::HistoryEnd>(got.back().message);
     EXPECT_EQ(end.room, "lobby");
@@ -276,6 +279,10 @@ TEST(ServerHistory, SearchAnswersNewestFirstAndNeedsTheStore) {
   ASSERT_EQ(found.size(), 2u);
   EXPECT_EQ(found[0].text, "build is red");
   EXPECT_EQ(found[1].text, "build is green");
+  for (const auto& e : found) {
+    EXPECT_EQ(e.flags & (protocol::kFlagHistory | protocol::kFlagPage),
+              protocol::kFlagHistory | protocol::kFlagPage);
+  }
   const auto end = ofType<protocol::HistoryEnd>(got).at(0);
   EXPECT_TRUE(end.search);
   EXPECT_EQ(end.count, 2u);
