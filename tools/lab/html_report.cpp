@@ -2,8 +2,6 @@
 
 #include <sodium.h>
 
-#include <cstdio>
-
 #include "lab/lab_report.hpp"
 #include "lab/svg_chart.hpp"
 
@@ -46,12 +44,6 @@ std::string base64(std::string_view bytes) {
                     bytes.size(), sodium_base64_VARIANT_ORIGINAL);
   out.pop_back();  // the terminating NUL sodium writes
   return out;
-}
-
-std::string fixed(double v, int decimals) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.*f", decimals, v);
-  return text;
 }
 
 // Paragraphs of plain text (blank lines between them) as <p> elements, lines kept.

@@ -22,12 +22,6 @@ json ms(const Distribution& d, double value) {
   return d.count == 0 ? json(nullptr) : json(rounded(value));
 }
 
-std::string fixed(double v, int decimals) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.*f", decimals, v);
-  return text;
-}
-
 // Milliseconds for the table: one decimal below 100, none above.
 std::string msText(double v) {
   return fixed(v, v < 100 ? 1 : 0);
@@ -244,6 +238,12 @@ std::string title(const CompareOptions& o) {
 }
 
 }  // namespace
+
+std::string fixed(double v, int decimals) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.*f", decimals, v);
+  return text;
+}
 
 ReportTable reportTable(const CompareOptions& o, const std::vector<CellSummary>& cells) {
   const auto kb = [](double v) { return fixed(v / 1000, v < 10'000 ? 1 : 0); };
