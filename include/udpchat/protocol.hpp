@@ -295,8 +295,8 @@ struct DeleteMessage {
 };
 
 // A page of a room's history: up to `count` messages older than `beforeId` (0: the newest),
-// answered with ChatEvents flagged kFlagHistory | kFlagPage, oldest first, then a HistoryEnd. count 0 asks
-// for the server's page size; more than kMaxHistoryPage is cut to it.
+// answered with ChatEvents flagged kFlagHistory | kFlagPage, oldest first, then a HistoryEnd.
+// count 0 asks for the server's page size; more than kMaxHistoryPage is cut to it.
 struct HistoryRequest {
   static constexpr MessageType kType = MessageType::HistoryRequest;
   std::string room;

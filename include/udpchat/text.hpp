@@ -45,4 +45,8 @@ void appendUtf8(std::string& out, char32_t cp);
 // Number of code points in valid UTF-8.
 std::size_t codePoints(std::string_view s);
 
+// `v` with exactly `decimals` digits after the point ("%.*f"), as the bench and the lab print
+// their figures.
+std::string fixed(double v, int decimals);
+
 }  // namespace udpchat::text

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdint>
+#include <cstdio>
 
 #include "udpchat/limits.hpp"
 
@@ -187,6 +188,12 @@ std::size_t codePoints(std::string_view s) {
     if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++count;
   }
   return count;
+}
+
+std::string fixed(double v, int decimals) {
+  char out[64];
+  std::snprintf(out, sizeof out, "%.*f", decimals, v);
+  return out;
 }
 
 }  // namespace udpchat::text

@@ -441,5 +441,12 @@ TEST(CodePoints, CountsCharactersNotBytes) {
   EXPECT_EQ(codePoints("\U0001F389!"), 2u);
 }
 
+TEST(Fixed, GivesExactlyTheDecimalsAskedFor) {
+  EXPECT_EQ(fixed(2.0, 2), "2.00");
+  EXPECT_EQ(fixed(0.125, 1), "0.1");
+  EXPECT_EQ(fixed(1234.5678, 0), "1235");
+  EXPECT_EQ(fixed(-0.5, 3), "-0.500");
+}
+
 }  // namespace
 }  // namespace udpchat::text

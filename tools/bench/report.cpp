@@ -1,11 +1,14 @@
 #include "report.hpp"
 
 #include <cmath>
-#include <cstdio>
 #include <sstream>
+
+#include "udpchat/text.hpp"
 
 namespace udpchat::bench {
 namespace {
+
+using text::fixed;
 
 double ms(Nanos ns) {
   return toMillis(ns);
@@ -13,12 +16,6 @@ double ms(Nanos ns) {
 
 double round3(double v) {
   return std::round(v * 1000.0) / 1000.0;
-}
-
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
 }
 
 // 1234567 -> "1 234 567": thin groups keep large counts readable in a table.

@@ -4,9 +4,12 @@
 
 #include "lab/lab_report.hpp"
 #include "lab/svg_chart.hpp"
+#include "udpchat/text.hpp"
 
 namespace udpchat::lab {
 namespace {
+
+using text::fixed;
 
 // Readable from the back of a classroom: large type, high contrast, the tables in a monospace
 // face so figures line up, and plots as wide as the page allows.

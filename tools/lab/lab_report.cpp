@@ -6,10 +6,13 @@
 #include <functional>
 #include <sstream>
 
+#include "udpchat/text.hpp"
+
 namespace udpchat::lab {
 namespace {
 
 using nlohmann::json;
+using text::fixed;
 
 // `v` to a multiple of `unit` (1, 0.1, 0.001...), as the nearest double to the decimal.
 double rounded(double v, double unit = 0.001) {
@@ -238,12 +241,6 @@ std::string title(const CompareOptions& o) {
 }
 
 }  // namespace
-
-std::string fixed(double v, int decimals) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.*f", decimals, v);
-  return text;
-}
 
 ReportTable reportTable(const CompareOptions& o, const std::vector<CellSummary>& cells) {
   const auto kb = [](double v) { return fixed(v / 1000, v < 10'000 ? 1 : 0); };

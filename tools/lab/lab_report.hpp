@@ -26,9 +26,6 @@ struct ReportTable {
 };
 ReportTable reportTable(const CompareOptions& options, const std::vector<CellSummary>& cells);
 
-// `v` with exactly `decimals` digits after the point, as the tables and the HTML report show it.
-std::string fixed(double v, int decimals);
-
 // A warning when the machine was busier than its cores during the runs, else nullopt.
 std::optional<std::string> busyNote(const HostLoad& host);
 
